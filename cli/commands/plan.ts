@@ -1,0 +1,63 @@
+/** `omk plan`: validate a stack, run the kit offline, summarise what `pulumi up` would create. */
+import * as path from "node:path";
+import { ConfigError } from "../../components/config/errors";
+import { DEFAULT_STACK, readStackFile, stackFilePath } from "../../components/config/load";
+import { planStack, writePlan, type Plan } from "../engine/plan";
+import { alternativesTable, gib, int, table, usd } from "../format";
+
+export interface PlanOptions {
+  readonly stack?: string;
+  readonly config?: string;
+  readonly json?: boolean;
+  readonly out?: string;
+}
+
+export function planText(plan: Plan): string {
+  const lines: string[] = [];
+  lines.push(`omk plan: stack "${plan.stack}" (environment ${plan.environment}, region ${plan.region}). Offline: no cloud API was called.`);
+  lines.push("", "Models");
+  for (const m of plan.models) {
+    lines.push(`  ${m.name}: ${m.model} ${m.precision} (${m.weightsRepo})`);
+    lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}, replicas ${m.replicas.min}–${m.replicas.max}`);
+    lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
+    lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
+    lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
+    lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
+    const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
+    if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
+  }
+  lines.push("", `Resources (${plan.resources.length})`);
+  lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));
+  lines.push("", `Cost: ${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)} per hour for GPU nodes at min–max replicas, on-demand${plan.priceEstimate ? "; includes ESTIMATED regional prices" : ""}.`);
+  lines.push("Activation and overhead memory are estimates calibrated on published vLLM logs (see components/sizing/memory.ts).");
+  return lines.join("\n");
+}
+
+export async function planCommand(opts: PlanOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (opts.stack && opts.config) {
+    err("omk plan: use either --stack <name> or --config <file>, not both.");
+    return 1;
+  }
+  const stack = opts.stack ?? (opts.config ? path.basename(opts.config).replace(/^Pulumi\.|\.ya?ml$/g, "") : DEFAULT_STACK);
+  const file = opts.config ? path.resolve(opts.config) : stackFilePath(stack);
+  let result;
+  try {
+    result = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) || file });
+  } catch (e) {
+    if (e instanceof ConfigError) {
+      err(e.message);
+      return 1;
+    }
+    throw e;
+  }
+  if (!result.ok) {
+    err(result.error.message);
+    return 1;
+  }
+  if (opts.out) {
+    const files = writePlan(result.plan, opts.out);
+    if (!opts.json) out(`Wrote ${files.length} file(s) under ${opts.out}: plan.json${files.length > 1 ? ` and ${files.length - 1} manifest(s) in manifests/` : ""}.`);
+  }
+  out(opts.json ? JSON.stringify(result.plan, null, 2) : planText(result.plan));
+  return 0;
+}

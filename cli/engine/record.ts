@@ -1,0 +1,132 @@
+/**
+ * The offline engine: runs the kit's real Pulumi program on Pulumi's mock runtime and records every
+ * resource it registers (urn, type, name, parent, inputs). `omk plan` and the tests share it.
+ *
+ * Nothing here talks to a cloud: ids are deterministic, provider-computed outputs come from a per-type
+ * table, and invokes (data sources) are answered from a table too, so a plan is the same on every machine.
+ */
+import * as pulumi from "@pulumi/pulumi";
+
+export interface RecordedResource {
+  readonly urn: string;
+  readonly type: string;
+  readonly name: string;
+  /** Parent URN; null for resources parented to the stack. */
+  readonly parent: string | null;
+  /** True for provider-managed (custom) resources, false for components. */
+  readonly custom: boolean;
+  readonly inputs: Record<string, unknown>;
+}
+
+export interface Recording<T> {
+  readonly project: string;
+  readonly stack: string;
+  readonly result: T;
+  readonly resources: readonly RecordedResource[];
+}
+
+/** Outputs a real provider would compute, per resource type (a mock returns inputs plus these). */
+export type ComputedOutputs = (name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
+/** Answers to invokes (data sources), per token. */
+export type InvokeAnswer = (args: Record<string, unknown>) => Record<string, unknown>;
+
+export interface RecordOptions {
+  /** @default "open-model-kit" — `new pulumi.Config()` namespaces by this. */
+  readonly project?: string;
+  /** @default "dev" */
+  readonly stack?: string;
+  /** Pulumi config as the engine passes it: `namespace:key` → string (objects as JSON). */
+  readonly config?: Readonly<Record<string, string>>;
+  readonly computed?: Readonly<Record<string, ComputedOutputs>>;
+  readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
+}
+
+/** Pulumi's runtime is process-global: recordings run one at a time. */
+let queue: Promise<unknown> = Promise.resolve();
+
+export function recordProgram<T>(program: () => T, options: RecordOptions = {}): Promise<Recording<T>> {
+  const run = queue.then(() => recordNow(program, options));
+  queue = run.catch(() => undefined);
+  return run;
+}
+
+interface MonitorLike {
+  registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string }) => void): unknown;
+}
+interface RegisterRequest {
+  getType(): string;
+  getName(): string;
+  getParent(): string;
+  getCustom(): boolean;
+  getObject(): unknown;
+}
+
+async function recordNow<T>(program: () => T, options: RecordOptions): Promise<Recording<T>> {
+  const project = options.project ?? "open-model-kit";
+  const stack = options.stack ?? "dev";
+  const resources: RecordedResource[] = [];
+  const failures: Error[] = [];
+
+  pulumi.runtime.setAllConfig({ ...(options.config ?? {}) });
+  await pulumi.runtime.setMocks(
+    {
+      newResource: (args) => {
+        const computed = options.computed?.[args.type]?.(args.name, args.inputs) ?? {};
+        return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
+      },
+      call: (args) => {
+        const answer = options.invokes?.[args.token];
+        if (!answer) throw new Error(`offline engine: no answer for invoke ${args.token}; add one to the invoke table`);
+        return answer(args.inputs as Record<string, unknown>);
+      },
+    },
+    project,
+    stack,
+    false,
+  );
+
+  // The mock monitor does not pass parents to `newResource`; wrap it to record the tree.
+  const monitor = pulumi.runtime.getMonitor() as unknown as MonitorLike;
+  const register = monitor.registerResource.bind(monitor);
+  monitor.registerResource = (req, callback) =>
+    register(req, (err, resp) => {
+      if (err) failures.push(err);
+      else if (resp) {
+        resources.push({
+          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(),
+          inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)),
+        });
+      }
+      callback(err, resp);
+    });
+
+  let result: T;
+  try {
+    result = program();
+  } finally {
+    // Let every pending registration finish before reading the record.
+    await pulumi.runtime.disconnect();
+  }
+  if (failures.length) throw new Error(`offline engine: ${failures.length} registration(s) failed: ${failures.map((e) => e.message).join("; ")}`);
+  return { project, stack, result, resources };
+}
+
+/** Drops Pulumi's secret/unknown wrappers from recorded inputs; secrets become a visible marker. */
+function plain(value: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
+    if (v && typeof v === "object" && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+      return "[secret]";
+    }
+    return v;
+  })) as Record<string, unknown>;
+}
+
+/**
+ * The resolved value of an Output, failing fast on unknowns instead of hanging (outputs a mock does not
+ * return stay unknown forever).
+ */
+export async function valueOf<T>(output: pulumi.Output<T>): Promise<T> {
+  const internal = output as unknown as { isKnown: Promise<boolean>; promise(): Promise<T> };
+  if (!(await internal.isKnown)) throw new Error("offline engine: output is unknown (a mock does not return it)");
+  return internal.promise();
+}

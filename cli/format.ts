@@ -1,0 +1,25 @@
+/** Text formatting shared by the `omk` commands. */
+import type { Candidate } from "../components/sizing/placement";
+
+export const int = (n: number) => Math.round(n).toLocaleString("en-US");
+export const gib = (n: number) => `${n.toFixed(1)} GiB`;
+export const usd = (n: number | null) => (n === null ? "n/a" : `$${n.toFixed(2)}`);
+
+/** Left-aligned columns, widths from the longest cell. */
+export function table(rows: readonly (readonly string[])[], indent = "  "): string {
+  const widths: number[] = [];
+  for (const row of rows) row.forEach((cell, i) => (widths[i] = Math.max(widths[i] ?? 0, cell.length)));
+  return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
+}
+
+export function alternativesTable(alternatives: readonly Pick<Candidate, "instanceType" | "nodes" | "tensorParallelSize" | "pipelineParallelSize" | "hourlyUsd" | "fits" | "reason">[], limit: number): string {
+  const shown = alternatives.slice(0, limit).map((a) => [
+    a.fits ? "fits" : "no",
+    `${a.instanceType} ×${a.nodes}`,
+    a.tensorParallelSize ? `TP${a.tensorParallelSize} PP${a.pipelineParallelSize}` : "-",
+    `${usd(a.hourlyUsd)}/h`,
+    a.reason,
+  ]);
+  const more = alternatives.length - shown.length;
+  return table(shown) + (more > 0 ? `\n  … ${more} more (--json lists all)` : "");
+}

@@ -1,0 +1,70 @@
+/** The `omk` command: argument parsing only; each command lives in cli/commands/. */
+import { Command, InvalidArgumentError } from "commander";
+import { modelsCommand } from "./commands/models";
+import { planCommand } from "./commands/plan";
+import { sizeCommand } from "./commands/size";
+
+function integer(flag: string) {
+  return (value: string) => {
+    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number, e.g. 8192.`);
+    return Number(value);
+  };
+}
+
+function fraction(value: string): number {
+  const n = Number(value);
+  if (!Number.isFinite(n)) throw new InvalidArgumentError("takes a number between 0.5 and 0.98, e.g. 0.9.");
+  return n;
+}
+
+export interface Io {
+  readonly out: (s: string) => void;
+  readonly err: (s: string) => void;
+}
+
+const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
+
+/** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
+export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+  let code = 0;
+  const program = new Command("omk")
+    .description("open-model-kit: size, plan and deploy open-weight LLMs on your AWS account")
+    .exitOverride()
+    .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
+    .showHelpAfterError();
+
+  program.command("models").description("list the model catalog")
+    .option("--json", "machine-readable output")
+    .action((o: { json?: boolean }) => { code = modelsCommand(o, io.out); });
+
+  program.command("size").description("find the cheapest GPU placement for a model (or evaluate a pinned one)")
+    .requiredOption("--model <id>", "catalog model id, e.g. Qwen/Qwen3-8B")
+    .option("--region <region>", "AWS region", "us-east-1")
+    .option("--precision <p>", "bf16 | fp8 | int8 | int4 | mxfp4 | nvfp4 (default: the model's native precision)")
+    .option("--max-model-len <n>", "context length per sequence", integer("--max-model-len"))
+    .option("--concurrency <n>", "sequences at max-model-len each replica must hold (default 4)", integer("--concurrency"))
+    .option("--gpu-memory-utilization <f>", "vLLM --gpu-memory-utilization (default 0.9)", fraction)
+    .option("--kv-cache-dtype <d>", "auto | fp8")
+    .option("--instance <type>", "evaluate this EC2 instance type instead of searching")
+    .option("--tp <n>", "with --instance: tensor-parallel size", integer("--tp"))
+    .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp"))
+    .option("--json", "machine-readable output")
+    .action((o) => { code = sizeCommand(o, io.out, io.err); });
+
+  program.command("plan").description("validate a stack and preview what it creates, offline")
+    .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")
+    .option("--config <file>", "any file in Pulumi stack config format")
+    .option("--json", "machine-readable output")
+    .option("--out <dir>", "write plan.json and manifests/ to this folder")
+    .action(async (o) => { code = await planCommand(o, io.out, io.err); });
+
+  try {
+    await program.parseAsync([...argv], { from: "user" });
+  } catch (e) {
+    const ce = e as { code?: string; exitCode?: number };
+    if (typeof ce.code === "string" && ce.code.startsWith("commander.")) return ce.code === "commander.helpDisplayed" || ce.code === "commander.version" ? 0 : ce.exitCode ?? 1;
+    io.err(`omk: ${(e as Error).message}`);
+    return 1;
+  }
+  return code;
+}

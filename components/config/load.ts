@@ -1,0 +1,61 @@
+/**
+ * Where raw stack config comes from: a `Pulumi.<stack>.yaml` file (for `omk plan` and tests) or the running
+ * Pulumi program's config (for `pulumi preview/up`). Both produce the same flat `namespace:key` map.
+ */
+import { existsSync, readFileSync } from "node:fs";
+import * as path from "node:path";
+import { parse as parseYaml } from "yaml";
+import { ConfigError } from "./errors";
+import type { RawStackConfig } from "./validate";
+
+/** Repository root (this file lives in components/config/). */
+export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
+/** The stack `npx omk plan` uses when none is named. */
+export const DEFAULT_STACK = "dev";
+
+export function stackFilePath(stack: string): string {
+  return path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/**
+ * Reads a file in Pulumi's stack config format (`config:` map of `namespace:key` → value).
+ * `secure:` values stay as `{ secure: "…" }` objects: they are ciphertext, never decrypted offline.
+ */
+export function readStackFile(file: string): RawStackConfig {
+  if (!existsSync(file)) {
+    throw new ConfigError(file, [{ path: "(file)", value: file, message: "does not exist.", fix: "pass --stack <name> for stacks/Pulumi.<name>.yaml or --config <path> to an existing file." }]);
+  }
+  let doc: unknown;
+  try {
+    doc = parseYaml(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ConfigError(file, [{ path: "(file)", value: undefined, message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}.`, fix: "fix the YAML syntax." }]);
+  }
+  const config = doc !== null && typeof doc === "object" ? (doc as Record<string, unknown>).config : undefined;
+  if (config === null || typeof config !== "object" || Array.isArray(config)) {
+    throw new ConfigError(file, [{ path: "config", value: config, message: "must be a map of `namespace:key` settings (Pulumi stack config format).", fix: "put settings under a top-level `config:` key, e.g. `config: {aws:region: us-east-1, omk:environment: dev}`." }]);
+  }
+  return config as RawStackConfig;
+}
+
+/**
+ * The running program's config as the same flat map. Pulumi hands structured values to the program as
+ * JSON strings; plain strings stay strings.
+ */
+export function fromPulumiConfig(all: Readonly<Record<string, string>>): RawStackConfig {
+  const out: Record<string, unknown> = {};
+  for (const [key, text] of Object.entries(all)) {
+    out[key] = parseMaybeJson(text);
+  }
+  return out;
+}
+
+function parseMaybeJson(text: string): unknown {
+  const t = text.trim();
+  if (!/^[[{]|^-?\d|^(true|false|null)$/.test(t)) return text;
+  try {
+    return JSON.parse(t);
+  } catch {
+    return text;
+  }
+}

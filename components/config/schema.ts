@@ -1,0 +1,79 @@
+/**
+ * The stack configuration schema (namespace `omk`), the single source of truth for what a stack may say.
+ * Structure and ranges live here; checks that need the catalogs (model ids, precisions, context limits,
+ * instance types) live in `validate.ts`. Later components add their own top-level section (e.g. `cluster`,
+ * `capacity`, `traffic`) as another key of `stackSchema`; unknown keys are errors, so typos never pass.
+ */
+import { z } from "zod";
+import { PRECISIONS } from "../catalog/precision";
+
+/** Config namespace: keys are written `omk:<key>` in `stacks/Pulumi.<stack>.yaml`. */
+export const NAMESPACE = "omk";
+
+/**
+ * Minimum sequences at full `maxModelLen` each replica's KV cache must hold at once.
+ * @default 4 — enough that one long request never blocks the next few, without forcing a bigger GPU;
+ * real traffic is mostly shorter than `maxModelLen`, so a replica serves many more requests than this.
+ */
+export const DEFAULT_CONCURRENCY = 4;
+
+/**
+ * Context length used when a model entry sets none: the model's native context, capped here.
+ * @default 32768 — holds long reasoning traces (R1, QwQ, Qwen3) while keeping KV needs predictable;
+ * longer contexts must be asked for explicitly.
+ */
+export const DEFAULT_MAX_MODEL_LEN_CAP = 32_768;
+
+const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+
+export const replicasSchema = z.strictObject({
+  /** Replicas kept running. @default 1 */
+  min: z.number().int().min(1).max(100).default(1),
+  /** Upper bound for autoscaling; bounds the GPU bill. @default 1 */
+  max: z.number().int().min(1).max(100).default(1),
+});
+
+export const modelEntrySchema = z.strictObject({
+  /** Catalog model id, the Hugging Face repo of the original weights (`npx omk models`). */
+  id: z.string().min(1),
+  /**
+   * Served model name clients send as `model`, also the base of Kubernetes names (DNS label, ≤ 40 chars).
+   * @default the id's last segment, lower-cased, dots as dashes (`Qwen/Qwen3-8B` → `qwen3-8b`)
+   */
+  name: z.string().max(40).regex(dnsLabel, "must be a DNS label: lower-case letters, digits and '-', starting with a letter").optional(),
+  /** Weight precision. @default the model's native precision (bf16; fp8 for DeepSeek-V3/R1; mxfp4 for gpt-oss) */
+  precision: z.enum(PRECISIONS).optional(),
+  /** vLLM `--max-model-len`. @default min(native context, 32768) */
+  maxModelLen: z.number().int().min(256).optional(),
+  /** Sequences at `maxModelLen` each replica must hold at once. @default 4 */
+  concurrency: z.number().int().min(1).max(1024).default(DEFAULT_CONCURRENCY),
+  /** vLLM `--gpu-memory-utilization`. @default 0.9 (vLLM's default) */
+  gpuMemoryUtilization: z.number().min(0.5).max(0.98).default(0.9),
+  /** vLLM `--kv-cache-dtype`: `fp8` halves KV memory at a small accuracy cost. @default "auto" (the model dtype) */
+  kvCacheDtype: z.enum(["auto", "fp8"]).default("auto"),
+  replicas: replicasSchema.default({ min: 1, max: 1 }),
+  /** Pin an EC2 instance type; the sizing then evaluates only it (and says why it does not fit). */
+  instanceType: z.string().min(1).optional(),
+  /** With `instanceType`: fix vLLM `--tensor-parallel-size`. */
+  tensorParallelSize: z.number().int().min(1).max(64).optional(),
+  /** With `instanceType`: fix vLLM `--pipeline-parallel-size`. */
+  pipelineParallelSize: z.number().int().min(1).max(64).optional(),
+});
+
+export const stackSchema = z.strictObject({
+  /** Environment name, used in resource names and tags (DNS label, ≤ 20 chars). */
+  environment: z.string().max(20).regex(dnsLabel, "must be a DNS label: lower-case letters, digits and '-', starting with a letter"),
+  /** Models to serve; each gets its own placement, GPU pool and server. */
+  models: z.array(modelEntrySchema).min(1, "list at least one model"),
+});
+
+export type ModelEntryInput = z.input<typeof modelEntrySchema>;
+export type ModelEntry = z.output<typeof modelEntrySchema>;
+export type StackSettings = z.output<typeof stackSchema>;
+
+/** Known keys per object, for "did you mean" on unknown keys. */
+export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
+  root: Object.keys(stackSchema.shape),
+  model: Object.keys(modelEntrySchema.shape),
+  replicas: Object.keys(replicasSchema.shape),
+};

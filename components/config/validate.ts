@@ -1,0 +1,190 @@
+/**
+ * Turns a raw stack config map (`{"omk:models": [...], "aws:region": "..."}`) into a resolved stack:
+ * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
+ */
+import type { z } from "zod";
+import { INSTANCES, findInstance, offeredIn } from "../catalog/instances";
+import { MODELS, findModel, validTensorParallelSizes, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import type { Precision } from "../catalog/precision";
+import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
+import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
+import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
+import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, stackSchema, type ModelEntry } from "./schema";
+
+export type RawStackConfig = Readonly<Record<string, unknown>>;
+
+export interface ResolvedModel {
+  /** Served model name and Kubernetes base name. */
+  readonly name: string;
+  readonly spec: ModelSpec;
+  readonly precision: Precision;
+  readonly weights: WeightVariant;
+  readonly maxModelLen: number;
+  readonly concurrency: number;
+  readonly gpuMemoryUtilization: number;
+  readonly kvCacheDtype: "auto" | "fp8";
+  readonly replicas: { readonly min: number; readonly max: number };
+  readonly placement: Placement;
+  readonly alternatives: readonly Candidate[];
+  /** Hourly cost at min and max replicas. */
+  readonly hourlyUsd: { readonly min: number; readonly max: number };
+}
+
+export interface ResolvedStack {
+  readonly environment: string;
+  readonly region: string;
+  readonly models: readonly ResolvedModel[];
+}
+
+export type ResolveResult = { readonly ok: true; readonly stack: ResolvedStack } | { readonly ok: false; readonly error: ConfigError };
+
+/** Default served name: `Qwen/Qwen3-8B` → `qwen3-8b`. */
+export function defaultServedName(id: string): string {
+  const tail = id.split("/").pop() ?? id;
+  return tail.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
+}
+
+function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
+  return path.reduce<unknown>((v, seg) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[seg] : undefined), root);
+}
+
+function knownKeysFor(path: readonly PropertyKey[]): readonly string[] {
+  if (path.length === 0) return KNOWN_KEYS.root!;
+  if (path.at(-1) === "replicas") return KNOWN_KEYS.replicas!;
+  return KNOWN_KEYS.model!;
+}
+
+/** One problem per zod issue (one per key for unknown keys), in the user's key syntax. */
+function fromZod(issues: readonly z.core.$ZodIssue[], settings: unknown): ConfigProblem[] {
+  return issues.flatMap((issue): ConfigProblem[] => {
+    const value = valueAt(settings, issue.path);
+    const path = keyPath(NAMESPACE, issue.path);
+    switch (issue.code) {
+      case "unrecognized_keys":
+        return issue.keys.map((key) => {
+          const known = knownKeysFor(issue.path);
+          const [guess] = nearest(key, known, 1);
+          return {
+            path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]),
+            message: "is not a known key.", fix: `${guess ? `did you mean "${guess}"? ` : ""}Known keys here: ${known.join(", ")}.`,
+          };
+        });
+      case "invalid_type":
+        return [value === undefined
+          ? { path, value, message: "is required.", fix: `set ${path} (${issue.expected}).` }
+          : { path, value, message: `must be a ${issue.expected}.`, fix: `write a ${issue.expected} here.` }];
+      case "too_small":
+        return [{ path, value, message: issue.origin === "array" ? "must not be empty." : `must be ≥ ${String(issue.minimum)}.`, fix: issue.origin === "array" ? "list at least one entry." : `use a value of at least ${String(issue.minimum)}.` }];
+      case "too_big":
+        return [{ path, value, message: `must be ≤ ${String(issue.maximum)}.`, fix: `use a value of at most ${String(issue.maximum)}.` }];
+      case "invalid_value":
+        return [{ path, value, message: "is not an allowed value.", fix: `use one of: ${issue.values.map(String).join(", ")}.` }];
+      default:
+        return [{ path, value, message: `${issue.message}.`, fix: "correct the value as described." }];
+    }
+  });
+}
+
+function regionProblems(raw: RawStackConfig): ConfigProblem[] {
+  const region = raw["aws:region"];
+  if (typeof region === "string" && isKnownRegion(region)) return [];
+  const guesses = typeof region === "string" ? nearest(region, KNOWN_REGIONS, 3) : [];
+  return [{
+    path: "aws:region", value: region,
+    message: region === undefined ? "is required: prices and GPU availability depend on the region." : "is not a region the kit knows (no prices or GPU availability for it).",
+    fix: `set aws:region to one of ${guesses.length ? `${guesses.join(", ")} (closest) or ` : ""}${KNOWN_REGIONS.join(", ")}.`,
+  }];
+}
+
+/** Catalog checks for one structurally valid entry; returns problems or the resolved inputs for sizing. */
+function checkEntry(entry: ModelEntry, i: number, region: string | null): { problems: ConfigProblem[]; spec?: ModelSpec; precision?: Precision; maxModelLen?: number } {
+  const at = (key: string) => `${NAMESPACE}:models[${i}].${key}`;
+  const problems: ConfigProblem[] = [];
+  const spec = findModel(entry.id);
+  if (!spec) {
+    return { problems: [{ path: at("id"), value: entry.id, message: "is not in the model catalog.", fix: `did you mean ${nearest(entry.id, MODELS.map((m) => m.id)).join(", ")}? Run \`npx omk models\` for the full list.` }] };
+  }
+  const precision = entry.precision ?? spec.nativePrecision;
+  if (!weightsFor(spec, precision)) {
+    problems.push({ path: at("precision"), value: precision, message: `${spec.id} has no ${precision} checkpoint in the catalog.`, fix: `use one of: ${spec.weights.map((w) => w.precision).join(", ")}.` });
+  }
+  const maxModelLen = entry.maxModelLen ?? Math.min(spec.nativeContext, DEFAULT_MAX_MODEL_LEN_CAP);
+  if (maxModelLen > spec.nativeContext) {
+    problems.push({ path: at("maxModelLen"), value: maxModelLen, message: `must be ≤ ${spec.nativeContext} for ${spec.id} (its native context).`, fix: `set maxModelLen to ${spec.nativeContext} or less.` });
+  }
+  if (entry.replicas.min > entry.replicas.max) {
+    problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
+  }
+  const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
+  if (pinnedLayout && !entry.instanceType) {
+    problems.push({ path: at(entry.tensorParallelSize !== undefined ? "tensorParallelSize" : "pipelineParallelSize"), value: entry.tensorParallelSize ?? entry.pipelineParallelSize, message: "only applies to a pinned instance type.", fix: "also set instanceType, or remove it and let the sizing choose the layout." });
+  }
+  if (entry.tensorParallelSize !== undefined && !validTensorParallelSizes(spec, precision).includes(entry.tensorParallelSize)) {
+    problems.push({ path: at("tensorParallelSize"), value: entry.tensorParallelSize, message: `is not valid for ${spec.id} at ${precision} (vLLM needs it to divide the attention heads).`, fix: `use one of: ${validTensorParallelSizes(spec, precision).join(", ")}.` });
+  }
+  if (entry.instanceType) {
+    const inst = findInstance(entry.instanceType);
+    if (!inst) {
+      problems.push({ path: at("instanceType"), value: entry.instanceType, message: "is not a GPU instance type the kit knows.", fix: `did you mean ${nearest(entry.instanceType, INSTANCES.map((x) => x.type)).join(", ")}? Run \`npx omk size --model ${spec.id}\` to compare.` });
+    } else if (region && offeredIn(inst, region) === "not-offered") {
+      const where = INSTANCES.filter((x) => x.family === inst.family && offeredIn(x, region) !== "not-offered").map((x) => x.type);
+      problems.push({ path: at("instanceType"), value: entry.instanceType, message: `is not offered in ${region}.`, fix: where.length ? `use ${where.slice(0, 3).join(", ")}, another region, or remove instanceType.` : "choose another region or remove instanceType so the sizing picks one." });
+    }
+  }
+  return { problems, spec, precision, maxModelLen };
+}
+
+/** Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem. */
+export function resolveStack(raw: RawStackConfig, source: string): ResolveResult {
+  const settings: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (key.startsWith(`${NAMESPACE}:`)) settings[key.slice(NAMESPACE.length + 1)] = value;
+  }
+  const problems: ConfigProblem[] = regionProblems(raw);
+  const region = problems.length === 0 ? (raw["aws:region"] as string) : null;
+  const parsed = stackSchema.safeParse(settings);
+  if (!parsed.success) {
+    problems.push(...fromZod(parsed.error.issues, settings));
+    // Still check the entries that parsed on their own, so one run reports everything.
+    const rawModels = Array.isArray(settings.models) ? settings.models : [];
+    rawModels.forEach((m, i) => {
+      const one = stackSchema.shape.models.element.safeParse(m);
+      if (one.success) problems.push(...checkEntry(one.data, i, region).problems);
+    });
+    return { ok: false, error: new ConfigError(source, problems) };
+  }
+  const models: ResolvedModel[] = [];
+  const names = new Map<string, number>();
+  parsed.data.models.forEach((entry, i) => {
+    const checked = checkEntry(entry, i, region);
+    problems.push(...checked.problems);
+    const name = entry.name ?? defaultServedName(entry.id);
+    const clash = names.get(name);
+    if (clash !== undefined) {
+      problems.push({ path: `${NAMESPACE}:models[${i}].name`, value: name, message: `is already used by omk:models[${clash}].`, fix: "give each model a distinct name." });
+    }
+    names.set(name, i);
+    if (checked.problems.length || !region || !checked.spec || !checked.precision || !checked.maxModelLen) return;
+    const sized = sizeModel({
+      model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
+      gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: entry.kvCacheDtype, instanceType: entry.instanceType,
+      tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize,
+    });
+    if (!sized.ok) {
+      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : ""}`, value: entry.instanceType ?? entry.id, message: sized.error, fix: "apply one of the changes above." });
+      return;
+    }
+    models.push({
+      name, spec: checked.spec, precision: checked.precision, weights: weightsFor(checked.spec, checked.precision)!,
+      maxModelLen: checked.maxModelLen, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
+      kvCacheDtype: entry.kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
+      hourlyUsd: { min: round2(sized.placement.hourlyUsd * entry.replicas.min), max: round2(sized.placement.hourlyUsd * entry.replicas.max) },
+    });
+  });
+  if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models } };
+}
+
+function round2(x: number): number {
+  return Math.round(x * 100) / 100;
+}

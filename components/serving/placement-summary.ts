@@ -1,0 +1,79 @@
+/**
+ * The sizing decision of one model as plain, serialisable data: what `omk plan --json`, stack outputs
+ * and reviewers read. Pure: no Pulumi.
+ */
+import type { ResolvedModel } from "../config/validate";
+
+export interface PlacementSummary {
+  readonly name: string;
+  readonly model: string;
+  readonly region: string;
+  readonly precision: string;
+  readonly weightsRepo: string;
+  readonly instanceType: string;
+  readonly gpu: string;
+  readonly nodes: number;
+  readonly gpusPerNode: number;
+  readonly gpusPerReplica: number;
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  readonly maxModelLen: number;
+  readonly concurrency: number;
+  readonly gpuMemoryUtilization: number;
+  readonly kvCacheDtype: string;
+  readonly gpuMemoryGiB: number;
+  readonly weightsGiBPerGpu: number;
+  readonly activationGiB: number;
+  readonly overheadGiB: number;
+  readonly kvCacheGiBPerGpu: number;
+  readonly kvCacheTokens: number;
+  readonly maxConcurrency: number;
+  readonly maxNumSeqs: number;
+  readonly fits: true;
+  readonly replicas: { readonly min: number; readonly max: number };
+  /** Per replica. */
+  readonly hourlyUsdPerReplica: number;
+  readonly hourlyUsd: { readonly min: number; readonly max: number };
+  readonly priceEstimate: boolean;
+  readonly priceBasis: string;
+  readonly availability: string;
+}
+
+const r2 = (x: number) => Math.round(x * 100) / 100;
+
+export function placementSummary(m: ResolvedModel, region: string): PlacementSummary {
+  const p = m.placement;
+  return {
+    name: m.name,
+    model: m.spec.id,
+    region,
+    precision: m.precision,
+    weightsRepo: m.weights.repo,
+    instanceType: p.instanceType,
+    gpu: p.gpu.model,
+    nodes: p.nodes,
+    gpusPerNode: p.gpusPerNode,
+    gpusPerReplica: p.tensorParallelSize * p.pipelineParallelSize,
+    tensorParallelSize: p.tensorParallelSize,
+    pipelineParallelSize: p.pipelineParallelSize,
+    maxModelLen: m.maxModelLen,
+    concurrency: m.concurrency,
+    gpuMemoryUtilization: m.gpuMemoryUtilization,
+    kvCacheDtype: m.kvCacheDtype,
+    gpuMemoryGiB: r2(p.memory.gpuMemoryGiB),
+    weightsGiBPerGpu: r2(p.memory.weightsGiBPerGpu),
+    activationGiB: r2(p.memory.activationGiB),
+    overheadGiB: r2(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
+    kvCacheGiBPerGpu: r2(p.memory.kvCacheGiBPerGpu),
+    kvCacheTokens: p.memory.kvCacheTokens,
+    maxConcurrency: p.maxConcurrency,
+    maxNumSeqs: p.memory.batch.maxNumSeqs,
+    fits: true,
+    replicas: m.replicas,
+    hourlyUsdPerReplica: p.hourlyUsd,
+    hourlyUsd: m.hourlyUsd,
+    priceEstimate: p.priceEstimate,
+    priceBasis: p.priceBasis,
+    availability: p.availability,
+  };
+}
