@@ -2,14 +2,16 @@
  * Turns a raw stack config map (`{"omk:models": [...], "aws:region": "..."}`) into a resolved stack:
  * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
  */
-import type { z } from "zod";
 import { INSTANCES, findInstance, offeredIn } from "../catalog/instances";
 import { MODELS, findModel, validTensorParallelSizes, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
-import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, stackSchema, type ModelEntry } from "./schema";
+import { z as zod } from "zod";
+import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema, type ModelEntry } from "./schema";
+
+const lenientEntrySchema = zod.object({ ...modelEntrySchema.shape, replicas: zod.object(replicasSchema.shape).default({ min: 1, max: 1 }) });
 
 export type RawStackConfig = Readonly<Record<string, unknown>>;
 
@@ -55,7 +57,7 @@ function knownKeysFor(path: readonly PropertyKey[]): readonly string[] {
 }
 
 /** One problem per zod issue (one per key for unknown keys), in the user's key syntax. */
-function fromZod(issues: readonly z.core.$ZodIssue[], settings: unknown): ConfigProblem[] {
+function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): ConfigProblem[] {
   return issues.flatMap((issue): ConfigProblem[] => {
     const value = valueAt(settings, issue.path);
     const path = keyPath(NAMESPACE, issue.path);
@@ -79,6 +81,10 @@ function fromZod(issues: readonly z.core.$ZodIssue[], settings: unknown): Config
         return [{ path, value, message: `must be ≤ ${String(issue.maximum)}.`, fix: `use a value of at most ${String(issue.maximum)}.` }];
       case "invalid_value":
         return [{ path, value, message: "is not an allowed value.", fix: `use one of: ${issue.values.map(String).join(", ")}.` }];
+      case "invalid_format": {
+        const suggestion = typeof value === "string" ? value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "") : "";
+        return [{ path, value, message: `${issue.message}.`, fix: suggestion ? `use "${suggestion}" or another such name.` : "use a name like \"dev\"." }];
+      }
       default:
         return [{ path, value, message: `${issue.message}.`, fix: "correct the value as described." }];
     }
@@ -92,7 +98,7 @@ function regionProblems(raw: RawStackConfig): ConfigProblem[] {
   return [{
     path: "aws:region", value: region,
     message: region === undefined ? "is required: prices and GPU availability depend on the region." : "is not a region the kit knows (no prices or GPU availability for it).",
-    fix: `set aws:region to one of ${guesses.length ? `${guesses.join(", ")} (closest) or ` : ""}${KNOWN_REGIONS.join(", ")}.`,
+    fix: `set aws:region to a known region${guesses.length ? `, e.g. ${guesses.join(" or ")} (closest)` : ""}. Known: ${KNOWN_REGIONS.join(", ")}.`,
   }];
 }
 
@@ -148,7 +154,8 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
     // Still check the entries that parsed on their own, so one run reports everything.
     const rawModels = Array.isArray(settings.models) ? settings.models : [];
     rawModels.forEach((m, i) => {
-      const one = stackSchema.shape.models.element.safeParse(m);
+      // Unknown keys are already reported; strip them here so the entry's other values still get checked.
+      const one = lenientEntrySchema.safeParse(m);
       if (one.success) problems.push(...checkEntry(one.data, i, region).problems);
     });
     return { ok: false, error: new ConfigError(source, problems) };
@@ -171,7 +178,7 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
       tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize,
     });
     if (!sized.ok) {
-      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : ""}`, value: entry.instanceType ?? entry.id, message: sized.error, fix: "apply one of the changes above." });
+      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : ""}`, value: entry.instanceType ?? entry.id, message: sized.error, fix: /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
       return;
     }
     models.push({

@@ -193,11 +193,25 @@ function explainNoFit(req: SizingRequest, all: readonly Candidate[]): string {
     if (len >= 1024) parts.push(`Lower maxModelLen to ≤ ${int(len)} or concurrency to ≤ ${Math.max(1, largest.maxConcurrency)}.`);
   } else if (largest) {
     parts.push(`Even the largest option is short: ${largest.instanceType} — ${largest.reason}.`);
-  } else if (all[0]) {
-    parts.push(`Every option was rejected; first reason: ${all[0].instanceType} — ${all[0].reason}.`);
+  } else {
+    const offered = all.filter((c) => c.availability !== "not-offered");
+    if (offered.length === 0) parts.push(`No catalog GPU type is offered in ${req.region}${req.instanceType ? "" : " at all"}.`);
+    for (const [reason, types] of groupByReason(offered).slice(0, 2)) {
+      parts.push(`${types.length} offered type(s) (${types.slice(0, 3).join(", ")}${types.length > 3 ? ", …" : ""}) were rejected: ${reason}.`);
+    }
   }
   parts.push(...fixesElsewhere(req));
   return parts.join(" ");
+}
+
+/** Rejections grouped by their reason with the GPU-specific tail removed, largest group first. */
+function groupByReason(cands: readonly Candidate[]): [string, string[]][] {
+  const groups = new Map<string, string[]>();
+  for (const c of cands) {
+    const key = c.reason.split("; ")[0]!;
+    groups.set(key, [...(groups.get(key) ?? []), c.instanceType]);
+  }
+  return [...groups].sort((a, b) => b[1].length - a[1].length);
 }
 
 function fixesElsewhere(req: SizingRequest): string[] {
@@ -210,6 +224,10 @@ function fixesElsewhere(req: SizingRequest): string[] {
   if (req.kvCacheDtype !== "fp8") {
     const r = sizeModel({ ...req, kvCacheDtype: "fp8" }, { explain: false });
     if (r.ok) fixes.push(`kvCacheDtype fp8 fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
+  }
+  if (req.instanceType) {
+    const free = sizeModel({ ...req, instanceType: undefined, tensorParallel: undefined, pipelineParallel: undefined }, { explain: false });
+    if (free.ok) fixes.push(`without the pinned instance type, ${free.placement.instanceType} × ${free.placement.nodes} fits ($${free.placement.hourlyUsd}/h).`);
   }
   const elsewhere = KNOWN_REGIONS.filter((r) => r !== req.region)
     .map((region) => ({ region, r: sizeModel({ ...req, region }, { explain: false }) }))

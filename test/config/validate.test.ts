@@ -1,0 +1,100 @@
+import { describe, expect, it } from "vitest";
+import { ConfigError } from "../../components/config/errors";
+import { DEFAULT_CONCURRENCY } from "../../components/config/schema";
+import { defaultServedName, resolveStack } from "../../components/config/validate";
+import { stackConfig } from "../harness/stack";
+
+function problems(raw: Record<string, unknown>) {
+  const r = resolveStack(raw, "Pulumi.test.yaml");
+  if (r.ok) throw new Error("expected the config to be rejected");
+  expect(r.error).toBeInstanceOf(ConfigError);
+  return r.error;
+}
+
+describe("valid configs", () => {
+  it("fills documented defaults: native precision, min(native context, 32768), concurrency 4, 1 replica", () => {
+    const r = resolveStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B" }]), "t");
+    if (!r.ok) throw r.error;
+    const m = r.stack.models[0]!;
+    expect(m).toMatchObject({ name: "deepseek-r1-distill-qwen-7b", precision: "bf16", maxModelLen: 32_768, concurrency: DEFAULT_CONCURRENCY, replicas: { min: 1, max: 1 }, kvCacheDtype: "auto", gpuMemoryUtilization: 0.9 });
+    expect(m.placement.memory.kvCacheTokens).toBeGreaterThanOrEqual(32_768 * 4);
+    expect(m.hourlyUsd.min).toBe(m.placement.hourlyUsd);
+  });
+
+  it("uses the native precision of FP8- and MXFP4-shipped models", () => {
+    const r = resolveStack(stackConfig([{ id: "openai/gpt-oss-20b", maxModelLen: 8192 }]), "t");
+    if (!r.ok) throw r.error;
+    expect(r.stack.models[0]!.precision).toBe("mxfp4");
+  });
+
+  it("prices min and max replicas", () => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 2, max: 5 } }]), "t");
+    if (!r.ok) throw r.error;
+    const m = r.stack.models[0]!;
+    expect(m.hourlyUsd.max).toBeCloseTo(m.placement.hourlyUsd * 5, 2);
+    expect(m.hourlyUsd.min).toBeCloseTo(m.placement.hourlyUsd * 2, 2);
+  });
+
+  it.each([["Qwen/Qwen3-8B", "qwen3-8b"], ["meta-llama/Llama-3.1-8B-Instruct", "llama-3-1-8b-instruct"], ["Qwen/Qwen2.5-0.5B-Instruct", "qwen2-5-0-5b-instruct"]])("serves %s as %s", (id, name) => {
+    expect(defaultServedName(id)).toBe(name);
+  });
+});
+
+describe("invalid configs: every problem at once, with key path, value and fix", () => {
+  it("lists structural, catalog and region problems together", () => {
+    const err = problems({
+      "aws:region": "us-east-7",
+      "omk:environment": "Dev_Env",
+      "omk:modles": [],
+      "omk:models": [
+        { id: "Qwen/Qwen3-7B", replicas: { min: 3, max: 1 } },
+        { id: "meta-llama/Llama-3.1-8B-Instruct", maxModelLen: 200_000, maxModelLength: 4096 },
+      ],
+    });
+    const paths = err.problems.map((p) => p.path);
+    expect(paths).toEqual(expect.arrayContaining([
+      "aws:region", "omk:environment", "omk:modles", "omk:models[1].maxModelLength", "omk:models[0].id", "omk:models[1].maxModelLen",
+    ]));
+    expect(err.message).toMatch(/^Pulumi\.test\.yaml: \d+ configuration problems; nothing was created\./);
+    expect(err.message).toContain('omk:models[1].maxModelLen: 200000 — must be ≤ 131072 for meta-llama/Llama-3.1-8B-Instruct (its native context). Fix: set maxModelLen to 131072 or less.');
+    expect(err.message).toContain('omk:modles: [] — is not a known key. Fix: did you mean "models"?');
+    expect(err.message).toContain('omk:models[1].maxModelLength: 4096 — is not a known key. Fix: did you mean "maxModelLen"?');
+    expect(err.message).toMatch(/omk:models\[0\]\.id: "Qwen\/Qwen3-7B" — is not in the model catalog\. Fix: did you mean Qwen\/Qwen3-[48]B/);
+    expect(err.message).toMatch(/aws:region: "us-east-7" — is not a region the kit knows.*Fix: set aws:region to one of us-east-1/);
+    expect(err.message).not.toMatch(/\n\s+at /); // no stack trace
+  });
+
+  it.each([
+    [{ id: "Qwen/Qwen3-8B", replicas: { min: 3, max: 1 } }, "omk:models[0].replicas", /min is greater than max\. Fix: set replicas\.max ≥ 3/],
+    [{ id: "Qwen/Qwen3-8B", precision: "fp16" }, "omk:models[0].precision", /is not an allowed value\. Fix: use one of: bf16, fp8, int8, int4, mxfp4, nvfp4/],
+    [{ id: "Qwen/Qwen2.5-72B-Instruct", precision: "fp8" }, "omk:models[0].precision", /has no fp8 checkpoint.*use one of: bf16, int8, int4/],
+    [{ id: "Qwen/Qwen3-8B", tensorParallelSize: 2 }, "omk:models[0].tensorParallelSize", /only applies to a pinned instance type/],
+    [{ id: "Qwen/Qwen2.5-0.5B-Instruct", instanceType: "g6.12xlarge", tensorParallelSize: 4 }, "omk:models[0].tensorParallelSize", /use one of: 1, 2/],
+    [{ id: "Qwen/Qwen3-8B", instanceType: "g6e.xlarg" }, "omk:models[0].instanceType", /did you mean g6e\.xlarge/],
+    [{ id: "Qwen/Qwen3-8B", instanceType: "p6-b300.48xlarge" }, "omk:models[0].instanceType", /is not offered in eu-west-1/],
+    [{ id: "Qwen/Qwen3-8B", concurrency: 0 }, "omk:models[0].concurrency", /must be ≥ 1/],
+    [{ id: "Qwen/Qwen3-8B", gpuMemoryUtilization: 1.2 }, "omk:models[0].gpuMemoryUtilization", /must be ≤ 0\.98/],
+    [{ id: "Qwen/Qwen3-8B", maxModelLen: "long" }, "omk:models[0].maxModelLen", /must be a number/],
+    [{ id: "meta-llama/Llama-3.1-70B-Instruct", instanceType: "g5.2xlarge", maxModelLen: 131072 }, "omk:models[0].instanceType", /does not fit g5\.2xlarge in eu-west-1/],
+  ])("%j → %s", (model, path, message) => {
+    const err = problems(stackConfig([model], { "aws:region": "eu-west-1" }));
+    const p = err.problems.find((x) => x.path === path);
+    expect(p, err.message).toBeDefined();
+    expect(`${p!.message} Fix: ${p!.fix}`).toMatch(message);
+  });
+
+  it("requires a region, an environment and at least one model", () => {
+    const err = problems({ "omk:models": [] });
+    expect(err.problems.map((p) => p.path)).toEqual(expect.arrayContaining(["aws:region", "omk:environment", "omk:models"]));
+  });
+
+  it("rejects two models served under one name", () => {
+    const err = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }, { id: "Qwen/Qwen3-8B", precision: "fp8", maxModelLen: 8192 }]));
+    expect(err.problems).toEqual([expect.objectContaining({ path: "omk:models[1].name", message: "is already used by omk:models[0]." })]);
+  });
+
+  it("ignores other namespaces (provider settings) but rejects unknown omk keys", () => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "aws:profile": "prod", "kubernetes:context": "x" }), "t");
+    expect(r.ok).toBe(true);
+  });
+});

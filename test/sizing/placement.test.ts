@@ -1,0 +1,110 @@
+import fc from "fast-check";
+import { describe, expect, it } from "vitest";
+import { findModel, MODELS } from "../../components/catalog/models";
+import { KNOWN_REGIONS } from "../../components/catalog/regions";
+import { sizeModel, type SizingRequest } from "../../components/sizing/placement";
+
+const req = (id: string, over: Partial<SizingRequest> = {}): SizingRequest => {
+  const model = findModel(id)!;
+  return { model, region: "us-east-1", precision: model.nativePrecision, maxModelLen: 32_768, concurrency: 4, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto", ...over };
+};
+
+function placed(r: ReturnType<typeof sizeModel>) {
+  if (!r.ok) throw new Error(r.error);
+  return r.placement;
+}
+
+describe("placement search", () => {
+  it("DeepSeek-R1 (671B, FP8) on H100s needs a multi-node group: 2 × p5.48xlarge, TP 8 × PP 2", () => {
+    const p = placed(sizeModel(req("deepseek-ai/DeepSeek-R1", { instanceType: "p5.48xlarge" })));
+    expect(p).toMatchObject({ nodes: 2, tensorParallelSize: 8, pipelineParallelSize: 2, hourlyUsd: 110.08 });
+  });
+
+  it("DeepSeek-R1 on H200s fits one p5en.48xlarge at TP 8", () => {
+    const p = placed(sizeModel(req("deepseek-ai/DeepSeek-R1", { instanceType: "p5en.48xlarge" })));
+    expect(p).toMatchObject({ nodes: 1, tensorParallelSize: 8, pipelineParallelSize: 1 });
+    expect(p.memory.weightsGiBPerGpu).toBeGreaterThan(75);
+  });
+
+  it("a pinned type that cannot fit is rejected with its capacity and concrete fixes", () => {
+    const r = sizeModel(req("meta-llama/Llama-3.1-70B-Instruct", { instanceType: "g5.12xlarge", maxModelLen: 131_072 }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatch(/does not fit g5\.12xlarge in us-east-1/);
+    expect(r.error).toMatch(/The largest option, g5\.12xlarge × 4 node\(s\).* holds [\d,]+ KV tokens/);
+    expect(r.error).toMatch(/Lower maxModelLen to ≤ [\d,]+/);
+    expect(r.error).toMatch(/kvCacheDtype fp8 fits/);
+  });
+
+  it("rejects GPUs that cannot run the precision, with the reason", () => {
+    const r = sizeModel(req("Qwen/Qwen3-8B", { instanceType: "g4dn.xlarge" }));
+    expect(r.ok).toBe(false);
+    expect(r.alternatives[0]?.reason).toMatch(/BF16 needs an Ampere or newer GPU.*Turing \(7\.5\)/);
+    const fp8 = sizeModel(req("Qwen/Qwen3-8B", { instanceType: "g5.2xlarge", precision: "fp8" }));
+    expect(fp8.alternatives[0]?.reason).toMatch(/FP8 needs an Ada or Hopper/);
+  });
+
+  it("never spans nodes without EFA", () => {
+    const r = sizeModel(req("Qwen/Qwen2.5-72B-Instruct", { instanceType: "g6e.xlarge" }));
+    expect(r.ok).toBe(false);
+    expect(r.alternatives.some((a) => a.nodes === 2 && /needs EFA/.test(a.reason))).toBe(true);
+  });
+
+  it("only places in regions that offer the type", () => {
+    const r = sizeModel(req("deepseek-ai/DeepSeek-R1", { region: "eu-west-1", instanceType: "p5en.48xlarge" }));
+    expect(r.ok).toBe(false);
+    expect(r.alternatives[0]?.reason).toMatch(/not offered in eu-west-1/);
+  });
+
+  it("marks estimated prices in regions without a published one", () => {
+    const p = placed(sizeModel(req("Qwen/Qwen3-8B", { region: "eu-north-1", maxModelLen: 8192 })));
+    expect(typeof p.priceEstimate).toBe("boolean");
+    const est = placed(sizeModel(req("Qwen/Qwen3-8B", { region: "sa-east-1", maxModelLen: 8192 })));
+    expect(est.priceEstimate).toBe(true);
+    expect(est.priceBasis).toMatch(/^ESTIMATE/);
+  });
+
+  it("nothing fitting anywhere names the largest option and other regions or precisions", () => {
+    const r = sizeModel(req("deepseek-ai/DeepSeek-R1", { region: "sa-east-1", maxModelLen: 131_072, concurrency: 64 }));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error).toMatch(/does not fit any GPU instance in sa-east-1\./);
+    expect(r.error).toMatch(/offered type\(s\) \(g4dn\.xlarge, .*\) were rejected: FP8 needs an Ada or Hopper/);
+    expect(r.error).toMatch(/Would fit with: region us-east-1 fits on \S+ \(\$[\d.]+\/h\)/);
+  });
+
+  it("honours a pinned TP/PP layout", () => {
+    const p = placed(sizeModel(req("Qwen/Qwen2.5-7B-Instruct", { instanceType: "g6.12xlarge", tensorParallel: 2, pipelineParallel: 2, maxModelLen: 8192 })));
+    expect(p).toMatchObject({ tensorParallelSize: 2, pipelineParallelSize: 2, nodes: 1 });
+  });
+});
+
+describe("search invariants (property tests)", () => {
+  const arbRequest = fc.record({
+    model: fc.constantFrom(...MODELS.filter((m) => m.totalParamsB < 100)),
+    region: fc.constantFrom(...KNOWN_REGIONS),
+    maxModelLen: fc.constantFrom(2048, 8192, 32_768),
+    concurrency: fc.integer({ min: 1, max: 16 }),
+  });
+
+  it("the chosen placement fits and is never costlier than any fitting alternative", () => {
+    fc.assert(fc.property(arbRequest, ({ model, region, maxModelLen, concurrency }) => {
+      const r = sizeModel({ model, region, precision: model.nativePrecision, maxModelLen: Math.min(maxModelLen, model.nativeContext), concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto" }, { explain: false });
+      if (!r.ok) return;
+      expect(r.placement.memory.kvCacheTokens).toBeGreaterThanOrEqual(Math.min(maxModelLen, model.nativeContext) * concurrency);
+      for (const a of r.alternatives) if (a.fits) expect(a.hourlyUsd!).toBeGreaterThanOrEqual(r.placement.hourlyUsd);
+    }), { numRuns: 60 });
+  });
+
+  it("asking for less context never makes a fitting model stop fitting", () => {
+    fc.assert(fc.property(arbRequest, ({ model, region, concurrency }) => {
+      const at = (len: number) => sizeModel({ model, region, precision: model.nativePrecision, maxModelLen: len, concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto" }, { explain: false });
+      const long = at(16_384);
+      if (long.ok) {
+        const short = at(4096);
+        expect(short.ok).toBe(true);
+        if (short.ok) expect(short.placement.hourlyUsd).toBeLessThanOrEqual(long.placement.hourlyUsd);
+      }
+    }), { numRuns: 40 });
+  });
+});
