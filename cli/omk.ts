@@ -1,5 +1,6 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
 import { Command, InvalidArgumentError } from "commander";
+import { instancesCommand } from "./commands/instances";
 import { modelsCommand } from "./commands/models";
 import { planCommand } from "./commands/plan";
 import { sizeCommand } from "./commands/size";
@@ -35,7 +36,14 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
 
   program.command("models").description("list the model catalog")
     .option("--json", "machine-readable output")
-    .action((o: { json?: boolean }) => { code = modelsCommand(o, io.out); });
+    .option("--markdown", "a Markdown table (the README's catalog)")
+    .action((o: { json?: boolean; markdown?: boolean }) => { code = modelsCommand(o, io.out); });
+
+  program.command("instances").description("list GPU instance types with prices and availability in a region")
+    .option("--region <region>", "AWS region", "us-east-1")
+    .option("--json", "machine-readable output")
+    .option("--markdown", "a Markdown table (the README's catalog)")
+    .action((o: { region: string; json?: boolean; markdown?: boolean }) => { code = instancesCommand(o, io.out, io.err); });
 
   program.command("size").description("find the cheapest GPU placement for a model (or evaluate a pinned one)")
     .requiredOption("--model <id>", "catalog model id, e.g. Qwen/Qwen3-8B")

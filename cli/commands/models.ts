@@ -26,22 +26,25 @@ export function modelRows(): ModelRow[] {
   }));
 }
 
-export function modelsCommand(opts: { json?: boolean }, out: (s: string) => void): number {
+export function modelsCommand(opts: { json?: boolean; markdown?: boolean }, out: (s: string) => void): number {
   const rows = modelRows();
   if (opts.json) {
     out(JSON.stringify(rows, null, 2));
     return 0;
   }
-  out(table([
-    ["MODEL", "PARAMS", "CONTEXT", "PRECISIONS (native first)", "LICENSE"],
-    ...rows.map((r) => [
+  const header = ["MODEL", "PARAMS", "CONTEXT", "PRECISIONS (native first)", "LICENSE"];
+  const cells = rows.map((r) => [
       r.id,
       r.kind === "moe" ? `${r.totalParamsB}B (${r.activeParamsB}B active)` : `${r.totalParamsB}B`,
       r.nativeContext.toLocaleString("en-US"),
       [r.nativePrecision, ...r.precisions.filter((p) => p !== r.nativePrecision)].join(", "),
       r.license,
-    ]),
-  ], ""));
+    ]);
+  if (opts.markdown) {
+    out([`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n"));
+    return 0;
+  }
+  out(table([header, ...cells], ""));
   out(`\n${rows.length} models. Size one with: npx omk size --model <id>`);
   return 0;
 }

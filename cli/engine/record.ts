@@ -76,7 +76,12 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       },
       call: (args) => {
         const answer = options.invokes?.[args.token];
-        if (!answer) throw new Error(`offline engine: no answer for invoke ${args.token}; add one to the invoke table`);
+        if (!answer) {
+          // Pulumi swallows the message of a failed mock invoke; keep it so the run fails with it.
+          const error = new Error(`offline engine: no answer for invoke ${args.token}; add one to the invoke table`);
+          failures.push(error);
+          throw error;
+        }
         return answer(args.inputs as Record<string, unknown>);
       },
     },
@@ -107,7 +112,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
     // Let every pending registration finish before reading the record.
     await pulumi.runtime.disconnect();
   }
-  if (failures.length) throw new Error(`offline engine: ${failures.length} registration(s) failed: ${failures.map((e) => e.message).join("; ")}`);
+  if (failures.length) throw new Error(`offline engine: ${failures.length} call(s) failed: ${failures.map((e) => e.message).join("; ")}`);
   return { project, stack, result, resources };
 }
 

@@ -1,0 +1,71 @@
+/**
+ * Benchmarks, run by hand with `npm run bench` (never inside `npm test`):
+ *  1. size every catalog model in every known region (the search `omk size` and `omk plan` run);
+ *  2. wall time of `omk plan` on the default stack, as a user runs it (a fresh node process each time).
+ * Goals: the full sizing sweep under 5 s, one `omk plan` under 3 s (median), peak RSS under 500 MiB.
+ */
+import { execFileSync } from "node:child_process";
+import * as os from "node:os";
+import * as path from "node:path";
+import { performance } from "node:perf_hooks";
+import { MODELS } from "../components/catalog/models";
+import { KNOWN_REGIONS } from "../components/catalog/regions";
+import { DEFAULT_CONCURRENCY, DEFAULT_MAX_MODEL_LEN_CAP } from "../components/config/schema";
+import { sizeModel } from "../components/sizing/placement";
+
+const GOALS = { sweepMs: 5000, planMs: 3000, rssMiB: 500 };
+
+function percentile(xs: number[], p: number): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))]!;
+}
+
+function sweep(explain: boolean) {
+  const times: number[] = [];
+  let fits = 0;
+  const start = performance.now();
+  for (const model of MODELS) {
+    for (const region of KNOWN_REGIONS) {
+      const t = performance.now();
+      const r = sizeModel({
+        model, region, precision: model.nativePrecision, maxModelLen: Math.min(model.nativeContext, DEFAULT_MAX_MODEL_LEN_CAP),
+        concurrency: DEFAULT_CONCURRENCY, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto",
+      }, { explain });
+      times.push(performance.now() - t);
+      if (r.ok) fits++;
+    }
+  }
+  return { totalMs: performance.now() - start, calls: times.length, fits, p50: percentile(times, 50), p95: percentile(times, 95), max: Math.max(...times) };
+}
+
+function planRuns(n: number) {
+  const bin = path.join(__dirname, "..", "cli", "bin", "omk.js");
+  execFileSync(process.execPath, [bin, "plan"], { stdio: "ignore" }); // warm the tsx cache, as a second run would
+  const times: number[] = [];
+  for (let i = 0; i < n; i++) {
+    const t = performance.now();
+    execFileSync(process.execPath, [bin, "plan"], { stdio: "ignore" });
+    times.push(performance.now() - t);
+  }
+  return { runs: n, median: percentile(times, 50), max: Math.max(...times) };
+}
+
+const cold = sweep(true);
+const warm = sweep(false);
+const plan = planRuns(5);
+const rssMiB = process.resourceUsage().maxRSS / 1024; // peak, in KiB → MiB
+
+const f = (x: number) => x.toFixed(1);
+console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}`);
+console.log("| benchmark | result | goal |");
+console.log("|---|---|---|");
+console.log(`| size ${MODELS.length} models × ${KNOWN_REGIONS.length} regions (${cold.calls} searches, ${cold.fits} fit; with no-fit explanations) | ${f(cold.totalMs)} ms total, p50 ${f(cold.p50)} ms, p95 ${f(cold.p95)} ms, max ${f(cold.max)} ms | < ${GOALS.sweepMs} ms |`);
+console.log(`| same sweep without explanations | ${f(warm.totalMs)} ms total, p50 ${f(warm.p50)} ms | |`);
+console.log(`| \`omk plan\` (default stack, new process) | median ${f(plan.median)} ms, max ${f(plan.max)} ms over ${plan.runs} runs | < ${GOALS.planMs} ms |`);
+console.log(`| peak RSS of this benchmark process | ${f(rssMiB)} MiB | < ${GOALS.rssMiB} MiB |`);
+
+const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", plan.median > GOALS.planMs && "omk plan", rssMiB > GOALS.rssMiB && "memory"].filter(Boolean);
+if (missed.length) {
+  console.error(`Goals missed: ${missed.join(", ")}`);
+  process.exitCode = 1;
+}

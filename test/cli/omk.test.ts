@@ -1,0 +1,120 @@
+/** The `omk` command as a user runs it: exit codes, JSON contracts, files written. */
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { main } from "../../cli/omk";
+
+const ROOT = path.resolve(__dirname, "../..");
+
+async function omk(...argv: string[]) {
+  const out: string[] = [];
+  const err: string[] = [];
+  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
+  return { code, out: out.join("\n"), err: err.join("\n") };
+}
+
+describe("omk models", () => {
+  it("--json lists the catalog with id, family, params and precisions", async () => {
+    const r = await omk("models", "--json");
+    expect(r.code).toBe(0);
+    const rows = JSON.parse(r.out) as Record<string, unknown>[];
+    expect(rows.length).toBeGreaterThanOrEqual(30);
+    expect(rows.find((m) => m.id === "deepseek-ai/DeepSeek-R1")).toMatchObject({ family: "DeepSeek-V3", totalParamsB: 671, activeParamsB: 37, precisions: expect.arrayContaining(["fp8"]) });
+  });
+
+  it("prints a table by default", async () => {
+    const r = await omk("models");
+    expect(r.out).toMatch(/openai\/gpt-oss-120b\s+117B \(5\.1B active\)\s+131,072\s+mxfp4/);
+  });
+});
+
+describe("omk size", () => {
+  it("--json returns the placement contract", async () => {
+    const r = await omk("size", "--model", "Qwen/Qwen3-8B", "--max-model-len", "8192", "--json");
+    expect(r.code).toBe(0);
+    const j = JSON.parse(r.out);
+    for (const key of ["model", "region", "precision", "instanceType", "nodes", "gpusPerNode", "tensorParallelSize", "pipelineParallelSize", "maxModelLen", "weightsGiBPerGpu", "kvCacheGiBPerGpu", "kvCacheTokens", "maxConcurrency", "hourlyUsd", "fits", "alternatives"]) {
+      expect(j, key).toHaveProperty(key);
+    }
+    expect(j).toMatchObject({ model: "Qwen/Qwen3-8B", region: "us-east-1", precision: "bf16", maxModelLen: 8192, fits: true });
+    expect(j.kvCacheTokens).toBeGreaterThanOrEqual(8192 * 4);
+    expect(j.alternatives[0]).toEqual(expect.objectContaining({ instanceType: expect.any(String), fits: expect.any(Boolean), reason: expect.any(String) }));
+    for (const a of j.alternatives) if (a.fits) expect(a.hourlyUsd).toBeGreaterThanOrEqual(j.hourlyUsd);
+  });
+
+  it("evaluates a pinned instance with --instance/--tp/--pp", async () => {
+    const r = await omk("size", "--model", "deepseek-ai/DeepSeek-R1", "--instance", "p5.48xlarge", "--json");
+    expect(JSON.parse(r.out)).toMatchObject({ instanceType: "p5.48xlarge", nodes: 2, tensorParallelSize: 8, pipelineParallelSize: 2 });
+  });
+
+  it.each([
+    [["--model", "Qwen/Qwen3-7B"], /--model "Qwen\/Qwen3-7B": is not in the model catalog\. Fix: did you mean/],
+    [["--model", "Qwen/Qwen3-8B", "--region", "moon-1"], /--region "moon-1": is not a region the kit knows/],
+    [["--model", "meta-llama/Llama-3.1-70B-Instruct", "--instance", "g6.xlarge"], /--instance "g6.xlarge": .*does not fit g6\.xlarge in us-east-1/],
+    [["--model", "Qwen/Qwen3-8B", "--max-model-len", "abc"], /--max-model-len takes a whole number/],
+  ])("exits 1 with a clear message: %j", async (args, message) => {
+    const r = await omk("size", ...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+  });
+});
+
+describe("omk plan", () => {
+  it("plans the default stack offline and summarises placement, GPUs and cost", async () => {
+    const r = await omk("plan");
+    expect(r.code).toBe(0);
+    expect(r.out).toMatch(/stack "dev" \(environment dev, region us-east-1\)/);
+    expect(r.out).toMatch(/qwen3-8b: Qwen\/Qwen3-8B bf16/);
+    expect(r.out).toMatch(/placement\s+\S+ × 1 node, 1 × NVIDIA/);
+    expect(r.out).toMatch(/Cost: \$[\d.]+–\$[\d.]+ per hour/);
+  });
+
+  it("--out writes plan.json with resources and per-model sizing", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "omk-plan-"));
+    const r = await omk("plan", "--stack", "dev", "--out", dir);
+    expect(r.code).toBe(0);
+    const plan = JSON.parse(readFileSync(path.join(dir, "plan.json"), "utf8"));
+    expect(plan.stack).toBe("dev");
+    expect(plan.resources[0]).toEqual(expect.objectContaining({ urn: expect.any(String), type: "omk:index:Kit", name: "omk-dev", parent: null, inputs: expect.any(Object) }));
+    const m = plan.models[0];
+    expect(m).toMatchObject({ model: "Qwen/Qwen3-8B", replicas: { min: 1, max: 2 }, fits: true });
+    expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
+    // No Kubernetes objects exist yet at this stage, so no manifests folder either.
+    expect(existsSync(path.join(dir, "manifests"))).toBe(false);
+  });
+
+  it("--config plans any file in Pulumi stack config format; invalid ones exit 1 listing every problem", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "omk-cfg-"));
+    const good = path.join(dir, "Pulumi.gpu.yaml");
+    writeFileSync(good, "config:\n  aws:region: us-west-2\n  omk:environment: gpu\n  omk:models:\n    - id: openai/gpt-oss-20b\n      maxModelLen: 8192\n");
+    const ok = await omk("plan", "--config", good, "--json");
+    expect(ok.code).toBe(0);
+    expect(JSON.parse(ok.out)).toMatchObject({ stack: "gpu", region: "us-west-2", models: [{ model: "openai/gpt-oss-20b", precision: "mxfp4" }] });
+
+    const bad = path.join(dir, "bad.yaml");
+    writeFileSync(bad, "config:\n  aws:region: us-east-1\n  omk:environment: x\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 100000\n      replicas: {min: 2, max: 1}\n");
+    const r = await omk("plan", "--config", bad);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/2 configuration problems; nothing was created/);
+    expect(r.err).toMatch(/omk:models\[0\]\.maxModelLen: 100000 — must be ≤ 32768 for Qwen\/Qwen3-8B/);
+    expect(r.err).toMatch(/omk:models\[0\]\.replicas: \{"min":2,"max":1\} — min is greater than max/);
+  });
+
+  it("every shipped stack plans cleanly", async () => {
+    const stacks = readdirSync(path.join(ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f));
+    expect(stacks).toContain("Pulumi.dev.yaml");
+    for (const f of stacks) {
+      const r = await omk("plan", "--stack", f.replace(/^Pulumi\.|\.yaml$/g, ""), "--json");
+      expect(r.code, `${f}: ${r.err}`).toBe(0);
+    }
+  });
+});
+
+describe("the installed bin", () => {
+  it("runs with plain node, as `npx omk` does after `npm ci`", () => {
+    const out = execFileSync(process.execPath, [path.join(ROOT, "cli/bin/omk.js"), "models", "--json"], { cwd: ROOT, encoding: "utf8" });
+    expect(JSON.parse(out).length).toBeGreaterThanOrEqual(30);
+  });
+});
