@@ -118,3 +118,19 @@ describe("the installed bin", () => {
     expect(JSON.parse(out).length).toBeGreaterThanOrEqual(30);
   });
 });
+
+describe("README", () => {
+  const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
+  const section = (name: string) => readme.split(`<!-- catalog:${name} -->\n`)[1]!.split(`\n<!-- /catalog:${name} -->`)[0];
+
+  it("states the two set-up commands and the test command that CI runs", () => {
+    expect(readme).toContain("npm ci && npx omk plan");
+    expect(readme).toContain("npm test");
+    expect(readFileSync(path.join(ROOT, ".ci/run"), "utf8")).toMatch(/npm ci\nnpx omk plan\nnpm test/);
+  });
+
+  it.each(["models", "instances"])("catalog table '%s' matches `omk %s --markdown`", async (name) => {
+    const r = await omk(name, "--markdown");
+    expect(section(name)).toBe(r.out);
+  });
+});

@@ -60,7 +60,7 @@ describe("invalid configs: every problem at once, with key path, value and fix",
     expect(err.message).toContain('omk:modles: [] — is not a known key. Fix: did you mean "models"?');
     expect(err.message).toContain('omk:models[1].maxModelLength: 4096 — is not a known key. Fix: did you mean "maxModelLen"?');
     expect(err.message).toMatch(/omk:models\[0\]\.id: "Qwen\/Qwen3-7B" — is not in the model catalog\. Fix: did you mean Qwen\/Qwen3-[48]B/);
-    expect(err.message).toMatch(/aws:region: "us-east-7" — is not a region the kit knows.*Fix: set aws:region to one of us-east-1/);
+    expect(err.message).toMatch(/aws:region: "us-east-7" — is not a region the kit knows.*Fix: set aws:region to a known region, e.g. us-east-1 or us-east-2/);
     expect(err.message).not.toMatch(/\n\s+at /); // no stack trace
   });
 
