@@ -1,14 +1,17 @@
-// The Pulumi program: load and validate the stack config, then build the kit. Nothing else.
+// The Pulumi program: load and validate the stack config, run the preflight, build the kit. Nothing else.
 import * as pulumi from "@pulumi/pulumi";
+import { ConfigError } from "./components/config/errors";
 import { fromPulumiConfig } from "./components/config/load";
-import { resolveStack } from "./components/config/validate";
-import { buildKit } from "./components/kit";
+import { runKit } from "./components/kit";
 
-const resolved = resolveStack(fromPulumiConfig(pulumi.runtime.allConfig()), `stack ${pulumi.getStack()}`);
-// RunError prints the message alone (every config problem), without a stack trace.
-if (!resolved.ok) throw new pulumi.RunError(resolved.error.message);
-
-const kit = buildKit(resolved.stack);
-export const environment = kit.environment;
-export const region = kit.region;
-export const models = kit.models;
+export = async () => {
+  try {
+    const kit = await runKit(fromPulumiConfig(pulumi.runtime.allConfig()), `stack ${pulumi.getStack()}`);
+    for (const warning of kit.infra.warnings) pulumi.log.warn(warning);
+    return { environment: kit.environment, region: kit.region, clusterName: kit.clusterName, models: kit.models };
+  } catch (err) {
+    // RunError prints the message alone (every config problem, with its fix), without a stack trace.
+    if (err instanceof ConfigError) throw new pulumi.RunError(err.message);
+    throw err;
+  }
+};

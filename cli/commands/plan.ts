@@ -26,6 +26,18 @@ export function planText(plan: Plan): string {
     const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
   }
+  const c = plan.cluster;
+  lines.push("", "Cluster");
+  lines.push(`  ${c.mode === "create" ? `new EKS cluster ${c.name} (Auto Mode), VPC across ${c.zones.join(", ")}` : `existing cluster ${c.name}`}; GPU capacity: ${c.capacity === "karpenter" ? "Karpenter NodePools" : "managed node groups"}`);
+  lines.push("", "GPU pools (limits bound the bill)");
+  lines.push(table(plan.pools.map((p) => [p.name, `${p.instanceType}`, `nodes ${p.minNodes}–${p.maxNodes}`, `GPU limit ${p.gpuLimit}`, `disk ${p.diskGiB} GiB`, `AZs ${p.zones.join(",")}`, `${usd(p.hourlyUsd.min)}–${usd(p.hourlyUsd.max)}/h`, p.models.join(", ")])));
+  lines.push("", "Add-ons");
+  lines.push(table(plan.addons.map((a) => [a.install ? "install" : "skip", a.name, a.reason])));
+  if (plan.quotas.length) {
+    lines.push("", "EC2 vCPU quotas at max scale");
+    lines.push(table(plan.quotas.map((q) => [q.code, q.name, `needs ${q.vcpus}`, q.available === null ? "not read" : `has ${q.available}${q.short ? `, SHORT by ${q.short}` : ""}`])));
+  }
+  if (plan.warnings.length) lines.push("", "Notes", ...plan.warnings.map((w) => `  - ${w}`));
   lines.push("", `Resources (${plan.resources.length})`);
   lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));
   lines.push("", `Cost: ${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)} per hour for GPU nodes at min–max replicas, on-demand${plan.priceEstimate ? "; includes ESTIMATED regional prices" : ""}.`);

@@ -8,7 +8,12 @@ import { stringify } from "yaml";
 import type { RawStackConfig } from "../../components/config/validate";
 import { resolveStack } from "../../components/config/validate";
 import type { ConfigError } from "../../components/config/errors";
-import { buildKit } from "../../components/kit";
+import { runKit } from "../../components/kit";
+import { clusterNameFor } from "../../components/aws/platform";
+import { quotaMessage } from "../../components/aws/quota";
+import { ConfigError as ConfigErrorClass } from "../../components/config/errors";
+import { OFFLINE_ASSUMPTIONS, offlineComputed, offlineDefault, offlineInvokes } from "./offline-aws";
+import type { InvokeAnswer } from "./record";
 import type { PlacementSummary } from "../../components/serving/placement-summary";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 
@@ -23,6 +28,25 @@ export interface Plan {
   readonly hourlyUsd: { readonly min: number; readonly max: number };
   /** True when any price in the plan is a regional estimate rather than a published price. */
   readonly priceEstimate: boolean;
+  readonly cluster: { readonly mode: string; readonly name: string; readonly zones: readonly string[]; readonly capacity: string };
+  readonly pools: readonly PoolSummary[];
+  readonly addons: readonly { readonly name: string; readonly install: boolean; readonly reason: string }[];
+  readonly quotas: readonly { readonly code: string; readonly name: string; readonly vcpus: number; readonly available: number | null; readonly short: number; readonly message: string }[];
+  /** Non-blocking findings, and the assumptions the offline engine made. */
+  readonly warnings: readonly string[];
+}
+
+export interface PoolSummary {
+  readonly name: string;
+  readonly instanceType: string;
+  readonly models: readonly string[];
+  readonly zones: readonly string[];
+  readonly minNodes: number;
+  readonly maxNodes: number;
+  readonly gpuLimit: number;
+  readonly diskGiB: number;
+  readonly multiNode: boolean;
+  readonly hourlyUsd: { readonly min: number; readonly max: number };
 }
 
 export interface AlternativeSummary {
@@ -42,10 +66,28 @@ export function toEngineConfig(raw: RawStackConfig): Record<string, string> {
   return Object.fromEntries(Object.entries(raw).map(([k, v]) => [k, typeof v === "string" ? v : JSON.stringify(v)]));
 }
 
-export async function planStack(raw: RawStackConfig, options: { stack: string; source: string }): Promise<PlanResult> {
+export interface PlanOptions {
+  readonly stack: string;
+  readonly source: string;
+  /** Replace single offline answers (tests: a quota value, AZ offerings). */
+  readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
+}
+
+export async function planStack(raw: RawStackConfig, options: PlanOptions): Promise<PlanResult> {
   const resolved = resolveStack(raw, options.source);
   if (!resolved.ok) return resolved;
-  const rec = await recordProgram(() => buildKit(resolved.stack), { stack: options.stack, config: toEngineConfig(raw) });
+  const region = resolved.stack.region;
+  let rec;
+  try {
+    rec = await recordProgram(() => runKit(raw, options.source), {
+      stack: options.stack, config: toEngineConfig(raw),
+      invokes: { ...offlineInvokes(region), ...options.invokes }, computed: offlineComputed(region), computedDefault: offlineDefault(region),
+    });
+  } catch (err) {
+    if (err instanceof ConfigErrorClass) return { ok: false, error: err };
+    throw err;
+  }
+  const infra = rec.result.infra;
   const summaries = await valueOf(rec.result.models);
   const models = summaries.map((s) => {
     const m = resolved.stack.models.find((x) => x.name === s.name)!;
@@ -66,6 +108,14 @@ export async function planStack(raw: RawStackConfig, options: { stack: string; s
       stack: options.stack, environment: resolved.stack.environment, region: resolved.stack.region, models, resources: rec.resources, counts,
       hourlyUsd: { min: sum((m) => m.hourlyUsd.min), max: sum((m) => m.hourlyUsd.max) },
       priceEstimate: models.some((m) => m.priceEstimate),
+      cluster: { mode: resolved.stack.cluster.mode, name: clusterNameFor(resolved.stack), zones: infra.clusterZones, capacity: resolved.stack.capacity.mode },
+      pools: infra.pools.map(({ pool, zones }) => ({
+        name: pool.name, instanceType: pool.instanceType, models: pool.models, zones, minNodes: pool.minNodes, maxNodes: pool.maxNodes,
+        gpuLimit: pool.gpuLimit, diskGiB: pool.diskGiB, multiNode: pool.multiNode, hourlyUsd: pool.hourlyUsd,
+      })),
+      addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
+      quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
+      warnings: [...infra.warnings, ...OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)],
     },
   };
 }

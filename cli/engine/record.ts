@@ -21,7 +21,7 @@ export interface RecordedResource {
 export interface Recording<T> {
   readonly project: string;
   readonly stack: string;
-  readonly result: T;
+  readonly result: Awaited<T>;
   readonly resources: readonly RecordedResource[];
 }
 
@@ -38,6 +38,8 @@ export interface RecordOptions {
   /** Pulumi config as the engine passes it: `namespace:key` → string (objects as JSON). */
   readonly config?: Readonly<Record<string, string>>;
   readonly computed?: Readonly<Record<string, ComputedOutputs>>;
+  /** Outputs for types without an entry in `computed` (e.g. a generic ARN). */
+  readonly computedDefault?: (type: string, name: string, inputs: Record<string, unknown>) => Record<string, unknown>;
   readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
 }
 
@@ -71,7 +73,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
   await pulumi.runtime.setMocks(
     {
       newResource: (args) => {
-        const computed = options.computed?.[args.type]?.(args.name, args.inputs) ?? {};
+        const computed = options.computed?.[args.type]?.(args.name, args.inputs) ?? (args.custom === false ? {} : options.computedDefault?.(args.type, args.name, args.inputs) ?? {});
         return { id: args.custom === false ? undefined : `${args.name}-id`, state: { ...args.inputs, ...computed } };
       },
       call: (args) => {
@@ -105,9 +107,9 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       callback(err, resp);
     });
 
-  let result: T;
+  let result: Awaited<T>;
   try {
-    result = program();
+    result = await program();
   } finally {
     // Let every pending registration finish before reading the record.
     await pulumi.runtime.disconnect();

@@ -6,6 +6,7 @@
  */
 import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
+import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, existingClusterSchema } from "./infra-schema";
 
 /** Config namespace: keys are written `omk:<key>` in `stacks/Pulumi.<stack>.yaml`. */
 export const NAMESPACE = "omk";
@@ -65,6 +66,12 @@ export const stackSchema = z.strictObject({
   environment: z.string().max(20).regex(dnsLabel, "must be a DNS label: lower-case letters, digits and '-', starting with a letter"),
   /** Models to serve; each gets its own placement, GPU pool and server. */
   models: z.array(modelEntrySchema).min(1, "list at least one model"),
+  /** Where the kit runs: a new VPC + EKS cluster (default) or an existing cluster. */
+  cluster: clusterSchema,
+  /** How GPU nodes are provisioned and bounded. */
+  capacity: capacitySchema.prefault({}),
+  /** Cluster add-ons, installed only where the stack needs them. */
+  addons: addonsSchema.prefault({}),
 });
 
 export type ModelEntryInput = z.input<typeof modelEntrySchema>;
@@ -76,4 +83,9 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   root: Object.keys(stackSchema.shape),
   model: Object.keys(modelEntrySchema.shape),
   replicas: Object.keys(replicasSchema.shape),
+  cluster: [...new Set([...Object.keys(createClusterSchema.shape), ...Object.keys(existingClusterSchema.shape)])],
+  endpoint: Object.keys(createClusterSchema.shape.endpoint.unwrap().shape),
+  capacity: Object.keys(capacitySchema.shape),
+  reservations: ["id"],
+  addons: Object.keys(addonsSchema.shape),
 };

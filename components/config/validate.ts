@@ -8,6 +8,8 @@ import type { Precision } from "../catalog/precision";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
+import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
+import { checkInfra } from "./validate-infra";
 import { z as zod } from "zod";
 import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema, type ModelEntry } from "./schema";
 
@@ -36,6 +38,9 @@ export interface ResolvedStack {
   readonly environment: string;
   readonly region: string;
   readonly models: readonly ResolvedModel[];
+  readonly cluster: ClusterSettings;
+  readonly capacity: CapacitySettings;
+  readonly addons: AddonsSettings;
 }
 
 export type ResolveResult = { readonly ok: true; readonly stack: ResolvedStack } | { readonly ok: false; readonly error: ConfigError };
@@ -52,8 +57,9 @@ function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
 
 function knownKeysFor(path: readonly PropertyKey[]): readonly string[] {
   if (path.length === 0) return KNOWN_KEYS.root!;
-  if (path.at(-1) === "replicas") return KNOWN_KEYS.replicas!;
-  return KNOWN_KEYS.model!;
+  const named = [...path].reverse().find((seg): seg is string => typeof seg === "string");
+  if (named === "models") return KNOWN_KEYS.model!;
+  return KNOWN_KEYS[named ?? "root"] ?? KNOWN_KEYS.root!;
 }
 
 /** One problem per zod issue (one per key for unknown keys), in the user's key syntax. */
@@ -160,6 +166,8 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
     });
     return { ok: false, error: new ConfigError(source, problems) };
   }
+  const { cluster, capacity, addons } = parsed.data;
+  problems.push(...checkInfra(cluster, capacity, addons, region));
   const models: ResolvedModel[] = [];
   const names = new Map<string, number>();
   parsed.data.models.forEach((entry, i) => {
@@ -189,7 +197,7 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
     });
   });
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
-  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models } };
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons } };
 }
 
 function round2(x: number): number {

@@ -11,14 +11,16 @@ export interface ModelServiceArgs {
   readonly model: ResolvedModel;
   /** Region the placement was priced in. */
   readonly region: string;
+  /** The GPU pool the model runs in and the AZs it may use. */
+  readonly pool: { readonly name: string; readonly zones: readonly string[] };
 }
 
 export class ModelService extends pulumi.ComponentResource {
   /** The sizing decision as plain data: instance type, nodes, TP/PP, memory, $/hour. */
-  public readonly placement: pulumi.Output<PlacementSummary>;
+  public readonly placement: pulumi.Output<PlacementSummary & { pool: string; zones: string[] }>;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const summary = placementSummary(args.model, args.region);
+    const summary = { ...placementSummary(args.model, args.region), pool: args.pool.name, zones: [...args.pool.zones] };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);
     this.placement = pulumi.output(summary);

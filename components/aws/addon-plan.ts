@@ -1,0 +1,55 @@
+/**
+ * Which cluster add-ons a stack needs, and why (pure). A stack that does not need an add-on does not
+ * install it: every chart is attack surface, upgrade work and, on GPU nodes, memory.
+ */
+import type { ResolvedStack } from "../config/validate";
+import type { AddonName } from "./charts";
+import type { GpuPool } from "./gpu-pools";
+
+export interface AddonDecision {
+  readonly name: AddonName;
+  readonly install: boolean;
+  readonly reason: string;
+}
+
+/** True when GPU nodes are EKS Auto Mode nodes (AWS then runs the device plugin and drivers). */
+export function gpuNodesAreAutoMode(stack: ResolvedStack): boolean {
+  if (stack.capacity.mode !== "karpenter") return false;
+  return stack.cluster.mode === "create" || stack.cluster.autoMode;
+}
+
+export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): AddonDecision[] {
+  const autoNodes = gpuNodesAreAutoMode(stack);
+  const multiNode = pools.filter((p) => p.multiNode).map((p) => p.name);
+  const autoscaled = stack.models.filter((m) => m.replicas.max > m.replicas.min).map((m) => m.name);
+  const keda = stack.addons.keda === "on" || (stack.addons.keda === "auto" && autoscaled.length > 0);
+  const prometheus = stack.addons.prometheus === "on" || (stack.addons.prometheus === "auto" && keda);
+  const autoModeCluster = stack.cluster.mode === "create" || stack.cluster.autoMode;
+  const lbc = stack.addons.loadBalancerController === "on" && !autoModeCluster;
+  return [
+    {
+      name: "nvidia-device-plugin", install: !autoNodes && pools.length > 0,
+      reason: autoNodes ? "EKS Auto Mode runs the NVIDIA device plugin and drivers itself" : `GPU nodes from ${stack.capacity.mode === "managed" ? "managed node groups" : "self-managed Karpenter"} need it to expose nvidia.com/gpu`,
+    },
+    {
+      name: "aws-efa-k8s-device-plugin", install: !autoNodes && multiNode.length > 0,
+      reason: multiNode.length === 0 ? "no model spans nodes" : autoNodes ? "EKS Auto Mode manages node devices" : `exposes EFA to multi-node pools ${multiNode.join(", ")}`,
+    },
+    {
+      name: "keda", install: keda,
+      reason: stack.addons.keda !== "auto" ? `addons.keda is ${stack.addons.keda}` : keda ? `autoscaled models: ${autoscaled.join(", ")}` : "no model autoscales (replicas.min = replicas.max)",
+    },
+    {
+      name: "kube-prometheus-stack", install: prometheus,
+      reason: stack.addons.prometheus !== "auto" ? `addons.prometheus is ${stack.addons.prometheus}` : prometheus ? "KEDA's triggers read vLLM metrics from Prometheus" : "nothing needs Prometheus",
+    },
+    {
+      name: "lws", install: multiNode.length > 0,
+      reason: multiNode.length ? `multi-node models run as LeaderWorkerSet groups (${multiNode.join(", ")})` : "no model spans nodes",
+    },
+    {
+      name: "aws-load-balancer-controller", install: lbc,
+      reason: autoModeCluster ? "EKS Auto Mode provides load balancing" : lbc ? "addons.loadBalancerController is on" : "no model is exposed through an ALB",
+    },
+  ];
+}

@@ -1,0 +1,69 @@
+/** GPU capacity through EKS managed node groups: one launch template and node group per GPU pool. */
+import * as pulumi from "@pulumi/pulumi";
+import { LaunchTemplate } from "@pulumi/aws/ec2/launchTemplate";
+import { PlacementGroup } from "@pulumi/aws/ec2/placementGroup";
+import { Addon } from "@pulumi/aws/eks/addon";
+import { NodeGroup } from "@pulumi/aws/eks/nodeGroup";
+import { Role } from "@pulumi/aws/iam/role";
+import { RolePolicyAttachment } from "@pulumi/aws/iam/rolePolicyAttachment";
+import type { CapacitySettings } from "../config/infra-schema";
+import { trustPolicy } from "./cluster";
+import type { GpuPool } from "./gpu-pools";
+import { buildLaunchTemplate, buildNodeGroup } from "./managed-pools-spec";
+
+export interface ManagedPoolsArgs {
+  readonly clusterName: pulumi.Input<string>;
+  readonly pools: readonly { readonly pool: GpuPool; readonly subnetIds: pulumi.Input<string>[] }[];
+  /** Existing node role ARN; when absent the component creates one with the standard node policies. */
+  readonly nodeRoleArn?: pulumi.Input<string>;
+  /** Security group for EFA interfaces (the cluster security group). */
+  readonly securityGroupId: pulumi.Input<string>;
+  /** Install vpc-cni, kube-proxy and the Pod Identity agent (a new Auto Mode cluster has none for these nodes). */
+  readonly installNodeAddons: boolean;
+  readonly capacity: CapacitySettings;
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
+
+export class ManagedPools extends pulumi.ComponentResource {
+  public readonly nodeGroups: readonly NodeGroup[];
+
+  constructor(name: string, args: ManagedPoolsArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("omk:aws:ManagedPools", name, {}, opts);
+    const parent = { parent: this };
+    let nodeRoleArn = args.nodeRoleArn;
+    const dependsOn: pulumi.Resource[] = [];
+    if (!nodeRoleArn) {
+      const role = new Role(`${name}-node`, { assumeRolePolicy: trustPolicy("ec2.amazonaws.com", ["sts:AssumeRole"]), tags: args.tags }, parent);
+      dependsOn.push(...NODE_POLICIES.map((p) => new RolePolicyAttachment(`${name}-node-${p}`, { role: role.name, policyArn: `arn:aws:iam::aws:policy/${p}` }, parent)));
+      nodeRoleArn = role.arn;
+    }
+    if (args.installNodeAddons) {
+      for (const addon of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]) {
+        dependsOn.push(new Addon(`${name}-${addon}`, { clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent));
+      }
+    }
+    this.nodeGroups = args.pools.map(({ pool, subnetIds }) => {
+      const lt = buildLaunchTemplate(pool, args.capacity);
+      const group = pool.multiNode ? new PlacementGroup(`${name}-${pool.name}`, { strategy: "cluster", tags: args.tags }, parent) : undefined;
+      const template = new LaunchTemplate(`${name}-${pool.name}`, {
+        blockDeviceMappings: lt.blockDeviceMappings,
+        metadataOptions: lt.metadataOptions,
+        networkInterfaces: lt.efaInterfaces.length ? lt.efaInterfaces.map((n) => ({ ...n, securityGroups: [args.securityGroupId] })) : undefined,
+        placement: group ? { groupName: group.name } : undefined,
+        capacityReservationSpecification: lt.capacityReservationId ? { capacityReservationTarget: { capacityReservationId: lt.capacityReservationId } } : undefined,
+        tagSpecifications: [{ resourceType: "instance", tags: { ...args.tags, "omk.dev/pool": pool.name } }],
+        tags: args.tags,
+      }, parent);
+      const ng = buildNodeGroup(pool, args.capacity);
+      return new NodeGroup(`${name}-${pool.name}`, {
+        clusterName: args.clusterName, nodeRoleArn: nodeRoleArn!, subnetIds,
+        instanceTypes: [pool.instanceType], amiType: ng.amiType, capacityType: ng.capacityType, scalingConfig: ng.scalingConfig,
+        taints: ng.taints, labels: ng.labels, launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
+        updateConfig: { maxUnavailable: 1 }, nodeRepairConfig: { enabled: true }, tags: args.tags,
+      }, { parent: this, dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] });
+    });
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,101 @@
+/**
+ * Preflight: the account lookups a plan depends on, done before any resource is registered, so a stack
+ * that cannot work fails at preview with the fix instead of half-creating itself.
+ * - which AZs offer each GPU type (EC2 DescribeInstanceTypeOfferings),
+ * - the EC2 vCPU quotas the GPU pools draw on (Service Quotas),
+ * - for existing clusters, the AZs of the given subnets.
+ */
+import { getAvailabilityZones } from "@pulumi/aws/getAvailabilityZones";
+import { getInstanceTypeOfferings } from "@pulumi/aws/ec2/getInstanceTypeOfferings";
+import { getSubnet } from "@pulumi/aws/ec2/getSubnet";
+import { getServiceQuota } from "@pulumi/aws/servicequotas/getServiceQuota";
+import { ConfigError, type ConfigProblem } from "../config/errors";
+import type { ResolvedStack } from "../config/validate";
+import { planAddons, type AddonDecision } from "./addon-plan";
+import { planGpuPools, type GpuPool } from "./gpu-pools";
+import { checkQuotas, quotaMessage, quotaNeeds, type QuotaLookup, type QuotaVerdict } from "./quota";
+import { chooseClusterZones, poolZones, zoneProblems, type Offerings } from "./zones";
+
+export interface PlacedPool {
+  readonly pool: GpuPool;
+  readonly zones: readonly string[];
+}
+
+export interface InfraPlan {
+  readonly pools: readonly PlacedPool[];
+  /** AZs the new VPC spans (create mode) or the region's usable AZs (existing clusters). */
+  readonly clusterZones: readonly string[];
+  readonly addons: readonly AddonDecision[];
+  readonly quotas: readonly QuotaVerdict[];
+  /** Existing managed node groups: subnet ids by AZ. */
+  readonly subnetsByZone: Readonly<Record<string, readonly string[]>>;
+  /** Things a reviewer should know that do not block the preview. */
+  readonly warnings: readonly string[];
+}
+
+function reason(err: unknown): string {
+  const message = err instanceof Error ? err.message : typeof err === "object" && err && "message" in err ? String((err as { message: unknown }).message) : "";
+  return message || "the lookup failed (no permission, or no network)";
+}
+
+async function lookupQuota(code: string): Promise<QuotaLookup> {
+  try {
+    const q = await getServiceQuota({ serviceCode: "ec2", quotaCode: code });
+    return { ok: true, value: q.value };
+  } catch (err) {
+    return { ok: false, reason: reason(err) };
+  }
+}
+
+export async function planInfrastructure(stack: ResolvedStack, source: string): Promise<InfraPlan> {
+  const pools = planGpuPools(stack.models, stack.capacity.diskGiB);
+  const types = [...new Set(pools.map((p) => p.instanceType))];
+  const [zones, offered] = await Promise.all([
+    getAvailabilityZones({ state: "available" }),
+    getInstanceTypeOfferings({ locationType: "availability-zone", filters: [{ name: "instance-type", values: types }] }),
+  ]);
+  const offerings: Record<string, string[]> = {};
+  offered.instanceTypes.forEach((type, i) => {
+    const az = offered.locations[i];
+    if (az) offerings[type] = [...(offerings[type] ?? []), az];
+  });
+
+  const problems: ConfigProblem[] = [];
+  const warnings: string[] = [];
+  let clusterZones: string[];
+  const subnetsByZone: Record<string, string[]> = {};
+  if (stack.cluster.mode === "create") {
+    const setting = stack.cluster.availabilityZones;
+    clusterZones = chooseClusterZones(zones.names, setting, pools, offerings as Offerings);
+    const missing = clusterZones.filter((az) => !zones.names.includes(az));
+    if (missing.length) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not available in ${stack.region}.`, fix: `use AZs from ${zones.names.join(", ")}.` });
+    if (typeof setting === "number" && zones.names.length < setting) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${stack.region} has only ${zones.names.length} available AZs.`, fix: `set it to ${zones.names.length} or fewer.` });
+  } else if (stack.capacity.mode === "managed") {
+    const subnets = await Promise.all((stack.cluster.subnetIds ?? []).map((id) => getSubnet({ id })));
+    for (const s of subnets) subnetsByZone[s.availabilityZone] = [...(subnetsByZone[s.availabilityZone] ?? []), s.id];
+    clusterZones = Object.keys(subnetsByZone).sort();
+  } else {
+    clusterZones = [...zones.names].sort();
+  }
+  problems.push(...zoneProblems(pools, clusterZones, offerings as Offerings, stack.region));
+
+  let quotas: QuotaVerdict[] = [];
+  if (stack.capacity.quotaCheck !== "off") {
+    const needs = quotaNeeds(pools, stack.capacity.capacityType);
+    const lookups = Object.fromEntries(await Promise.all(needs.map(async (n) => [n.bucket.code, await lookupQuota(n.bucket.code)] as const)));
+    quotas = checkQuotas(needs, lookups);
+    for (const v of quotas) {
+      if (!v.lookup.ok) warnings.push(`Quota preflight: ${quotaMessage(v, stack.region)}`);
+      else if (v.short > 0 && stack.capacity.quotaCheck === "enforce") problems.push({ path: "omk:capacity", value: { quotaCheck: "enforce" }, message: quotaMessage(v, stack.region), fix: "request the increase (usually approved within a day), lower replicas.max, or set capacity.quotaCheck: warn to preview anyway." });
+      else if (v.short > 0) warnings.push(`Quota preflight: ${quotaMessage(v, stack.region)}`);
+    }
+  }
+  if (problems.length) throw new ConfigError(source, problems);
+
+  const placed = pools.map((pool) => ({ pool, zones: poolZones(pool, clusterZones, offerings as Offerings) }));
+  const addons = planAddons(stack, pools);
+  if (placed.some((p) => p.pool.multiNode) && stack.capacity.mode === "karpenter" && (stack.cluster.mode === "create" || stack.cluster.autoMode)) {
+    warnings.push("Multi-node pools on EKS Auto Mode: EFA wiring is left to Auto Mode and was not verified offline; use capacity.mode: managed for explicit EFA interfaces and a placement group.");
+  }
+  return { pools: placed, clusterZones, addons, quotas, subnetsByZone, warnings };
+}

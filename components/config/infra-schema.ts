@@ -1,0 +1,98 @@
+/**
+ * Stack config sections for the cloud side: `omk:cluster`, `omk:capacity`, `omk:addons`.
+ * Every key is optional: a stack that says nothing gets a new VPC + EKS cluster (Auto Mode) with
+ * Karpenter GPU pools sized from its models.
+ */
+import { z } from "zod";
+
+const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
+const cidr = /^(\d{1,3}\.){3}\d{1,3}\/(1[6-9]|2[0-4])$/;
+const iamPrincipalArn = /^arn:aws[a-z-]*:iam::\d{12}:(role|user)\/[\w+=,.@/-]+$/;
+const duration = /^\d+(s|m|h)$/;
+
+/** EKS Kubernetes version the kit pins by default (supported by EKS standard support in 2026). */
+export const DEFAULT_KUBERNETES_VERSION = "1.33";
+
+export const createClusterSchema = z.strictObject({
+  mode: z.literal("create"),
+  /** EKS Kubernetes version, pinned. @default "1.33" */
+  kubernetesVersion: z.string().regex(/^1\.\d{2}$/, "must look like 1.33").default(DEFAULT_KUBERNETES_VERSION),
+  /** Number of AZs (≥ 2) or their exact names; GPU pools use the subset that offers their instance type. @default 3 */
+  availabilityZones: z.union([z.number().int().min(2).max(6), z.array(z.string().regex(/^[a-z]{2}-[a-z]+-\d[a-z]$/, "must be an AZ name like us-east-1a")).min(2).max(6)]).default(3),
+  /** VPC CIDR (/16–/24): private subnets get the larger share (pods take VPC IPs). @default "10.40.0.0/16" */
+  vpcCidr: z.string().regex(cidr, "must be an IPv4 CIDR between /16 and /24, e.g. 10.40.0.0/16").default("10.40.0.0/16"),
+  /** One NAT gateway (cheaper) or one per AZ (no cross-AZ dependency). @default "single" */
+  natGateways: z.enum(["single", "per-az"]).default("single"),
+  endpoint: z.strictObject({
+    /** Public API endpoint. @default true */
+    public: z.boolean().default(true),
+    /** Private API endpoint inside the VPC. @default true */
+    private: z.boolean().default(true),
+    /** CIDRs allowed to reach the public endpoint. @default ["0.0.0.0/0"] */
+    publicAccessCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
+  }).prefault({}),
+  /** IAM roles/users given cluster-admin through EKS access entries. @default [] */
+  admins: z.array(z.string().regex(iamPrincipalArn, "must be an IAM role or user ARN")).default([]),
+  /** Control-plane log types sent to CloudWatch. @default ["api", "audit", "authenticator"] */
+  logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
+  /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */
+  protect: z.boolean().default(true),
+});
+
+export const existingClusterSchema = z.strictObject({
+  mode: z.literal("existing"),
+  /** Name of the EKS cluster to add GPU capacity and workloads to. */
+  name: z.string().min(1).max(100).optional(),
+  /** Or a kubeconfig file path (e.g. a kind cluster); with `context` to pick one. */
+  kubeconfig: z.string().min(1).optional(),
+  context: z.string().min(1).optional(),
+  /** Whether the cluster runs EKS Auto Mode (GPU NodePools then use its NodeClass, and it has ingress). @default false */
+  autoMode: z.boolean().default(false),
+  /** Whether self-managed Karpenter is installed (used when autoMode is false and capacity is karpenter). @default false */
+  karpenter: z.boolean().default(false),
+  /** IAM role the GPU nodes run as (self-managed Karpenter's EC2NodeClass, managed node groups). */
+  nodeRoleName: z.string().min(1).optional(),
+  /** Subnets for managed node groups (private, tagged for the cluster). */
+  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet id")).optional(),
+  /** VPC of the cluster (for the AWS Load Balancer Controller). */
+  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id").optional(),
+  /** Tag value Karpenter discovers subnets and security groups by (`karpenter.sh/discovery`). @default the cluster name */
+  discoveryTag: z.string().min(1).optional(),
+});
+
+export const clusterSchema = z.discriminatedUnion("mode", [createClusterSchema, existingClusterSchema]).prefault({ mode: "create" });
+
+export const capacitySchema = z.strictObject({
+  /** karpenter: NodePools (EKS Auto Mode or self-managed Karpenter); managed: EKS managed node groups. @default "karpenter" */
+  mode: z.enum(["karpenter", "managed"]).default("karpenter"),
+  /** Purchase option for GPU nodes; spot-then-on-demand falls back when spot is short. @default "on-demand" */
+  capacityType: z.enum(["on-demand", "spot", "spot-then-on-demand"]).default("on-demand"),
+  /** Minimum root/ephemeral disk per GPU node (GiB); the kit raises it to hold the image and the weights. @default 200 */
+  diskGiB: z.number().int().min(200).max(16_384).default(200),
+  /** How long an empty GPU node stays before it is removed. @default "10m" */
+  consolidateAfter: z.string().regex(duration, "must be a duration like 10m or 1h").default("10m"),
+  /** On-Demand Capacity Reservations or Capacity Blocks to launch GPU nodes into. @default [] */
+  reservations: z.array(z.strictObject({ id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id (cr-…)") })).default([]),
+  /** Service Quotas preflight: fail the preview, only warn, or skip. @default "enforce" */
+  quotaCheck: z.enum(["enforce", "warn", "off"]).default("enforce"),
+});
+
+const toggle = z.enum(["auto", "on", "off"]);
+export const addonsSchema = z.strictObject({
+  /** KEDA, for queue-based autoscaling. auto: when any model has replicas.max > replicas.min. @default "auto" */
+  keda: toggle.default("auto"),
+  /** kube-prometheus-stack. auto: when KEDA is installed (its triggers read Prometheus). @default "auto" */
+  prometheus: toggle.default("auto"),
+  /** AWS Load Balancer Controller for clusters without EKS Auto Mode. auto: never until a model is exposed by ALB. @default "auto" */
+  loadBalancerController: toggle.default("auto"),
+  /** IAM policy ARN for the Load Balancer Controller (AWS publishes its policy document with the controller). */
+  loadBalancerControllerPolicyArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN").optional(),
+});
+
+export type ClusterSettings = z.output<typeof clusterSchema>;
+export type CreateClusterSettings = z.output<typeof createClusterSchema>;
+export type ExistingClusterSettings = z.output<typeof existingClusterSchema>;
+export type CapacitySettings = z.output<typeof capacitySchema>;
+export type AddonsSettings = z.output<typeof addonsSchema>;
+
+export { dnsLabel };

@@ -1,0 +1,49 @@
+/**
+ * Cross-key checks for `omk:cluster`, `omk:capacity` and `omk:addons` that zod's per-key schema cannot
+ * express (a field that is required only in some combination of others).
+ */
+import type { ConfigProblem } from "./errors";
+import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
+
+export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings, addons: AddonsSettings, region: string | null): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const at = (key: string) => `omk:${key}`;
+  if (cluster.mode === "create") {
+    if (Array.isArray(cluster.availabilityZones) && region) {
+      for (const [i, az] of cluster.availabilityZones.entries()) {
+        if (!az.startsWith(region)) problems.push({ path: at(`cluster.availabilityZones[${i}]`), value: az, message: `is not in ${region}.`, fix: `use AZs of ${region} (e.g. ${region}a) or a number to let the kit choose.` });
+      }
+      if (new Set(cluster.availabilityZones).size !== cluster.availabilityZones.length) {
+        problems.push({ path: at("cluster.availabilityZones"), value: cluster.availabilityZones, message: "lists an AZ twice.", fix: "list each AZ once." });
+      }
+    }
+    if (!cluster.endpoint.public && !cluster.endpoint.private) {
+      problems.push({ path: at("cluster.endpoint"), value: cluster.endpoint, message: "disables both the public and the private API endpoint.", fix: "enable at least one (private: true keeps the API inside the VPC)." });
+    }
+  } else {
+    if (!cluster.name && !cluster.kubeconfig) {
+      problems.push({ path: at("cluster"), value: { mode: "existing" }, message: "an existing cluster needs a name or a kubeconfig.", fix: "set cluster.name to the EKS cluster name, or cluster.kubeconfig to a kubeconfig path." });
+    }
+    if (capacity.mode === "karpenter" && !cluster.autoMode && !cluster.karpenter) {
+      problems.push({ path: at("capacity.mode"), value: "karpenter", message: "needs EKS Auto Mode or self-managed Karpenter on the existing cluster.", fix: "set cluster.autoMode: true or cluster.karpenter: true if the cluster has it, or capacity.mode: managed." });
+    }
+    if (capacity.mode === "karpenter" && !cluster.autoMode && cluster.karpenter && !cluster.nodeRoleName) {
+      problems.push({ path: at("cluster.nodeRoleName"), value: undefined, message: "is required for self-managed Karpenter (its EC2NodeClass names the node role).", fix: "set cluster.nodeRoleName to the IAM role your Karpenter nodes use." });
+    }
+    if (capacity.mode === "managed") {
+      if (!cluster.name) problems.push({ path: at("cluster.name"), value: undefined, message: "is required for managed node groups.", fix: "set cluster.name to the EKS cluster name." });
+      if (!cluster.subnetIds?.length) problems.push({ path: at("cluster.subnetIds"), value: cluster.subnetIds, message: "is required for managed node groups.", fix: "list the cluster's private subnet ids." });
+      if (!cluster.nodeRoleName) problems.push({ path: at("cluster.nodeRoleName"), value: undefined, message: "is required for managed node groups.", fix: "set cluster.nodeRoleName to the IAM role for GPU nodes." });
+    }
+    if (addons.loadBalancerController === "on" && !cluster.autoMode && !cluster.vpcId) {
+      problems.push({ path: at("cluster.vpcId"), value: undefined, message: "is required to install the AWS Load Balancer Controller.", fix: "set cluster.vpcId to the cluster's VPC." });
+    }
+  }
+  if (addons.loadBalancerController === "on" && !addons.loadBalancerControllerPolicyArn) {
+    problems.push({ path: at("addons.loadBalancerControllerPolicyArn"), value: undefined, message: "is required when the Load Balancer Controller is installed.", fix: "create the policy AWS publishes with the controller (iam_policy.json) and set its ARN here." });
+  }
+  if (capacity.reservations.length && capacity.capacityType === "spot") {
+    problems.push({ path: at("capacity.reservations"), value: capacity.reservations, message: "capacity reservations hold on-demand capacity, but capacityType is spot.", fix: "set capacityType to on-demand or spot-then-on-demand, or remove the reservations." });
+  }
+  return problems;
+}
