@@ -15,6 +15,8 @@ export interface RecordedResource {
   readonly parent: string | null;
   /** True for provider-managed (custom) resources, false for components. */
   readonly custom: boolean;
+  /** `protect` option: Pulumi refuses to delete or replace it. */
+  readonly protect: boolean;
   readonly inputs: Record<string, unknown>;
 }
 
@@ -60,6 +62,7 @@ interface RegisterRequest {
   getName(): string;
   getParent(): string;
   getCustom(): boolean;
+  getProtect(): boolean;
   getObject(): unknown;
 }
 
@@ -100,7 +103,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       if (err) failures.push(err);
       else if (resp) {
         resources.push({
-          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(),
+          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(),
           inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)),
         });
       }
@@ -115,7 +118,29 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
     await pulumi.runtime.disconnect();
   }
   if (failures.length) throw new Error(`offline engine: ${failures.length} call(s) failed: ${failures.map((e) => e.message).join("; ")}`);
-  return { project, stack, result, resources };
+  return { project, stack, result, resources: treeOrder(resources) };
+}
+
+/**
+ * Registration order depends on promise timing; plans must diff cleanly, so resources are listed
+ * depth-first from the roots, siblings by URN.
+ */
+function treeOrder(resources: readonly RecordedResource[]): RecordedResource[] {
+  const byParent = new Map<string | null, RecordedResource[]>();
+  const urns = new Set(resources.map((r) => r.urn));
+  for (const r of resources) {
+    const key = r.parent && urns.has(r.parent) ? r.parent : null;
+    byParent.set(key, [...(byParent.get(key) ?? []), r]);
+  }
+  const out: RecordedResource[] = [];
+  const visit = (parent: string | null) => {
+    for (const r of (byParent.get(parent) ?? []).sort((a, b) => a.urn.localeCompare(b.urn))) {
+      out.push(r);
+      visit(r.urn);
+    }
+  };
+  visit(null);
+  return out;
 }
 
 /** Drops Pulumi's secret/unknown wrappers from recorded inputs; secrets become a visible marker. */

@@ -18,6 +18,7 @@ export function gpuNodesAreAutoMode(stack: ResolvedStack): boolean {
   return stack.cluster.mode === "create" || stack.cluster.autoMode;
 }
 
+/** Ordered so that each add-on follows what it depends on (Prometheus before KEDA). */
 export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): AddonDecision[] {
   const autoNodes = gpuNodesAreAutoMode(stack);
   const multiNode = pools.filter((p) => p.multiNode).map((p) => p.name);
@@ -36,12 +37,12 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
       reason: multiNode.length === 0 ? "no model spans nodes" : autoNodes ? "EKS Auto Mode manages node devices" : `exposes EFA to multi-node pools ${multiNode.join(", ")}`,
     },
     {
-      name: "keda", install: keda,
-      reason: stack.addons.keda !== "auto" ? `addons.keda is ${stack.addons.keda}` : keda ? `autoscaled models: ${autoscaled.join(", ")}` : "no model autoscales (replicas.min = replicas.max)",
-    },
-    {
       name: "kube-prometheus-stack", install: prometheus,
       reason: stack.addons.prometheus !== "auto" ? `addons.prometheus is ${stack.addons.prometheus}` : prometheus ? "KEDA's triggers read vLLM metrics from Prometheus" : "nothing needs Prometheus",
+    },
+    {
+      name: "keda", install: keda,
+      reason: stack.addons.keda !== "auto" ? `addons.keda is ${stack.addons.keda}` : keda ? `autoscaled models: ${autoscaled.join(", ")}` : "no model autoscales (replicas.min = replicas.max)",
     },
     {
       name: "lws", install: multiNode.length > 0,

@@ -60,7 +60,11 @@ export const existingClusterSchema = z.strictObject({
   discoveryTag: z.string().min(1).optional(),
 });
 
-export const clusterSchema = z.discriminatedUnion("mode", [createClusterSchema, existingClusterSchema]).prefault({ mode: "create" });
+/** `mode` may be left out: a cluster section without it describes a new cluster. */
+export const clusterSchema = z.preprocess(
+  (v) => (v !== null && typeof v === "object" && !Array.isArray(v) && !("mode" in v) ? { ...v, mode: "create" } : v ?? { mode: "create" }),
+  z.discriminatedUnion("mode", [createClusterSchema, existingClusterSchema]),
+);
 
 export const capacitySchema = z.strictObject({
   /** karpenter: NodePools (EKS Auto Mode or self-managed Karpenter); managed: EKS managed node groups. @default "karpenter" */

@@ -87,6 +87,10 @@ function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): Conf
         return [{ path, value, message: `must be ≤ ${String(issue.maximum)}.`, fix: `use a value of at most ${String(issue.maximum)}.` }];
       case "invalid_value":
         return [{ path, value, message: "is not an allowed value.", fix: `use one of: ${issue.values.map(String).join(", ")}.` }];
+      case "invalid_union": {
+        const expected = /Expected (.+)$/.exec(issue.message)?.[1]?.replace(/'/g, "").split(" | ");
+        return [{ path, value, message: "is not an allowed value.", fix: expected ? `use one of: ${expected.join(", ")}.` : "correct the value as described." }];
+      }
       case "invalid_format": {
         const suggestion = typeof value === "string" ? value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "") : "";
         return [{ path, value, message: `${issue.message}.`, fix: suggestion ? `use "${suggestion}" or another such name.` : "use a name like \"dev\"." }];

@@ -1,6 +1,6 @@
 /** The `omk` command as a user runs it: exit codes, JSON contracts, files written. */
 import { execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
@@ -69,6 +69,10 @@ describe("omk plan", () => {
     expect(r.out).toMatch(/qwen3-8b: Qwen\/Qwen3-8B bf16/);
     expect(r.out).toMatch(/placement\s+\S+ × 1 node, 1 × NVIDIA/);
     expect(r.out).toMatch(/Cost: \$[\d.]+–\$[\d.]+ per hour/);
+    expect(r.out).toMatch(/new EKS cluster omk-dev \(Auto Mode\), VPC across us-east-1a, us-east-1b, us-east-1c/);
+    expect(r.out).toMatch(/gpu-g6e-xlarge\s+g6e\.xlarge\s+nodes 1–2\s+GPU limit 2/);
+    expect(r.out).toMatch(/install\s+keda\s+autoscaled models: qwen3-8b/);
+    expect(r.out).toMatch(/Offline assumption:/);
   });
 
   it("--out writes plan.json with resources and per-model sizing", async () => {
@@ -81,8 +85,9 @@ describe("omk plan", () => {
     const m = plan.models[0];
     expect(m).toMatchObject({ model: "Qwen/Qwen3-8B", replicas: { min: 1, max: 2 }, fits: true });
     expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
-    // No Kubernetes objects exist yet at this stage, so no manifests folder either.
-    expect(existsSync(path.join(dir, "manifests"))).toBe(false);
+    // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
+    expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual(["nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml"]);
+    expect(readFileSync(path.join(dir, "manifests", "nodepool-gpu-g6e-xlarge.yaml"), "utf8")).toMatch(/nvidia.com\/gpu: "2"/);
   });
 
   it("--config plans any file in Pulumi stack config format; invalid ones exit 1 listing every problem", async () => {

@@ -1,8 +1,25 @@
-/** Test helpers: raw stack configs as a stack file would hold them, and one-model shortcuts. */
+/** Test helpers: raw stack configs as a stack file would hold them, and the shared offline engine. */
 import type { RawStackConfig } from "../../components/config/validate";
+import { planStack, type Plan } from "../../cli/engine/plan";
+import type { InvokeAnswer, RecordedResource } from "../../cli/engine/record";
 
 export function stackConfig(models: unknown[], extra: Record<string, unknown> = {}): RawStackConfig {
   return { "aws:region": "us-east-1", "omk:environment": "test", "omk:models": models, ...extra };
+}
+
+/** Plans a config with the offline engine and fails the test with the config error if it is rejected. */
+export async function plan(raw: RawStackConfig, invokes: Record<string, InvokeAnswer> = {}): Promise<Plan> {
+  const r = await planStack(raw, { stack: "test", source: "test", invokes });
+  if (!r.ok) throw r.error;
+  return r.plan;
+}
+
+export function ofType(p: Plan, type: string): RecordedResource[] {
+  return p.resources.filter((r) => r.type === type);
+}
+
+export function quotaAnswer(values: Record<string, number>): Record<string, InvokeAnswer> {
+  return { "aws:servicequotas/getServiceQuota:getServiceQuota": (args) => ({ value: values[String(args.quotaCode)] ?? 0, quotaCode: args.quotaCode, serviceCode: "ec2", id: String(args.quotaCode) }) };
 }
 
 export { recordProgram, valueOf } from "../../cli/engine/record";

@@ -1,0 +1,102 @@
+/** Pure planners of the cloud side: subnets, pools, zones, quotas, add-ons. */
+import { describe, expect, it } from "vitest";
+import { planAddons } from "../../components/aws/addon-plan";
+import { nodeDiskGiB, planGpuPools } from "../../components/aws/gpu-pools";
+import { cidrsOverlap, planSubnets } from "../../components/aws/network-plan";
+import { checkQuotas, quotaNeeds } from "../../components/aws/quota";
+import { chooseClusterZones, poolZones } from "../../components/aws/zones";
+import { resolveStack } from "../../components/config/validate";
+import { stackConfig } from "../harness/stack";
+
+function stack(models: unknown[], extra: Record<string, unknown> = {}) {
+  const r = resolveStack(stackConfig(models, extra), "t");
+  if (!r.ok) throw r.error;
+  return r.stack;
+}
+
+describe("subnet plan", () => {
+  it.each([
+    ["10.40.0.0/16", 3, ["10.40.0.0/19", "10.40.32.0/19", "10.40.64.0/19"], ["10.40.224.0/22", "10.40.228.0/22", "10.40.232.0/22"]],
+    ["172.20.0.0/20", 2, ["172.20.0.0/23", "172.20.2.0/23"], ["172.20.14.0/26", "172.20.14.64/26"]],
+  ])("%s across %i AZs", (cidr, n, privates, publics) => {
+    const plan = planSubnets(cidr, ["a", "b", "c", "d", "e", "f"].slice(0, n));
+    expect(plan.map((s) => s.privateCidr)).toEqual(privates);
+    expect(plan.map((s) => s.publicCidr)).toEqual(publics);
+  });
+
+  it("never overlaps, for up to 6 AZs", () => {
+    const plan = planSubnets("10.0.0.0/16", ["a", "b", "c", "d", "e", "f"]);
+    const all = plan.flatMap((s) => [s.privateCidr, s.publicCidr]);
+    for (let i = 0; i < all.length; i++) for (let j = i + 1; j < all.length; j++) expect(cidrsOverlap(all[i]!, all[j]!), `${all[i]} vs ${all[j]}`).toBe(false);
+  });
+});
+
+describe("GPU pools", () => {
+  it("groups models by instance type and bounds GPUs by max replicas", () => {
+    const s = stack([
+      { id: "Qwen/Qwen3-8B", name: "a", instanceType: "g6e.xlarge", maxModelLen: 8192, replicas: { min: 1, max: 3 } },
+      { id: "Qwen/Qwen3-4B", name: "b", instanceType: "g6e.xlarge", maxModelLen: 8192, replicas: { min: 0 + 1, max: 2 } },
+      { id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge", replicas: { min: 1, max: 2 } },
+    ]);
+    const pools = planGpuPools(s.models, 200);
+    expect(pools.map((p) => [p.name, p.models, p.minNodes, p.maxNodes, p.gpuLimit, p.multiNode])).toEqual([
+      ["gpu-g6e-xlarge", ["a", "b"], 2, 5, 5, false],
+      ["gpu-p5-48xlarge-efa", ["r1"], 2, 4, 32, true],
+    ]);
+  });
+
+  it.each([
+    ["Qwen/Qwen3-8B", 200],
+    ["meta-llama/Llama-3.1-70B-Instruct", 250],
+    ["deepseek-ai/DeepSeek-R1", 850],
+  ])("disk for %s holds the image and cached weights: %i GiB", (id, disk) => {
+    const s = stack([{ id, maxModelLen: 8192, ...(id.includes("R1") ? { instanceType: "p5en.48xlarge" } : {}) }]);
+    expect(nodeDiskGiB(s.models, 200)).toBe(disk);
+  });
+});
+
+describe("zones", () => {
+  const s = stack([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, instanceType: "g6e.xlarge" }]);
+  const pools = planGpuPools(s.models, 200);
+  const offerings = { "g6e.xlarge": ["us-east-1b", "us-east-1d"] };
+
+  it("picks the AZs that offer the stack's GPU types first", () => {
+    expect(chooseClusterZones(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"], 3, pools, offerings)).toEqual(["us-east-1a", "us-east-1b", "us-east-1d"]);
+  });
+
+  it("gives a pool only the cluster AZs that sell its type", () => {
+    expect(poolZones(pools[0]!, ["us-east-1a", "us-east-1b", "us-east-1c"], offerings)).toEqual(["us-east-1b"]);
+  });
+});
+
+describe("quota math", () => {
+  const s = stack([
+    { id: "Qwen/Qwen3-8B", maxModelLen: 8192, instanceType: "g6e.2xlarge", replicas: { min: 1, max: 4 } },
+    { id: "deepseek-ai/DeepSeek-R1", instanceType: "p5.48xlarge" },
+  ]);
+  const pools = planGpuPools(s.models, 200);
+
+  it("sums vCPUs at max scale per bucket", () => {
+    expect(quotaNeeds(pools, "on-demand").map((n) => [n.bucket.code, n.vcpus])).toEqual([["L-DB2E81BA", 32], ["L-417A185B", 384]]);
+    expect(quotaNeeds(pools, "spot-then-on-demand").map((n) => n.bucket.code)).toEqual(["L-DB2E81BA", "L-417A185B", "L-3819A6DF", "L-7212CCBC"]);
+  });
+
+  it("reports how far short the account is", () => {
+    const v = checkQuotas(quotaNeeds(pools, "on-demand"), { "L-DB2E81BA": { ok: true, value: 64 }, "L-417A185B": { ok: true, value: 192 } });
+    expect(v.map((x) => x.short)).toEqual([0, 192]);
+  });
+});
+
+describe("add-on plan", () => {
+  const names = (d: ReturnType<typeof planAddons>) => d.filter((x) => x.install).map((x) => x.name);
+  it.each([
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], {}, []],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 } }], {}, ["kube-prometheus-stack", "keda"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:capacity": { mode: "managed" } }, ["nvidia-device-plugin"]],
+    [[{ id: "deepseek-ai/DeepSeek-R1", instanceType: "p5.48xlarge" }], { "omk:capacity": { mode: "managed" } }, ["nvidia-device-plugin", "aws-efa-k8s-device-plugin", "lws"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:addons": { prometheus: "on" } }, ["kube-prometheus-stack"]],
+  ])("%j with %j installs %j", (models, extra, expected) => {
+    const s = stack(models, extra);
+    expect(names(planAddons(s, planGpuPools(s.models, 200)))).toEqual(expected);
+  });
+});

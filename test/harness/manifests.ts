@@ -1,0 +1,32 @@
+/**
+ * Validates a rendered Kubernetes object against its official schema: kubernetes-models for built-in
+ * kinds, the Karpenter and KEDA model packages for their CRDs, and the kit's typed schema for the EKS
+ * Auto Mode NodeClass. Throws with the JSON path of each problem.
+ */
+import { autoModeNodeClassSchema } from "../../components/aws/auto-mode-nodeclass";
+
+type Model = new (data: unknown) => { validate(): void };
+
+async function modelFor(apiVersion: string, kind: string): Promise<Model> {
+  switch (`${apiVersion}/${kind}`) {
+    case "karpenter.sh/v1/NodePool": return (await import("@kubernetes-models/karpenter/karpenter.sh/v1/NodePool")).NodePool as unknown as Model;
+    case "karpenter.k8s.aws/v1/EC2NodeClass": return (await import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass")).EC2NodeClass as unknown as Model;
+    default: {
+      const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
+      const mod = (await import(`kubernetes-models/${group === "core" ? "v1" : `${group}/${version}`}`)) as Record<string, Model>;
+      const model = mod[kind];
+      if (!model) throw new Error(`no schema for ${apiVersion} ${kind}`);
+      return model;
+    }
+  }
+}
+
+export async function validateManifest(object: Record<string, unknown>): Promise<void> {
+  const { apiVersion, kind } = object as { apiVersion: string; kind: string };
+  if (apiVersion === "eks.amazonaws.com/v1" && kind === "NodeClass") {
+    autoModeNodeClassSchema.parse(object);
+    return;
+  }
+  const Model = await modelFor(apiVersion, kind);
+  new Model(object).validate();
+}
