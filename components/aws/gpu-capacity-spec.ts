@@ -58,14 +58,14 @@ export function buildNodeClass(input: NodeClassInput): Record<string, unknown> {
     ...nodeClassType("self-managed"),
     metadata,
     spec: {
-      // AL2023 picks its NVIDIA variant for GPU types. `@latest` drifts nodes to new AMIs; the NodePool's
+      // AL2023 and Bottlerocket pick their NVIDIA variant for GPU types. `@latest` drifts nodes to new AMIs; the NodePool's
       // disruption budget limits that to one node at a time and never to a busy one.
-      amiSelectorTerms: [{ alias: "al2023@latest" }],
+      amiSelectorTerms: [{ alias: capacity.nodeImage === "bottlerocket" ? "bottlerocket@latest" : "al2023@latest" }],
       role: input.nodeRoleName,
       subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": input.discoveryTag } }],
       securityGroupSelectorTerms: [{ tags: { "karpenter.sh/discovery": input.discoveryTag } }],
       blockDeviceMappings: [{
-        deviceName: "/dev/xvda",
+        deviceName: capacity.nodeImage === "bottlerocket" ? "/dev/xvdb" : "/dev/xvda",
         ebs: { volumeSize: `${pool.diskGiB}Gi`, volumeType: "gp3", iops: DISK.iops, throughput: DISK.throughput, encrypted: true, deleteOnTermination: true },
       }],
       // IMDSv2 only, and not reachable from pods (hop limit 1): pods get AWS access through Pod Identity.

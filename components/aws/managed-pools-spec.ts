@@ -17,7 +17,8 @@ export interface LaunchTemplateSpec {
 export function buildLaunchTemplate(pool: GpuPool, capacity: CapacitySettings): LaunchTemplateSpec {
   const efaCount = pool.multiNode ? Math.max(1, pool.instance.efa.interfaces) : 0;
   return {
-    blockDeviceMappings: [{ deviceName: "/dev/xvda", ebs: { volumeSize: pool.diskGiB, volumeType: "gp3", iops: 6000, throughput: 500, encrypted: "true", deleteOnTermination: "true" } }],
+    // Bottlerocket keeps images and data on its second volume; AL2023 on the root volume.
+    blockDeviceMappings: [{ deviceName: capacity.nodeImage === "bottlerocket" ? "/dev/xvdb" : "/dev/xvda", ebs: { volumeSize: pool.diskGiB, volumeType: "gp3", iops: 6000, throughput: 500, encrypted: "true", deleteOnTermination: "true" } }],
     metadataOptions: { httpEndpoint: "enabled", httpTokens: "required", httpPutResponseHopLimit: 1 },
     efaInterfaces: Array.from({ length: efaCount }, (_, card) => ({ deviceIndex: card === 0 ? 0 : 1, networkCardIndex: card, interfaceType: "efa", deleteOnTermination: "true" })),
     // A launch template targets one reservation; further ids apply to Karpenter pools only.
@@ -35,8 +36,8 @@ export interface NodeGroupSpec {
 
 export function buildNodeGroup(pool: GpuPool, capacity: CapacitySettings): NodeGroupSpec {
   return {
-    // AL2023 NVIDIA AMI: drivers and container toolkit included; the NVIDIA device plugin chart runs on it.
-    amiType: "AL2023_x86_64_NVIDIA",
+    // NVIDIA variants ship drivers and the container toolkit; the NVIDIA device plugin chart runs on them.
+    amiType: capacity.nodeImage === "bottlerocket" ? "BOTTLEROCKET_x86_64_NVIDIA" : "AL2023_x86_64_NVIDIA",
     capacityType: capacity.capacityType === "spot" ? "SPOT" : "ON_DEMAND",
     scalingConfig: { minSize: pool.minNodes, desiredSize: pool.minNodes, maxSize: Math.max(1, pool.maxNodes) },
     taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" }],

@@ -71,6 +71,8 @@ export const capacitySchema = z.strictObject({
   mode: z.enum(["karpenter", "managed"]).default("karpenter"),
   /** Purchase option for GPU nodes; spot-then-on-demand falls back when spot is short. @default "on-demand" */
   capacityType: z.enum(["on-demand", "spot", "spot-then-on-demand"]).default("on-demand"),
+  /** Node OS for managed node groups and self-managed Karpenter (EKS Auto Mode chooses its own). @default "al2023" */
+  nodeImage: z.enum(["al2023", "bottlerocket"]).default("al2023"),
   /** Minimum root/ephemeral disk per GPU node (GiB); the kit raises it to hold the image and the weights. @default 200 */
   diskGiB: z.number().int().min(200).max(16_384).default(200),
   /** How long an empty GPU node stays before it is removed. @default "10m" */

@@ -96,6 +96,14 @@ describe("create × managed node groups", async () => {
   });
 });
 
+describe("node image", () => {
+  it("Bottlerocket NVIDIA for managed node groups, with its data volume sized", async () => {
+    const p = await plan(stackConfig([qwen], { "omk:capacity": { mode: "managed", nodeImage: "bottlerocket" } }));
+    expect(spec(p, "aws:eks/nodeGroup:NodeGroup").amiType).toBe("BOTTLEROCKET_x86_64_NVIDIA");
+    expect(spec(p, "aws:ec2/launchTemplate:LaunchTemplate").blockDeviceMappings[0].deviceName).toBe("/dev/xvdb");
+  });
+});
+
 describe("existing clusters", () => {
   it("self-managed Karpenter: EC2NodeClass with IMDSv2, GPU disk and the cluster's discovery tag; no VPC or cluster", async () => {
     const p = await plan(stackConfig([qwen], { "omk:cluster": { mode: "existing", name: "prod", karpenter: true, nodeRoleName: "KarpenterNodeRole-prod" } }));
