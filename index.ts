@@ -7,7 +7,7 @@ import { runKit } from "./components/kit";
 export = async () => {
   try {
     const kit = await runKit(fromPulumiConfig(pulumi.runtime.allConfig()), `stack ${pulumi.getStack()}`);
-    for (const warning of kit.infra.warnings) pulumi.log.warn(warning);
+    for (const warning of kit.warnings) pulumi.log.warn(warning);
     return { environment: kit.environment, region: kit.region, clusterName: kit.clusterName, models: kit.models };
   } catch (err) {
     // RunError prints the message alone (every config problem, with its fix), without a stack trace.

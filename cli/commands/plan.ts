@@ -12,6 +12,8 @@ export interface PlanOptions {
   readonly out?: string;
 }
 
+const mins = (s: number) => (s < 90 ? `${s}s` : `${(s / 60).toFixed(1)} min`);
+
 export function planText(plan: Plan): string {
   const lines: string[] = [];
   lines.push(`omk plan: stack "${plan.stack}" (environment ${plan.environment}, region ${plan.region}). Offline: no cloud API was called.`);
@@ -23,6 +25,9 @@ export function planText(plan: Plan): string {
     lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
     lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
+    const cs = m.coldStart;
+    lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}, ${m.endpoint}`);
+    lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
     const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
   }

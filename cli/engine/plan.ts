@@ -14,14 +14,14 @@ import { quotaMessage } from "../../components/aws/quota";
 import { ConfigError as ConfigErrorClass } from "../../components/config/errors";
 import { OFFLINE_ASSUMPTIONS, offlineComputed, offlineDefault, offlineInvokes } from "./offline-aws";
 import type { InvokeAnswer } from "./record";
-import type { PlacementSummary } from "../../components/serving/placement-summary";
+import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 
 export interface Plan {
   readonly stack: string;
   readonly environment: string;
   readonly region: string;
-  readonly models: readonly (PlacementSummary & { readonly alternatives: readonly AlternativeSummary[] })[];
+  readonly models: readonly (ServiceSummary & { readonly alternatives: readonly AlternativeSummary[] })[];
   readonly resources: readonly RecordedResource[];
   /** Resource count per type token. */
   readonly counts: Readonly<Record<string, number>>;
@@ -101,7 +101,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   });
   const counts: Record<string, number> = {};
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  const sum = (f: (m: PlacementSummary) => number) => Math.round(models.reduce((t, m) => t + f(m), 0) * 100) / 100;
+  const sum = (f: (m: ServiceSummary) => number) => Math.round(models.reduce((t, m) => t + f(m), 0) * 100) / 100;
   return {
     ok: true,
     plan: {
@@ -115,7 +115,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       })),
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
-      warnings: [...infra.warnings, ...OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)],
+      warnings: [...rec.result.warnings, ...OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)],
     },
   };
 }

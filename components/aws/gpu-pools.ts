@@ -42,9 +42,12 @@ export function poolName(instanceType: string, multiNode: boolean): string {
   return `gpu-${instanceType.replace(/[^a-z0-9]+/g, "-")}${multiNode ? "-efa" : ""}`;
 }
 
-/** Disk per node: at least `minimum`, else the image plus the weights cached locally with 20 % slack. */
+/**
+ * Disk per node: at least `minimum`, else the image plus the weights of Hub-sourced models cached locally,
+ * with 20 % slack. Weights streamed from S3 never touch the disk.
+ */
 export function nodeDiskGiB(models: readonly ResolvedModel[], minimum: number): number {
-  const weights = Math.max(0, ...models.map((m) => totalWeightBytes(m.spec, m.precision) / GiB));
+  const weights = Math.max(0, ...models.filter((m) => m.weightSource === "huggingface").map((m) => totalWeightBytes(m.spec, m.precision) / GiB));
   return Math.max(minimum, Math.ceil((weights * 1.2 + IMAGE_AND_SYSTEM_GIB) / 50) * 50);
 }
 

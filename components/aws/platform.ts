@@ -28,12 +28,15 @@ export class Platform extends pulumi.ComponentResource {
   public readonly provider: Provider;
   public readonly clusterName: pulumi.Output<string>;
   public readonly vpcId: pulumi.Output<string> | undefined;
+  /** StorageClass provisioner for EBS volumes: Auto Mode's built-in driver or the EBS CSI add-on. */
+  public readonly ebsProvisioner: string;
 
   constructor(name: string, args: PlatformArgs, opts?: pulumi.ComponentResourceOptions) {
     super("omk:aws:Platform", name, {}, opts);
     const { stack, infra, tags } = args;
     const parent = { parent: this };
     const clusterName = clusterNameFor(stack);
+    this.ebsProvisioner = stack.cluster.mode === "create" || stack.cluster.autoMode ? "ebs.csi.eks.amazonaws.com" : "ebs.csi.aws.com";
     let nodeRoleName: pulumi.Input<string>;
     let nodeRoleArn: pulumi.Input<string> | undefined;
     let securityGroupId: pulumi.Output<string>;

@@ -89,7 +89,12 @@ export interface ModelSpec {
   readonly fp8ValidTensorParallel: readonly number[] | null;
   readonly sources: readonly string[];
   readonly unverified: readonly string[];
+  /** The Hub requires accepting the license (and a token) before download. */
+  readonly gated: boolean;
 }
+
+/** Repos the Hub gates behind a license click-through (Meta's Llama license, Mistral's terms). */
+const GATED = /^(meta-llama|mistralai)\//;
 
 /**
  * vLLM tool-call parser per family, from docs.vllm.ai "Tool Calling" (hermes for Qwen2.5/Qwen3/QwQ,
@@ -165,6 +170,7 @@ function toModelSpec(raw: z.infer<typeof rawModel>, sourceKeys: Record<string, s
       TOOL_PARSER_SOURCE,
     ],
     unverified: raw.unverified_fields,
+    gated: GATED.test(raw.id),
   };
 }
 

@@ -7,6 +7,7 @@
 import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
 import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, existingClusterSchema } from "./infra-schema";
+import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
 
 /** Config namespace: keys are written `omk:<key>` in `stacks/Pulumi.<stack>.yaml`. */
 export const NAMESPACE = "omk";
@@ -59,6 +60,10 @@ export const modelEntrySchema = z.strictObject({
   tensorParallelSize: z.number().int().min(1).max(64).optional(),
   /** With `instanceType`: fix vLLM `--pipeline-parallel-size`. */
   pipelineParallelSize: z.number().int().min(1).max(64).optional(),
+  /** Where the weights come from and which revision. */
+  weights: weightsSchema.prefault({}),
+  /** Extra `vllm serve` flags, e.g. ["--enable-chunked-prefill"]; flags the kit sets are rejected. @default [] */
+  extraArgs: extraArgsSchema.default([]),
 });
 
 export const stackSchema = z.strictObject({
@@ -72,6 +77,13 @@ export const stackSchema = z.strictObject({
   capacity: capacitySchema.prefault({}),
   /** Cluster add-ons, installed only where the stack needs them. */
   addons: addonsSchema.prefault({}),
+  /** Model server settings shared by every model. */
+  serving: servingSchema.prefault({}),
+  /**
+   * Hugging Face token (a Pulumi secret: `pulumi config set --secret omk:hfToken hf_…`) for gated models
+   * and the mirror Job. Stored only in a Kubernetes Secret, never in a manifest or output.
+   */
+  hfToken: z.union([z.string().min(1), z.strictObject({ secure: z.string() })]).optional(),
 });
 
 export type ModelEntryInput = z.input<typeof modelEntrySchema>;
@@ -88,4 +100,6 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   capacity: Object.keys(capacitySchema.shape),
   reservations: ["id"],
   addons: Object.keys(addonsSchema.shape),
+  serving: Object.keys(servingSchema.shape),
+  weights: Object.keys(weightsSchema.shape),
 };

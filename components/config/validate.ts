@@ -10,6 +10,10 @@ import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
 import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
+import { OWNED_FLAGS, type ServingSettings } from "./serving-schema";
+
+/** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
+export const S3_DEFAULT_MIN_PARAMS_B = 30;
 import { z as zod } from "zod";
 import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema, type ModelEntry } from "./schema";
 
@@ -32,6 +36,10 @@ export interface ResolvedModel {
   readonly alternatives: readonly Candidate[];
   /** Hourly cost at min and max replicas. */
   readonly hourlyUsd: { readonly min: number; readonly max: number };
+  readonly weightSource: "huggingface" | "s3";
+  /** Hub revision; undefined serves the repo's default branch (the plan warns). */
+  readonly revision: string | undefined;
+  readonly extraArgs: readonly string[];
 }
 
 export interface ResolvedStack {
@@ -41,6 +49,9 @@ export interface ResolvedStack {
   readonly cluster: ClusterSettings;
   readonly capacity: CapacitySettings;
   readonly addons: AddonsSettings;
+  readonly serving: ServingSettings;
+  /** The HF token as configured: plaintext from the Pulumi engine (a secret), or `{secure}` ciphertext offline. */
+  readonly hfToken: string | { readonly secure: string } | undefined;
 }
 
 export type ResolveResult = { readonly ok: true; readonly stack: ResolvedStack } | { readonly ok: false; readonly error: ConfigError };
@@ -131,6 +142,11 @@ function checkEntry(entry: ModelEntry, i: number, region: string | null): { prob
   if (entry.replicas.min > entry.replicas.max) {
     problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
   }
+  entry.extraArgs.forEach((arg, j) => {
+    const flag = arg.split("=")[0]!;
+    const owner = OWNED_FLAGS[flag];
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: arg, message: `${flag} is set by the kit${owner.startsWith("(") ? ` ${owner.slice(1, -1) === "sizing" ? "from the sizing" : owner === "(catalog)" ? "from the model catalog" : "itself"}` : ` from ${owner}`}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
+  });
   const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
   if (pinnedLayout && !entry.instanceType) {
     problems.push({ path: at(entry.tensorParallelSize !== undefined ? "tensorParallelSize" : "pipelineParallelSize"), value: entry.tensorParallelSize ?? entry.pipelineParallelSize, message: "only applies to a pinned instance type.", fix: "also set instanceType, or remove it and let the sizing choose the layout." });
@@ -198,10 +214,15 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
       maxModelLen: checked.maxModelLen, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
       kvCacheDtype: entry.kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
       hourlyUsd: { min: round2(sized.placement.hourlyUsd * entry.replicas.min), max: round2(sized.placement.hourlyUsd * entry.replicas.max) },
+      weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
+      revision: entry.weights.revision, extraArgs: entry.extraArgs,
     });
+    if (checked.spec.gated && parsed.data.hfToken === undefined) {
+      problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });
+    }
   });
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
-  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons } };
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken } };
 }
 
 function round2(x: number): number {

@@ -1,29 +1,130 @@
 /**
- * One served model: today it carries the sizing decision (placement, GPUs, cost) so reviewers see it in
- * the preview; the GPU pool, vLLM server and autoscaling for the model attach here as children.
+ * One served model: its vLLM server (a Deployment, or a LeaderWorkerSet when a replica spans nodes),
+ * Service, PodDisruptionBudget, ServiceAccount, and — for S3-sourced weights — the mirror Job and the
+ * Pod Identity roles that read and write the model store. Manifests come from the pure builders in
+ * vllm-spec.ts and mirror-job-spec.ts.
  */
 import * as pulumi from "@pulumi/pulumi";
+import { PodIdentityAssociation } from "@pulumi/aws/eks/podIdentityAssociation";
+import { Role } from "@pulumi/aws/iam/role";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions/customResource";
+import { Deployment } from "@pulumi/kubernetes/apps/v1/deployment";
+import { Job } from "@pulumi/kubernetes/batch/v1/job";
+import { Service } from "@pulumi/kubernetes/core/v1/service";
+import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
+import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1/podDisruptionBudget";
+import type { Provider } from "@pulumi/kubernetes/provider";
+import type { InstanceSpec } from "../catalog/instances";
 import type { ResolvedModel } from "../config/validate";
+import { estimateColdStart, type ColdStart } from "./cold-start";
+import { buildMirrorJob, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
+import { podResources } from "./pod-resources";
+import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
+import { VLLM_PORT } from "./vllm-args";
+import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, buildService, serverLabels, type ServerInput } from "./vllm-spec";
 
 export interface ModelServiceArgs {
   /** The model as resolved and sized from the stack config (never re-read from config here). */
   readonly model: ResolvedModel;
-  /** Region the placement was priced in. */
   readonly region: string;
   /** The GPU pool the model runs in and the AZs it may use. */
-  readonly pool: { readonly name: string; readonly zones: readonly string[] };
+  readonly pool: { readonly name: string; readonly zones: readonly string[]; readonly instance: InstanceSpec };
+  readonly base: ServingBase;
+  /** Namespace of the servers (created by ServingBase). */
+  readonly namespace: string;
+  readonly image: string;
+  readonly clusterName: pulumi.Input<string>;
+  readonly provider: Provider;
+  /** What must exist first: the platform (GPU pools, the LeaderWorkerSet CRD). */
+  readonly dependsOn: readonly pulumi.Resource[];
+  readonly tags: Readonly<Record<string, string>>;
+}
+
+export type ServiceSummary = PlacementSummary & { pool: string; zones: string[]; coldStart: ColdStart; endpoint: string; workload: string };
+
+function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string): void {
+  const store = args.base.store!;
+  const role = new Role(name, {
+    assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
+    tags: args.tags,
+  }, { parent: scope });
+  new RolePolicy(name, {
+    role: role.name,
+    policy: store.bucketArn.apply((arn) => JSON.stringify({
+      Version: "2012-10-17",
+      Statement: [
+        { Effect: "Allow", Action: actions, Resource: `${arn}/${prefix}/*` },
+        { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn, Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, prefix] } } },
+      ],
+    })),
+  }, { parent: scope });
+  new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope });
 }
 
 export class ModelService extends pulumi.ComponentResource {
-  /** The sizing decision as plain data: instance type, nodes, TP/PP, memory, $/hour. */
-  public readonly placement: pulumi.Output<PlacementSummary & { pool: string; zones: string[] }>;
+  /** The sizing decision, cold start and in-cluster endpoint, as plain data. */
+  public readonly summary: pulumi.Output<ServiceSummary>;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
-    const summary = { ...placementSummary(args.model, args.region), pool: args.pool.name, zones: [...args.pool.zones] };
+    const m = args.model;
+    const coldStart = estimateColdStart(m);
+    const multiNode = m.placement.nodes > 1;
+    const summary: Omit<ServiceSummary, "endpoint"> = {
+      ...placementSummary(m, args.region), pool: args.pool.name, zones: [...args.pool.zones], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
+    };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);
-    this.placement = pulumi.output(summary);
-    this.registerOutputs({ placement: this.placement });
+    const k8s = { parent: this, provider: args.provider, dependsOn: [...args.base.dependencies, ...args.dependsOn] };
+    const base = args.base;
+
+    const serviceAccountName = m.name;
+    new ServiceAccount(`${name}-sa`, { metadata: { name: serviceAccountName, namespace: args.namespace, labels: serverLabels(m.name) }, automountServiceAccountToken: false }, k8s);
+
+    let modelUri = m.weights.repo;
+    const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
+    if (m.weightSource === "s3") {
+      const prefix = storePrefix(m);
+      modelUri = `s3://BUCKET/${prefix}`;
+      podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix);
+      const mirrorAccount = `${m.name}-mirror`;
+      new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
+      podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
+      const job = base.store!.bucketName.apply((bucket) => buildMirrorJob({
+        model: m, namespace: args.namespace, bucket, prefix, vllmImage: args.image, serviceAccountName: mirrorAccount,
+        hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
+      }));
+      const minutes = Math.ceil((coldStart.weightsGB * 1000) / 150 / 60) * 3 + 30;
+      waitFor.push(new Job(`${name}-mirror`, {
+        metadata: { name: mirrorJobName(m), namespace: args.namespace, labels: job.apply((j) => (j.metadata as { labels: Record<string, string> }).labels) },
+        spec: job.apply((j) => j.spec as never),
+      }, { ...k8s, customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
+    }
+
+    const input = (uri: string): ServerInput => ({
+      model: m, namespace: args.namespace, image: args.image, modelUri: uri, poolName: args.pool.name, bf16: args.pool.instance.bf16,
+      resources: podResources(args.pool.instance, multiNode ? args.pool.instance.gpu.count : m.placement.tensorParallelSize * m.placement.pipelineParallelSize),
+      coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: args.pool.instance.efa.interfaces,
+    });
+    const resolvedUri = m.weightSource === "s3" ? base.store!.bucketName.apply((b) => modelUri.replace("BUCKET", b)) : pulumi.output(modelUri);
+    const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
+    // Pulumi waits for the rollout; a large model's first start takes the whole cold start.
+    const rollout = `${Math.ceil((coldStart.scaleUpSeconds * 2) / 60) + 10}m`;
+    const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: m.replicas.max > m.replicas.min ? ["spec.replicas"] : [] };
+    if (multiNode) {
+      const lws = resolvedUri.apply((uri) => buildLeaderWorkerSet(input(uri)));
+      new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: lws.apply((o) => o.spec as never) }, workloadOpts);
+    } else {
+      const dep = resolvedUri.apply((uri) => buildDeployment(input(uri)));
+      new Deployment(`${name}-server`, { metadata: meta, spec: dep.apply((o) => o.spec as never) }, workloadOpts);
+    }
+    const service = buildService(input(modelUri));
+    new Service(`${name}-svc`, { metadata: meta, spec: service.spec as never }, k8s);
+    const pdb = buildPodDisruptionBudget(input(modelUri));
+    if (pdb) new PodDisruptionBudget(`${name}-pdb`, { metadata: meta, spec: pdb.spec as never }, k8s);
+
+    this.summary = pulumi.output({ ...summary, endpoint: `http://${m.name}.${args.namespace}.svc.cluster.local:${VLLM_PORT}/v1` });
+    this.registerOutputs({ summary: this.summary });
   }
 }

@@ -10,6 +10,8 @@ export interface PlacementSummary {
   readonly region: string;
   readonly precision: string;
   readonly weightsRepo: string;
+  readonly weightSource: "huggingface" | "s3";
+  readonly revision: string | null;
   readonly instanceType: string;
   readonly gpu: string;
   readonly nodes: number;
@@ -49,6 +51,8 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     region,
     precision: m.precision,
     weightsRepo: m.weights.repo,
+    weightSource: m.weightSource,
+    revision: m.revision ?? null,
     instanceType: p.instanceType,
     gpu: p.gpu.model,
     nodes: p.nodes,

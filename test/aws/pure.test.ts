@@ -46,11 +46,12 @@ describe("GPU pools", () => {
   });
 
   it.each([
-    ["Qwen/Qwen3-8B", 200],
-    ["meta-llama/Llama-3.1-70B-Instruct", 250],
-    ["deepseek-ai/DeepSeek-R1", 850],
-  ])("disk for %s holds the image and cached weights: %i GiB", (id, disk) => {
-    const s = stack([{ id, maxModelLen: 8192, ...(id.includes("R1") ? { instanceType: "p5en.48xlarge" } : {}) }]);
+    ["Qwen/Qwen3-8B", "huggingface", 200],
+    ["meta-llama/Llama-3.1-70B-Instruct", "huggingface", 250],
+    ["meta-llama/Llama-3.1-70B-Instruct", "s3", 200],
+    ["deepseek-ai/DeepSeek-R1", "huggingface", 850],
+  ])("disk for %s from %s holds the image and any cached weights: %i GiB", (id, source, disk) => {
+    const s = stack([{ id, maxModelLen: 8192, weights: { source }, ...(id.includes("R1") ? { instanceType: "p5en.48xlarge" } : {}) }], { "omk:hfToken": "hf_test" });
     expect(nodeDiskGiB(s.models, 200)).toBe(disk);
   });
 });

@@ -1,0 +1,44 @@
+/**
+ * Stack config for serving: `omk:serving` (stack-wide) and the `weights` / `extraArgs` keys of each model.
+ */
+import { z } from "zod";
+
+/**
+ * vLLM release the kit pins by default (Docker Hub `vllm/vllm-openai`; v0.32.0 images were in public use
+ * by October 2026). Bump it deliberately: flags and metric names follow it.
+ */
+export const DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.32.0";
+
+const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must name a tag or digest").refine((s) => !/:latest$/.test(s), "must not be :latest (pin a version)");
+
+export const servingSchema = z.strictObject({
+  /** Namespace for every model server. @default "omk" */
+  namespace: z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label").default("omk"),
+  /** vLLM image for GPU servers, pinned by tag or digest (never latest). @default DEFAULT_VLLM_IMAGE */
+  image: pinnedImage.default(DEFAULT_VLLM_IMAGE),
+});
+
+export const weightsSchema = z.strictObject({
+  /**
+   * huggingface: each pod downloads from the Hub into a node-local cache. s3: a one-time mirror Job copies the
+   * weights to an S3 model store and vLLM streams them from there (Run:ai streamer).
+   * @default "s3" for models of 30B parameters or more, else "huggingface"
+   */
+  source: z.enum(["huggingface", "s3"]).optional(),
+  /** Hub revision to serve: a commit hash pins the weights (a branch like `main` may change under you). */
+  revision: z.string().regex(/^[\w.-]{1,64}$/, "must be a commit hash, tag or branch name").optional(),
+});
+
+/** Flags the kit derives from the stack config; `extraArgs` may not set them. */
+export const OWNED_FLAGS: Readonly<Record<string, string>> = {
+  "--model": "id", "--served-model-name": "name", "--tensor-parallel-size": "(sizing)", "--pipeline-parallel-size": "(sizing)",
+  "--max-model-len": "maxModelLen", "--gpu-memory-utilization": "gpuMemoryUtilization", "--max-num-seqs": "(sizing)",
+  "--kv-cache-dtype": "kvCacheDtype", "--quantization": "precision", "--dtype": "precision", "--trust-remote-code": "(catalog)",
+  "--reasoning-parser": "(catalog)", "--tool-call-parser": "(catalog)", "--enable-auto-tool-choice": "(catalog)",
+  "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
+  "--port": "(kit)", "--host": "(kit)", "--api-key": "(traffic)", "--distributed-executor-backend": "(sizing)",
+};
+
+export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value")).max(50);
+
+export type ServingSettings = z.output<typeof servingSchema>;

@@ -1,0 +1,39 @@
+/**
+ * The S3 model store: one bucket per stack holding mirrored weights under `<repo>/<revision>/`.
+ * Encrypted, versioned, never public, owner-enforced; old object versions expire after 30 days.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { Bucket } from "@pulumi/aws/s3/bucket";
+import { BucketLifecycleConfiguration } from "@pulumi/aws/s3/bucketLifecycleConfiguration";
+import { BucketOwnershipControls } from "@pulumi/aws/s3/bucketOwnershipControls";
+import { BucketPublicAccessBlock } from "@pulumi/aws/s3/bucketPublicAccessBlock";
+import { BucketServerSideEncryptionConfiguration } from "@pulumi/aws/s3/bucketServerSideEncryptionConfiguration";
+import { BucketVersioning } from "@pulumi/aws/s3/bucketVersioning";
+
+export interface ModelStoreArgs {
+  readonly tags: Readonly<Record<string, string>>;
+  /** Keep the bucket (and its terabytes of weights) from `pulumi destroy` and replacement. @default true */
+  readonly protect?: boolean;
+}
+
+export class ModelStore extends pulumi.ComponentResource {
+  public readonly bucketName: pulumi.Output<string>;
+  public readonly bucketArn: pulumi.Output<string>;
+
+  constructor(name: string, args: ModelStoreArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("omk:serving:ModelStore", name, {}, opts);
+    const parent = { parent: this };
+    const bucket = new Bucket(`${name}-weights`, { forceDestroy: false, tags: args.tags }, { parent: this, protect: args.protect ?? true });
+    new BucketOwnershipControls(`${name}-weights`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
+    new BucketPublicAccessBlock(`${name}-weights`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, parent);
+    new BucketServerSideEncryptionConfiguration(`${name}-weights`, { bucket: bucket.id, rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" }, bucketKeyEnabled: true }] }, parent);
+    new BucketVersioning(`${name}-weights`, { bucket: bucket.id, versioningConfiguration: { status: "Enabled" } }, parent);
+    new BucketLifecycleConfiguration(`${name}-weights`, {
+      bucket: bucket.id,
+      rules: [{ id: "expire-old-versions", status: "Enabled", filter: {}, noncurrentVersionExpiration: { noncurrentDays: 30 }, abortIncompleteMultipartUpload: { daysAfterInitiation: 7 } }],
+    }, parent);
+    this.bucketName = bucket.bucket;
+    this.bucketArn = bucket.arn;
+    this.registerOutputs({ bucketName: this.bucketName });
+  }
+}

@@ -1,0 +1,27 @@
+/**
+ * CPU, memory and shared memory for a vLLM pod that owns its node (pure). Requests must fit what the
+ * node can allocate, or the pod stays Pending on the very node the sizing chose.
+ */
+import type { InstanceSpec } from "../catalog/instances";
+
+export interface PodResources {
+  readonly gpus: number;
+  /** Whole vCPUs requested. */
+  readonly cpu: number;
+  /** Memory request = limit, GiB (includes /dev/shm, which counts against the pod's memory). */
+  readonly memoryGiB: number;
+  /** /dev/shm size, GiB: NCCL and the multiprocess executor exchange tensors through it when TP/PP > 1. */
+  readonly shmGiB: number;
+}
+
+/**
+ * EKS reserves CPU and memory for the kubelet and system (kube-reserved ≈ 255 MiB + 11 MiB per pod slot,
+ * eviction threshold 100 MiB), and DaemonSets (CNI, kube-proxy, device plugins, monitoring) need about
+ * 1 vCPU and 1.5 GiB: the pod takes the rest (estimate, conservative by ~5 %).
+ */
+export function podResources(instance: InstanceSpec, gpusPerPod: number): PodResources {
+  const cpu = Math.max(1, instance.vcpu - 1);
+  const memoryGiB = Math.max(2, Math.floor(instance.memoryGiB * 0.9 - 1.5));
+  const shmGiB = gpusPerPod > 1 ? Math.min(64, Math.max(8, Math.floor(memoryGiB * 0.1))) : 2;
+  return { gpus: gpusPerPod, cpu, memoryGiB, shmGiB };
+}

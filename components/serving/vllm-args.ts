@@ -1,0 +1,60 @@
+/**
+ * `vllm serve` arguments derived from the sizing and the catalog (pure). One function, so the Deployment,
+ * the LeaderWorkerSet leader and the tests all see the same command line.
+ */
+import type { ResolvedModel } from "../config/validate";
+
+export const VLLM_PORT = 8000;
+
+export interface ArgsInput {
+  readonly model: ResolvedModel;
+  /** What vLLM loads: a Hub repo id, or `s3://bucket/prefix` for the model store. */
+  readonly modelUri: string;
+  /** GPUs of this instance support BF16 (else quantized models run with FP16 activations). */
+  readonly bf16: boolean;
+}
+
+/**
+ * Why no `--quantization`: vLLM reads the method from the checkpoint's quantization_config and picks its
+ * fastest kernel (e.g. Marlin for AWQ/GPTQ); forcing `--quantization awq` would select the slower one.
+ */
+function dtypeFor(m: ResolvedModel, bf16: boolean): string {
+  if (m.precision === "bf16") return "bfloat16";
+  return bf16 ? "auto" : "half";
+}
+
+export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
+  const p = m.placement;
+  const args = [
+    modelUri,
+    "--served-model-name", m.name,
+    "--port", String(VLLM_PORT),
+    "--tensor-parallel-size", String(p.tensorParallelSize),
+    "--pipeline-parallel-size", String(p.pipelineParallelSize),
+    "--max-model-len", String(m.maxModelLen),
+    "--gpu-memory-utilization", String(m.gpuMemoryUtilization),
+    "--max-num-seqs", String(p.memory.batch.maxNumSeqs),
+    "--dtype", dtypeFor(m, bf16),
+    // On by default in vLLM v1; explicit so the plan states it.
+    "--enable-prefix-caching",
+  ];
+  if (m.kvCacheDtype === "fp8") args.push("--kv-cache-dtype", "fp8");
+  if (m.spec.trustRemoteCode) args.push("--trust-remote-code");
+  if (m.revision && m.weightSource === "huggingface") args.push("--revision", m.revision);
+  if (m.spec.reasoningParser) args.push("--reasoning-parser", m.spec.reasoningParser);
+  if (m.spec.toolCallParser) args.push("--enable-auto-tool-choice", "--tool-call-parser", m.spec.toolCallParser);
+  if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify({ concurrency: 16 }));
+  if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
+  return [...args, ...m.extraArgs];
+}
+
+/** Value of a flag in an argument list (tests and plan summaries read the command line this way). */
+export function flagValue(args: readonly string[], flag: string): string | undefined {
+  const i = args.indexOf(flag);
+  return i >= 0 ? args[i + 1] : undefined;
+}
+
+/** Quotes one argument for `sh -c` (the multi-node leader runs a shell line). */
+export function shellQuote(arg: string): string {
+  return /^[\w@%+=:,./-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, `'\\''`)}'`;
+}

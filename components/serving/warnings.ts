@@ -1,0 +1,11 @@
+/** Serving findings a reviewer should see that do not block the preview (pure). */
+import type { ResolvedStack } from "../config/validate";
+
+export function servingWarnings(stack: ResolvedStack): string[] {
+  const out: string[] = [];
+  stack.models.forEach((m, i) => {
+    if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
+    if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
+  });
+  return out;
+}
