@@ -17,6 +17,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** `protect` option: Pulumi refuses to delete or replace it. */
   readonly protect: boolean;
+  /** URNs this resource waits for (`dependsOn`, expanded through components). */
+  readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
 }
 
@@ -63,6 +65,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProtect(): boolean;
+  getDependenciesList(): string[];
   getObject(): unknown;
 }
 
@@ -103,7 +106,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       if (err) failures.push(err);
       else if (resp) {
         resources.push({
-          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(),
+          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), dependencies: [...req.getDependenciesList()].sort(),
           inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)),
         });
       }

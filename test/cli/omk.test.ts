@@ -86,7 +86,10 @@ describe("omk plan", () => {
     expect(m).toMatchObject({ model: "Qwen/Qwen3-8B", replicas: { min: 1, max: 2 }, fits: true });
     expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
     // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
-    expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual(["nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml"]);
+    expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
+      "namespace-omk.yaml", "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-deployment-qwen3-8b.yaml",
+      "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+    ]);
     expect(readFileSync(path.join(dir, "manifests", "nodepool-gpu-g6e-xlarge.yaml"), "utf8")).toMatch(/nvidia.com\/gpu: "2"/);
   });
 

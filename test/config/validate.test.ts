@@ -83,6 +83,23 @@ describe("invalid configs: every problem at once, with key path, value and fix",
     expect(`${p!.message} Fix: ${p!.fix}`).toMatch(message);
   });
 
+  it("rejects extra vLLM flags the kit owns, naming the key to set instead; passes others through", () => {
+    const err = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--max-model-len=4096", "--enable-chunked-prefill", "--tensor-parallel-size", "2"] }]));
+    expect(err.problems.map((p) => `${p.path}: ${p.message} Fix: ${p.fix}`)).toEqual([
+      "omk:models[0].extraArgs[0]: --max-model-len is set by the kit from maxModelLen. Fix: set maxModelLen instead.",
+      "omk:models[0].extraArgs[2]: --tensor-parallel-size is set by the kit from the sizing. Fix: remove it; the kit derives it.",
+    ]);
+    const ok = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--enable-chunked-prefill"] }]), "t");
+    expect(ok.ok && ok.stack.models[0]!.extraArgs).toEqual(["--enable-chunked-prefill"]);
+  });
+
+  it("requires an HF token for gated repos, and defaults big models to the S3 model store", () => {
+    const err = problems(stackConfig([{ id: "meta-llama/Llama-3.1-8B-Instruct", maxModelLen: 8192 }]));
+    expect(err.problems).toEqual([expect.objectContaining({ path: "omk:hfToken", message: expect.stringMatching(/gated repository/) })]);
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-32B", maxModelLen: 8192 }, { id: "Qwen/Qwen3-8B", maxModelLen: 8192 }]), "t");
+    expect(r.ok && r.stack.models.map((m) => m.weightSource)).toEqual(["s3", "huggingface"]);
+  });
+
   it("requires a region, an environment and at least one model", () => {
     const err = problems({ "omk:models": [] });
     expect(err.problems.map((p) => p.path)).toEqual(expect.arrayContaining(["aws:region", "omk:environment", "omk:models"]));

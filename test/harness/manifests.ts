@@ -4,6 +4,7 @@
  * Auto Mode NodeClass. Throws with the JSON path of each problem.
  */
 import { autoModeNodeClassSchema } from "../../components/aws/auto-mode-nodeclass";
+import { leaderWorkerSetSchema } from "../../components/serving/lws-schema";
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -25,6 +26,13 @@ export async function validateManifest(object: Record<string, unknown>): Promise
   const { apiVersion, kind } = object as { apiVersion: string; kind: string };
   if (apiVersion === "eks.amazonaws.com/v1" && kind === "NodeClass") {
     autoModeNodeClassSchema.parse(object);
+    return;
+  }
+  if (apiVersion === "leaderworkerset.x-k8s.io/v1" && kind === "LeaderWorkerSet") {
+    const lws = leaderWorkerSetSchema.parse(object);
+    const { leaderTemplate, workerTemplate } = lws.spec.leaderWorkerTemplate;
+    const Pod = await modelFor("v1", "Pod");
+    for (const t of [leaderTemplate, workerTemplate]) if (t) new Pod({ apiVersion: "v1", kind: "Pod", metadata: t.metadata ?? {}, spec: t.spec }).validate();
     return;
   }
   const Model = await modelFor(apiVersion, kind);

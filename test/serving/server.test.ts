@@ -1,0 +1,167 @@
+/** The vLLM server as a reviewer checks it: manifests, GPU limits, args, scheduling, secrets, cold start. */
+import { describe, expect, it } from "vitest";
+import type { Plan } from "../../cli/engine/plan";
+import { main } from "../../cli/omk";
+import { flagValue } from "../../components/serving/vllm-args";
+import { validateManifest } from "../harness/manifests";
+import { ofType, plan, stackConfig } from "../harness/stack";
+
+type Obj = Record<string, any>;
+const k8sObjects = (p: Plan) => p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string").map((r) => r.inputs as Obj);
+const workload = (p: Plan, name: string) => k8sObjects(p).find((o) => (o.kind === "Deployment" || o.kind === "LeaderWorkerSet") && o.metadata.name === name)!;
+const container = (pod: Obj) => pod.spec.containers[0] as Obj;
+
+describe("single-node server (the default stack's shape)", async () => {
+  const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 16384, replicas: { min: 1, max: 2 } }]));
+  const dep = workload(p, "qwen3-8b");
+  const pod = dep.spec.template;
+  const c = container(pod);
+  const sized = p.models[0]!;
+
+  it("every Kubernetes object validates against its schema", async () => {
+    for (const o of k8sObjects(p)) await validateManifest(o);
+  });
+
+  it("requests exactly TP × PP GPUs and passes the sizing to vLLM", () => {
+    expect(c.resources.limits["nvidia.com/gpu"]).toBe(String(sized.tensorParallelSize * sized.pipelineParallelSize));
+    expect(c.command).toEqual(["vllm", "serve"]);
+    expect(c.args[0]).toBe("Qwen/Qwen3-8B");
+    expect(flagValue(c.args, "--served-model-name")).toBe("qwen3-8b");
+    expect(flagValue(c.args, "--tensor-parallel-size")).toBe(String(sized.tensorParallelSize));
+    expect(flagValue(c.args, "--max-model-len")).toBe("16384");
+    expect(flagValue(c.args, "--gpu-memory-utilization")).toBe("0.9");
+    expect(flagValue(c.args, "--max-num-seqs")).toBe(String(sized.maxNumSeqs));
+    expect(flagValue(c.args, "--reasoning-parser")).toBe("qwen3");
+    expect(flagValue(c.args, "--tool-call-parser")).toBe("hermes");
+    expect(c.args).toContain("--enable-prefix-caching");
+    expect(c.args).not.toContain("--trust-remote-code");
+    expect(c.image).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+$/);
+  });
+
+  it("tolerates exactly its pool's taint and selects exactly its pool's label", () => {
+    const nodePool = k8sObjects(p).find((o) => o.kind === "NodePool")!;
+    const taints = nodePool.spec.template.spec.taints as Obj[];
+    for (const t of taints) expect(pod.spec.tolerations).toContainEqual({ key: t.key, operator: "Exists", effect: t.effect });
+    for (const [k, v] of Object.entries(pod.spec.nodeSelector)) expect(nodePool.spec.template.metadata.labels[k]).toBe(v);
+  });
+
+  it("fits the node it was sized for, spreads across AZs and is not disrupted by Karpenter", () => {
+    expect(Number(c.resources.requests.cpu)).toBeLessThan(4); // g6e.xlarge: 4 vCPU
+    expect(Number.parseInt(c.resources.requests.memory, 10)).toBeLessThan(32);
+    expect(pod.spec.topologySpreadConstraints[0].topologyKey).toBe("topology.kubernetes.io/zone");
+    expect(pod.metadata.annotations["karpenter.sh/do-not-disrupt"]).toBe("true");
+  });
+
+  it("probes /health with a startup budget from the cold start, and drains on shutdown", () => {
+    expect(c.startupProbe.httpGet).toEqual({ path: "/health", port: "http" });
+    expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(sized.coldStart.startupProbe.budgetSeconds);
+    expect(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(180);
+    expect(c.lifecycle.preStop.exec.command).toEqual(["sleep", "15"]);
+    expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(15 + 120);
+  });
+
+  it("has a ClusterIP Service on the container's named port, selecting the pods, and a PDB", () => {
+    const svc = k8sObjects(p).find((o) => o.kind === "Service")!;
+    expect(svc.spec.type).toBe("ClusterIP");
+    expect(svc.spec.ports[0].targetPort).toBe(c.ports[0].name);
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(pod.metadata.labels[k]).toBe(v);
+    expect(k8sObjects(p).find((o) => o.kind === "PodDisruptionBudget")!.spec.maxUnavailable).toBe(1);
+  });
+});
+
+describe("DeepSeek-R1 (671B)", () => {
+  it("on H100s runs as a LeaderWorkerSet of 2 nodes with EFA and Ray, restarting the whole group", async () => {
+    const p = await plan(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge" }]));
+    const lws = workload(p, "r1");
+    expect(lws.kind).toBe("LeaderWorkerSet");
+    expect(lws.spec.leaderWorkerTemplate).toMatchObject({ size: 2, restartPolicy: "RecreateGroupOnPodRestart" });
+    const leader = container(lws.spec.leaderWorkerTemplate.leaderTemplate);
+    const worker = container(lws.spec.leaderWorkerTemplate.workerTemplate);
+    for (const c of [leader, worker]) {
+      expect(c.resources.limits["nvidia.com/gpu"]).toBe("8");
+      expect(c.resources.limits["vpc.amazonaws.com/efa"]).toBe("32");
+      expect(c.env).toContainEqual({ name: "FI_PROVIDER", value: "efa" });
+    }
+    // 2 pods × 8 GPUs = TP 8 × PP 2.
+    expect(2 * 8).toBe(p.models[0]!.tensorParallelSize * p.models[0]!.pipelineParallelSize);
+    expect(leader.args[0]).toMatch(/multi-node-serving\.sh leader --ray_cluster_size=\$\(LWS_GROUP_SIZE\); exec vllm serve s3:\/\/.* --tensor-parallel-size 8 --pipeline-parallel-size 2 .*--trust-remote-code .*--reasoning-parser deepseek_r1 .*--distributed-executor-backend ray/);
+    expect(worker.args[0]).toMatch(/multi-node-serving\.sh worker --ray_address=\$\(LWS_LEADER_ADDRESS\)/);
+    expect(worker.startupProbe).toBeUndefined();
+    expect(k8sObjects(p).find((o) => o.kind === "Service")!.spec.selector["leaderworkerset.sigs.k8s.io/worker-index"]).toBe("0");
+    await validateManifest(lws);
+  });
+
+  it("on H200s runs as one Deployment at TP 8", async () => {
+    const p = await plan(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5en.48xlarge" }]));
+    const dep = workload(p, "r1");
+    expect(dep.kind).toBe("Deployment");
+    expect(container(dep.spec.template).resources.limits["nvidia.com/gpu"]).toBe("8");
+    expect(flagValue(container(dep.spec.template).args, "--tensor-parallel-size")).toBe("8");
+  });
+});
+
+describe("weights from the S3 model store", async () => {
+  const p = await plan(stackConfig([{ id: "Qwen/Qwen3-32B", maxModelLen: 8192, weights: { source: "s3", revision: "0123abcd" } }]));
+  it("creates an encrypted, versioned, private bucket", () => {
+    expect(ofType(p, "aws:s3/bucket:Bucket")[0]!.protect).toBe(true);
+    expect(ofType(p, "aws:s3/bucketVersioning:BucketVersioning")[0]!.inputs).toMatchObject({ versioningConfiguration: { status: "Enabled" } });
+    expect(ofType(p, "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")[0]!.inputs).toMatchObject({ blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true });
+    expect(ofType(p, "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration")[0]!.inputs).toMatchObject({ rules: [{ applyServerSideEncryptionByDefault: { sseAlgorithm: "aws:kms" } }] });
+  });
+
+  it("mirrors the pinned revision once, resumably, and the server waits for it", () => {
+    const job = ofType(p, "kubernetes:batch/v1:Job")[0]!;
+    const spec = (job.inputs as Obj).spec.template.spec;
+    expect(spec.restartPolicy).toBe("OnFailure");
+    expect(spec.initContainers[1].args[0]).toContain("Qwen/Qwen3-32B 0123abcd");
+    expect(spec.containers[0].args[0]).toMatch(/aws s3 sync \/work\/model s3:\/\/.+\/Qwen\/Qwen3-32B\/0123abcd .*\/\.omk-complete/);
+    const server = ofType(p, "kubernetes:apps/v1:Deployment")[0]!;
+    expect(server.dependencies).toContain(job.urn);
+    const c = container((server.inputs as Obj).spec.template);
+    expect(c.args[0]).toMatch(/^s3:\/\/.+\/Qwen\/Qwen3-32B\/0123abcd$/);
+    expect(flagValue(c.args, "--load-format")).toBe("runai_streamer");
+  });
+
+  it("gives the server read-only and the mirror write access to that prefix only, through Pod Identity", () => {
+    const policies = ofType(p, "aws:iam/rolePolicy:RolePolicy").map((r) => JSON.parse(r.inputs.policy as string));
+    const actions = policies.map((pol) => pol.Statement[0].Action).sort();
+    expect(actions).toEqual([["s3:GetObject"], ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]].sort());
+    for (const pol of policies) expect(pol.Statement[0].Resource).toMatch(/\/Qwen\/Qwen3-32B\/0123abcd\/\*$/);
+    expect(ofType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((r) => r.inputs.serviceAccount).sort()).toEqual(["qwen3-32b", "qwen3-32b-mirror"]);
+  });
+});
+
+describe("secrets", () => {
+  const token = "hf_TOPSECRETtoken1234567890";
+  it("the HF token reaches pods only through a Secret, never a manifest, plan file or plan output", async () => {
+    const raw = stackConfig([{ id: "meta-llama/Llama-3.1-8B-Instruct", maxModelLen: 8192 }], { "omk:hfToken": token });
+    const p = await plan(raw);
+    expect(JSON.stringify(p)).not.toContain(token);
+    const secret = k8sObjects(p).find((o) => o.kind === "Secret")!;
+    expect(secret.stringData).toBe("[secret]");
+    const c = container(workload(p, "llama-3-1-8b-instruct").spec.template);
+    expect(c.env).toContainEqual({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } });
+    const out: string[] = [];
+    const { writeFileSync, mkdtempSync } = await import("node:fs");
+    const dir = mkdtempSync("/tmp/omk-secret-");
+    writeFileSync(`${dir}/Pulumi.s.yaml`, `config:\n  aws:region: us-east-1\n  omk:environment: s\n  omk:hfToken: ${token}\n  omk:models:\n    - id: meta-llama/Llama-3.1-8B-Instruct\n      maxModelLen: 8192\n`);
+    expect(await main(["plan", "--config", `${dir}/Pulumi.s.yaml`, "--json", "--out", dir], { out: (s) => out.push(s), err: (s) => out.push(s) })).toBe(0);
+    expect(out.join("\n")).not.toContain(token);
+    const { readdirSync, readFileSync } = await import("node:fs");
+    for (const f of [`${dir}/plan.json`, ...readdirSync(`${dir}/manifests`).map((m) => `${dir}/manifests/${m}`)]) expect(readFileSync(f, "utf8")).not.toContain(token);
+  });
+});
+
+describe("startup budget follows model size", () => {
+  it("grows with the model and never lets a small model wait 30 minutes", async () => {
+    const ids = ["Qwen/Qwen3-1.7B", "Qwen/Qwen3-8B", "Qwen/Qwen3-32B", "Qwen/Qwen2.5-72B-Instruct"];
+    const budgets: number[] = [];
+    for (const id of ids) {
+      const p = await plan(stackConfig([{ id, maxModelLen: 8192, weights: { source: "huggingface" } }]));
+      budgets.push(p.models[0]!.coldStart.startupProbe.budgetSeconds);
+    }
+    budgets.slice(1).forEach((b, i) => expect(b).toBeGreaterThan(budgets[i]!));
+    expect(budgets[0]).toBeLessThanOrEqual(600);
+    expect(budgets[3]).toBeGreaterThan(30 * 60);
+  });
+});
