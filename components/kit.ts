@@ -41,10 +41,10 @@ export class OpenModelKit extends pulumi.ComponentResource {
       ebsProvisioner: this.platform.ebsProvisioner, provider: this.platform.provider, tags,
     }, { parent: this });
     this.services = stack.models.map((model) => {
-      const placed = infra.pools.find((p) => p.pool.models.includes(model.name))!;
+      const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
       return new ModelService(`${name}-${model.name}`, {
-        model, region: stack.region, pool: { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! },
-        base, namespace: stack.serving.namespace, image: stack.serving.image, clusterName: this.platform.clusterName,
+        model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
+        base, namespace: stack.serving.namespace, image: stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: this.platform.clusterName,
         provider: this.platform.provider, dependsOn: [this.platform], tags,
       }, { parent: this });
     });

@@ -20,10 +20,14 @@ export function planText(plan: Plan): string {
   lines.push("", "Models");
   for (const m of plan.models) {
     lines.push(`  ${m.name}: ${m.model} ${m.precision} (${m.weightsRepo})`);
-    lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}, replicas ${m.replicas.min}–${m.replicas.max}`);
-    lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
+    if (m.instanceType === "cpu") {
+      lines.push(`    placement  the cluster's CPUs (no GPU), replicas ${m.replicas.min}–${m.replicas.max}; KV cache ${gib(m.kvCacheGiBPerGpu)} of host memory`);
+    } else {
+      lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}, replicas ${m.replicas.min}–${m.replicas.max}`);
+      lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
+    }
     lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
-    lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
+    if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
     const cs = m.coldStart;
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}, ${m.endpoint}`);
@@ -32,10 +36,13 @@ export function planText(plan: Plan): string {
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
   }
   const c = plan.cluster;
+  const capacity = c.capacity === "karpenter" ? "Karpenter NodePools" : c.capacity === "managed" ? "managed node groups" : "the cluster's CPUs (no GPUs)";
   lines.push("", "Cluster");
-  lines.push(`  ${c.mode === "create" ? `new EKS cluster ${c.name} (Auto Mode), VPC across ${c.zones.join(", ")}` : `existing cluster ${c.name}`}; GPU capacity: ${c.capacity === "karpenter" ? "Karpenter NodePools" : "managed node groups"}`);
-  lines.push("", "GPU pools (limits bound the bill)");
-  lines.push(table(plan.pools.map((p) => [p.name, `${p.instanceType}`, `nodes ${p.minNodes}–${p.maxNodes}`, `GPU limit ${p.gpuLimit}`, `disk ${p.diskGiB} GiB`, `AZs ${p.zones.join(",")}`, `${usd(p.hourlyUsd.min)}–${usd(p.hourlyUsd.max)}/h`, p.models.join(", ")])));
+  lines.push(`  ${c.mode === "create" ? `new EKS cluster ${c.name} (Auto Mode), VPC across ${c.zones.join(", ")}` : `existing cluster (${c.name})`}; capacity: ${capacity}`);
+  if (plan.pools.length) {
+    lines.push("", "GPU pools (limits bound the bill)");
+    lines.push(table(plan.pools.map((p) => [p.name, `${p.instanceType}`, `nodes ${p.minNodes}–${p.maxNodes}`, `GPU limit ${p.gpuLimit}`, `disk ${p.diskGiB} GiB`, `AZs ${p.zones.join(",")}`, `${usd(p.hourlyUsd.min)}–${usd(p.hourlyUsd.max)}/h`, p.models.join(", ")])));
+  }
   lines.push("", "Add-ons");
   lines.push(table(plan.addons.map((a) => [a.install ? "install" : "skip", a.name, a.reason])));
   if (plan.quotas.length) {

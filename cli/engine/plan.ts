@@ -115,7 +115,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       })),
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
-      warnings: [...rec.result.warnings, ...OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)],
+      warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },
   };
 }

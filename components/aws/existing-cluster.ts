@@ -2,6 +2,8 @@
  * An existing cluster: the kit only connects to it (by EKS name or kubeconfig) and adds GPU capacity
  * and workloads. Nothing about the cluster itself is managed, so nothing of it can be replaced.
  */
+import * as os from "node:os";
+import * as path from "node:path";
 import * as pulumi from "@pulumi/pulumi";
 import { getClusterOutput } from "@pulumi/aws/eks/getCluster";
 import { getRoleOutput } from "@pulumi/aws/iam/getRole";
@@ -33,7 +35,8 @@ export class ExistingCluster extends pulumi.ComponentResource {
       this.name = pulumi.output(s.context ?? "kubeconfig");
       this.clusterSecurityGroupId = pulumi.output("");
       // A kubeconfig path: the provider reads it (e.g. a kind cluster for the `local` stack).
-      this.provider = new Provider(`${name}-k8s`, { kubeconfig: s.kubeconfig, context: s.context, enableServerSideApply: true }, { parent: this });
+      const kubeconfig = s.kubeconfig?.startsWith("~/") ? path.join(os.homedir(), s.kubeconfig.slice(2)) : s.kubeconfig;
+      this.provider = new Provider(`${name}-k8s`, { kubeconfig, context: s.context, enableServerSideApply: true }, { parent: this });
     }
     this.nodeRoleArn = s.nodeRoleName ? getRoleOutput({ name: s.nodeRoleName }, { parent: this }).arn : undefined;
     this.registerOutputs({ name: this.name });

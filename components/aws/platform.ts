@@ -21,7 +21,8 @@ export interface PlatformArgs {
 }
 
 export function clusterNameFor(stack: ResolvedStack): string {
-  return stack.cluster.mode === "existing" ? stack.cluster.name ?? "existing" : `omk-${stack.environment}`;
+  if (stack.cluster.mode === "create") return `omk-${stack.environment}`;
+  return stack.cluster.name ?? `kubeconfig context ${stack.cluster.context ?? "(current)"}`;
 }
 
 export class Platform extends pulumi.ComponentResource {

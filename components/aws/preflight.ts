@@ -48,6 +48,14 @@ async function lookupQuota(code: string): Promise<QuotaLookup> {
 }
 
 export async function planInfrastructure(stack: ResolvedStack, source: string): Promise<InfraPlan> {
+  if (stack.capacity.mode === "cpu") {
+    // A laptop cluster: no AWS lookups, no GPU pools, no add-ons.
+    return {
+      pools: [], clusterZones: [], quotas: [], subnetsByZone: {},
+      addons: planAddons(stack, []).map((a) => ({ ...a, install: false, reason: "CPU-only cluster (capacity.mode: cpu)" })),
+      warnings: ["CPU serving (capacity.mode: cpu) is for trying the kit on a laptop, not for production traffic."],
+    };
+  }
   const pools = planGpuPools(stack.models, stack.capacity.diskGiB);
   const types = [...new Set(pools.map((p) => p.instanceType))];
   const [zones, offered] = await Promise.all([

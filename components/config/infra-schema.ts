@@ -67,8 +67,11 @@ export const clusterSchema = z.preprocess(
 );
 
 export const capacitySchema = z.strictObject({
-  /** karpenter: NodePools (EKS Auto Mode or self-managed Karpenter); managed: EKS managed node groups. @default "karpenter" */
-  mode: z.enum(["karpenter", "managed"]).default("karpenter"),
+  /**
+   * karpenter: NodePools (EKS Auto Mode or self-managed Karpenter); managed: EKS managed node groups;
+   * cpu: no GPUs at all — small models on an existing cluster's CPUs (a laptop kind cluster). @default "karpenter"
+   */
+  mode: z.enum(["karpenter", "managed", "cpu"]).default("karpenter"),
   /** Purchase option for GPU nodes; spot-then-on-demand falls back when spot is short. @default "on-demand" */
   capacityType: z.enum(["on-demand", "spot", "spot-then-on-demand"]).default("on-demand"),
   /** Node OS for managed node groups and self-managed Karpenter (EKS Auto Mode chooses its own). @default "al2023" */

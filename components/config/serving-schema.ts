@@ -8,6 +8,8 @@ import { z } from "zod";
  * by October 2026). Bump it deliberately: flags and metric names follow it.
  */
 export const DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.32.0";
+/** vLLM's x86 CPU image of the same release (vLLM docs: `vllm/vllm-openai-cpu:v<version>-x86_64`). */
+export const DEFAULT_VLLM_CPU_IMAGE = "vllm/vllm-openai-cpu:v0.32.0-x86_64";
 
 const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must name a tag or digest").refine((s) => !/:latest$/.test(s), "must not be :latest (pin a version)");
 
@@ -16,6 +18,8 @@ export const servingSchema = z.strictObject({
   namespace: z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label").default("omk"),
   /** vLLM image for GPU servers, pinned by tag or digest (never latest). @default DEFAULT_VLLM_IMAGE */
   image: pinnedImage.default(DEFAULT_VLLM_IMAGE),
+  /** vLLM image for CPU serving (capacity.mode: cpu). @default DEFAULT_VLLM_CPU_IMAGE */
+  cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
 });
 
 export const weightsSchema = z.strictObject({

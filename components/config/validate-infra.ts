@@ -8,6 +8,12 @@ import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-
 export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings, addons: AddonsSettings, region: string | null): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (key: string) => `omk:${key}`;
+  if (capacity.mode === "cpu") {
+    if (cluster.mode !== "existing" || !cluster.kubeconfig) {
+      problems.push({ path: at("capacity.mode"), value: "cpu", message: "CPU serving targets an existing cluster reached by kubeconfig (e.g. kind on a laptop).", fix: "set cluster: {mode: existing, kubeconfig: ~/.kube/config, context: kind-omk}, or use karpenter/managed for GPUs." });
+    }
+    return problems;
+  }
   if (cluster.mode === "create") {
     if (Array.isArray(cluster.availabilityZones) && region) {
       for (const [i, az] of cluster.availabilityZones.entries()) {

@@ -6,6 +6,7 @@ import { INSTANCES, findInstance, offeredIn } from "../catalog/instances";
 import { MODELS, findModel, validTensorParallelSizes, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
+import { sizeOnCpu } from "../sizing/cpu";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
 import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
@@ -40,6 +41,10 @@ export interface ResolvedModel {
   /** Hub revision; undefined serves the repo's default branch (the plan warns). */
   readonly revision: string | undefined;
   readonly extraArgs: readonly string[];
+  /** gpu, or cpu for the laptop path (capacity.mode: cpu). */
+  readonly device: "gpu" | "cpu";
+  /** CPU only: host memory for the KV cache (VLLM_CPU_KVCACHE_SPACE, GiB). */
+  readonly cpuKvSpaceGiB: number;
 }
 
 export interface ResolvedStack {
@@ -200,6 +205,19 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
     }
     names.set(name, i);
     if (checked.problems.length || !region || !checked.spec || !checked.precision || !checked.maxModelLen) return;
+    if (capacity.mode === "cpu") {
+      const cpu = sizeOnCpu(checked.spec, checked.maxModelLen, entry.concurrency);
+      if (!cpu.ok || checked.precision !== "bf16") {
+        problems.push({ path: `${NAMESPACE}:models[${i}]${cpu.ok ? ".precision" : ".id"}`, value: cpu.ok ? checked.precision : entry.id, message: cpu.ok ? "CPU serving runs BF16 weights only." : cpu.error, fix: cpu.ok ? "remove precision or set it to bf16." : "choose a model of at most 4B parameters." });
+        return;
+      }
+      models.push({
+        name, spec: checked.spec, precision: "bf16", weights: weightsFor(checked.spec, "bf16")!, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
+        gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, placement: cpu.placement, alternatives: [],
+        hourlyUsd: { min: 0, max: 0 }, weightSource: "huggingface", revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "cpu", cpuKvSpaceGiB: cpu.kvSpaceGiB,
+      });
+      return;
+    }
     const sized = sizeModel({
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
       gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: entry.kvCacheDtype, instanceType: entry.instanceType,
@@ -215,7 +233,7 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
       kvCacheDtype: entry.kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
       hourlyUsd: { min: round2(sized.placement.hourlyUsd * entry.replicas.min), max: round2(sized.placement.hourlyUsd * entry.replicas.max) },
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
-      revision: entry.weights.revision, extraArgs: entry.extraArgs,
+      revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
     });
     if (checked.spec.gated && parsed.data.hfToken === undefined) {
       problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });

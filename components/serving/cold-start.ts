@@ -64,13 +64,14 @@ export function estimateColdStart(m: ResolvedModel): ColdStart {
     const networkGBps = ((instance?.networkGbps ?? 10) / 8) * a.s3NetworkShare;
     loadSeconds = Math.round(perNodeGB / Math.min(a.s3MaxGBps, networkGBps));
   }
-  const warmupSeconds = Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB);
+  // CPU serving (laptop): nodes already exist and there is no CUDA graph capture.
+  const warmupSeconds = m.device === "cpu" ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB);
   const containerStartSeconds = downloadSeconds + loadSeconds + warmupSeconds;
   const budgetSeconds = Math.max(a.probeFloorSeconds, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
   const periodSeconds = 10;
   return {
-    nodeBootSeconds: a.nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, warmupSeconds, containerStartSeconds,
-    scaleUpSeconds: a.nodeBootSeconds + imagePullSeconds + containerStartSeconds,
+    nodeBootSeconds: m.device === "cpu" ? 0 : a.nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, warmupSeconds, containerStartSeconds,
+    scaleUpSeconds: (m.device === "cpu" ? 0 : a.nodeBootSeconds) + imagePullSeconds + containerStartSeconds,
     startupProbe: { periodSeconds, failureThreshold: Math.ceil(budgetSeconds / periodSeconds), budgetSeconds },
     weightsGB: Math.round(weightsGB * 10) / 10,
   };

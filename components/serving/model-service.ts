@@ -20,7 +20,7 @@ import type { ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
 import { buildMirrorJob, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
-import { podResources } from "./pod-resources";
+import { cpuPodResources, podResources } from "./pod-resources";
 import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
 import { VLLM_PORT } from "./vllm-args";
 import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, buildService, serverLabels, type ServerInput } from "./vllm-spec";
@@ -29,12 +29,14 @@ export interface ModelServiceArgs {
   /** The model as resolved and sized from the stack config (never re-read from config here). */
   readonly model: ResolvedModel;
   readonly region: string;
-  /** The GPU pool the model runs in and the AZs it may use. */
-  readonly pool: { readonly name: string; readonly zones: readonly string[]; readonly instance: InstanceSpec };
+  /** The GPU pool the model runs in and the AZs it may use; null on a CPU-only cluster. */
+  readonly pool: { readonly name: string; readonly zones: readonly string[]; readonly instance: InstanceSpec } | null;
   readonly base: ServingBase;
   /** Namespace of the servers (created by ServingBase). */
   readonly namespace: string;
   readonly image: string;
+  /** Image for CPU serving (used when the model's device is cpu). */
+  readonly cpuImage: string;
   readonly clusterName: pulumi.Input<string>;
   readonly provider: Provider;
   /** What must exist first: the platform (GPU pools, the LeaderWorkerSet CRD). */
@@ -72,7 +74,7 @@ export class ModelService extends pulumi.ComponentResource {
     const coldStart = estimateColdStart(m);
     const multiNode = m.placement.nodes > 1;
     const summary: Omit<ServiceSummary, "endpoint"> = {
-      ...placementSummary(m, args.region), pool: args.pool.name, zones: [...args.pool.zones], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
+      ...placementSummary(m, args.region), pool: args.pool?.name ?? "(cluster CPUs)", zones: [...(args.pool?.zones ?? [])], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
     };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);
@@ -102,10 +104,14 @@ export class ModelService extends pulumi.ComponentResource {
       }, { ...k8s, customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
     }
 
+    const pool = args.pool;
+    const resources = pool
+      ? podResources(pool.instance, multiNode ? pool.instance.gpu.count : m.placement.tensorParallelSize * m.placement.pipelineParallelSize)
+      : cpuPodResources(m.placement.memory.weightsGiBPerGpu, m.cpuKvSpaceGiB);
     const input = (uri: string): ServerInput => ({
-      model: m, namespace: args.namespace, image: args.image, modelUri: uri, poolName: args.pool.name, bf16: args.pool.instance.bf16,
-      resources: podResources(args.pool.instance, multiNode ? args.pool.instance.gpu.count : m.placement.tensorParallelSize * m.placement.pipelineParallelSize),
-      coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: args.pool.instance.efa.interfaces,
+      model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
+      resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
+      device: m.device,
     });
     const resolvedUri = m.weightSource === "s3" ? base.store!.bucketName.apply((b) => modelUri.replace("BUCKET", b)) : pulumi.output(modelUri);
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };

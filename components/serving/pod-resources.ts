@@ -25,3 +25,8 @@ export function podResources(instance: InstanceSpec, gpusPerPod: number): PodRes
   const shmGiB = gpusPerPod > 1 ? Math.min(64, Math.max(8, Math.floor(memoryGiB * 0.1))) : 2;
   return { gpus: gpusPerPod, cpu, memoryGiB, shmGiB };
 }
+
+/** A CPU-only vLLM pod (laptop path): the weights, the KV cache space and ~3 GiB for the runtime (estimate). */
+export function cpuPodResources(weightsGiB: number, kvSpaceGiB: number): PodResources {
+  return { gpus: 0, cpu: 2, memoryGiB: Math.ceil(weightsGiB + kvSpaceGiB + 3), shmGiB: 1 };
+}

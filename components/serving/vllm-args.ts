@@ -14,6 +14,9 @@ export interface ArgsInput {
   readonly bf16: boolean;
 }
 
+/** Flags that only mean something on GPUs (the CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE). */
+const GPU_ONLY_FLAGS = new Set(["--gpu-memory-utilization", "--tensor-parallel-size", "--pipeline-parallel-size"]);
+
 /**
  * Why no `--quantization`: vLLM reads the method from the checkpoint's quantization_config and picks its
  * fastest kernel (e.g. Marlin for AWQ/GPTQ); forcing `--quantization awq` would select the slower one.
@@ -45,7 +48,8 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   if (m.spec.toolCallParser) args.push("--enable-auto-tool-choice", "--tool-call-parser", m.spec.toolCallParser);
   if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify({ concurrency: 16 }));
   if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
-  return [...args, ...m.extraArgs];
+  const device = m.device === "cpu" ? args.filter((a, i) => !GPU_ONLY_FLAGS.has(a) && !GPU_ONLY_FLAGS.has(args[i - 1] ?? "")) : args;
+  return [...device, ...m.extraArgs];
 }
 
 /** Value of a flag in an argument list (tests and plan summaries read the command line this way). */

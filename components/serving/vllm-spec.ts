@@ -24,6 +24,8 @@ export interface ServerInput {
   readonly region: string;
   /** EFA interfaces per node, requested by multi-node pods. */
   readonly efaPerNode: number;
+  /** cpu: the laptop path (no GPU requests, tolerations or pool selector). */
+  readonly device: "gpu" | "cpu";
 }
 
 type Obj = Record<string, unknown>;
@@ -46,6 +48,9 @@ function env(input: ServerInput): Obj[] {
     { name: "VLLM_CACHE_ROOT", value: "/cache/vllm" },
     { name: "AWS_REGION", value: input.region },
   ];
+  if (input.device === "cpu") {
+    out.push({ name: "VLLM_CPU_KVCACHE_SPACE", value: String(input.model.cpuKvSpaceGiB) }, { name: "VLLM_CPU_OMP_THREADS_BIND", value: "auto" });
+  }
   if (input.hfTokenSecret) out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
   if (input.model.placement.nodes > 1) {
     out.push({ name: "FI_PROVIDER", value: "efa" }, { name: "FI_EFA_USE_DEVICE_RDMA", value: "1" }, { name: "NCCL_DEBUG", value: "WARN" });
@@ -55,6 +60,7 @@ function env(input: ServerInput): Obj[] {
 
 function containerResources(input: ServerInput): Obj {
   const r = input.resources;
+  if (input.device === "cpu") return { requests: { cpu: String(r.cpu), memory: `${r.memoryGiB}Gi` }, limits: { memory: `${r.memoryGiB}Gi` } };
   const extended: Record<string, string> = { "nvidia.com/gpu": String(r.gpus) };
   if (input.model.placement.nodes > 1 && input.efaPerNode > 0) extended["vpc.amazonaws.com/efa"] = String(input.efaPerNode);
   return { requests: { cpu: String(r.cpu), memory: `${r.memoryGiB}Gi`, ...extended }, limits: { memory: `${r.memoryGiB}Gi`, ...extended } };
@@ -90,16 +96,19 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     env: env(input),
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }],
-    securityContext: { allowPrivilegeEscalation: false },
+    // vLLM's CPU backend pins OpenMP threads, which needs SYS_NICE (vLLM CPU installation docs).
+    securityContext: { allowPrivilegeEscalation: false, ...(input.device === "cpu" ? { capabilities: { add: ["SYS_NICE"] } } : {}) },
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
   };
   const cacheGiB = m.weightSource === "huggingface" ? Math.ceil(input.coldStart.weightsGB * 1.1 + 20) : 20;
+  const gpuScheduling = input.device === "gpu"
+    ? { nodeSelector: { [POOL_LABEL]: input.poolName }, tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }] }
+    : {};
   return {
     serviceAccountName: input.serviceAccountName,
-    nodeSelector: { [POOL_LABEL]: input.poolName },
-    tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }],
+    ...gpuScheduling,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: PRESTOP_SECONDS + drainSeconds(m),
     containers: [container],

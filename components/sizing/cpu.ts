@@ -1,0 +1,39 @@
+/**
+ * Placement on CPUs, for trying the kit on a laptop (kind) with a tiny model: no GPU search, the KV cache
+ * lives in host memory (`VLLM_CPU_KVCACHE_SPACE`), and the cost is zero. Pure.
+ */
+import type { ModelSpec } from "../catalog/models";
+import { GiB, kvBytesPerTokenPerGpu, totalWeightBytes } from "./memory";
+import type { Placement } from "./placement";
+
+/** Larger models take minutes per answer on a laptop CPU: not a useful trial (judgment). */
+export const CPU_MAX_PARAMS_B = 4;
+/** vLLM's CPU backend keeps its own small batch; 8 sequences keeps memory predictable on a laptop. */
+export const CPU_MAX_NUM_SEQS = 8;
+
+export type CpuSizing = { readonly ok: true; readonly placement: Placement; readonly kvSpaceGiB: number } | { readonly ok: false; readonly error: string };
+
+export function sizeOnCpu(model: ModelSpec, maxModelLen: number, concurrency: number): CpuSizing {
+  if (model.totalParamsB > CPU_MAX_PARAMS_B) {
+    return { ok: false, error: `${model.id} has ${model.totalParamsB}B parameters; CPU serving is for trying the kit with models up to ${CPU_MAX_PARAMS_B}B (e.g. Qwen/Qwen2.5-0.5B-Instruct). Use a GPU capacity mode for it.` };
+  }
+  const layout = { tensorParallel: 1, pipelineParallel: 1, nodes: 1 };
+  const perToken = kvBytesPerTokenPerGpu(model, layout, "auto");
+  const kvSpaceGiB = Math.max(1, Math.ceil((maxModelLen * concurrency * perToken) / GiB));
+  const weights = totalWeightBytes(model, "bf16") / GiB;
+  const kvCacheTokens = Math.floor((kvSpaceGiB * GiB) / perToken);
+  return {
+    ok: true,
+    kvSpaceGiB,
+    placement: {
+      instanceType: "cpu", nodes: 1, gpusPerNode: 0, tensorParallelSize: 1, pipelineParallelSize: 1,
+      hourlyUsd: 0, priceEstimate: false, priceBasis: "your own machine", availability: "listed", fits: true,
+      reason: `KV cache in host memory holds ${kvCacheTokens} tokens`, maxConcurrency: Math.floor(kvCacheTokens / maxModelLen),
+      gpu: { model: "CPU", memoryGiB: weights + kvSpaceGiB, computeCapability: 0 },
+      memory: {
+        gpuMemoryGiB: weights + kvSpaceGiB, budgetGiB: weights + kvSpaceGiB, weightsGiBPerGpu: weights, activationGiB: 0, nonTorchGiB: 0, cudaGraphGiB: 0,
+        kvCacheGiBPerGpu: kvSpaceGiB, kvBytesPerTokenPerGpu: perToken, kvCacheTokens, batch: { maxNumSeqs: CPU_MAX_NUM_SEQS, maxNumBatchedTokens: 2048 },
+      },
+    },
+  };
+}
