@@ -8,7 +8,10 @@ export = async () => {
   try {
     const kit = await runKit(fromPulumiConfig(pulumi.runtime.allConfig()), `stack ${pulumi.getStack()}`);
     for (const warning of kit.warnings) pulumi.log.warn(warning);
-    return { environment: kit.environment, region: kit.region, clusterName: kit.clusterName, models: kit.models };
+    return {
+      environment: kit.environment, region: kit.region, clusterName: kit.clusterName, models: kit.models,
+      endpoints: kit.endpoints, apiKeys: kit.apiKeys, dashboard: kit.dashboard,
+    };
   } catch (err) {
     // RunError prints the message alone (every config problem, with its fix), without a stack trace.
     if (err instanceof ConfigError) throw new pulumi.RunError(err.message);

@@ -1,62 +1,110 @@
 /**
- * Composes the kit for one resolved stack: the platform (network, cluster, GPU pools, add-ons) and one
- * ModelService per model. Used by `index.ts` (real Pulumi runs) and by the offline engine behind
- * `omk plan` and the tests, so both see exactly the same resources.
+ * Composes the kit for one resolved stack: the platform (network, cluster, GPU pools, add-ons), the model
+ * servers, their traffic (autoscaling, ingress, network policy) and observability. Used by `index.ts`
+ * (real Pulumi runs) and by the offline engine behind `omk plan` and the tests, so both see exactly the
+ * same resources.
  */
 import * as pulumi from "@pulumi/pulumi";
-import type { InfraPlan } from "./aws/preflight";
-import { planInfrastructure } from "./aws/preflight";
+import { findInstance } from "./catalog/instances";
+import { planInfrastructure, type InfraPlan } from "./aws/preflight";
 import { Platform } from "./aws/platform";
 import { resolveStack, type RawStackConfig, type ResolvedStack } from "./config/validate";
-import { findInstance } from "./catalog/instances";
+import { GRAFANA_HINT } from "./observability/monitoring-spec";
+import { Observability } from "./observability/observability";
 import { ModelService, type ServiceSummary } from "./serving/model-service";
 import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
+import { ModelTraffic } from "./traffic/model-traffic";
+import { TrafficBase } from "./traffic/traffic-base";
+import type { Scheme } from "./traffic/traffic-spec";
 
 export interface KitOutputs {
   readonly environment: string;
   readonly region: string;
   readonly clusterName: pulumi.Output<string>;
   readonly models: pulumi.Output<ServiceSummary[]>;
+  /** Client URL per served model name. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  /** API key per served model name (secret). */
+  readonly apiKeys: pulumi.Output<Record<string, string>>;
+  readonly dashboard: string | null;
   readonly infra: InfraPlan;
   /** Non-blocking findings (preflight and serving), for `pulumi.log.warn` and the plan's notes. */
   readonly warnings: readonly string[];
+}
+
+/** Offline, a `secure:` value is ciphertext the kit cannot (and must not) decrypt. */
+function secretOf(value: string | { secure: string } | undefined): pulumi.Output<string> | undefined {
+  if (value === undefined) return undefined;
+  return pulumi.secret(typeof value === "string" ? value : "(encrypted in the stack file; not decrypted offline)");
 }
 
 export class OpenModelKit extends pulumi.ComponentResource {
   public readonly platform: Platform;
   public readonly services: readonly ModelService[];
   public readonly models: pulumi.Output<ServiceSummary[]>;
+  public readonly endpoints: Readonly<Record<string, string>>;
+  public readonly apiKeys: pulumi.Output<Record<string, string>>;
+  public readonly monitoring: boolean;
 
   constructor(name: string, args: { stack: ResolvedStack; infra: InfraPlan; stackName: string }, opts?: pulumi.ComponentResourceOptions) {
     const { stack, infra } = args;
     super("omk:index:Kit", name, { environment: stack.environment, region: stack.region }, opts);
     const tags = { "omk.dev/environment": stack.environment, "omk.dev/stack": args.stackName, "app.kubernetes.io/managed-by": "open-model-kit" };
-    this.platform = new Platform(`${name}-platform`, { stack, infra, tags }, { parent: this });
-    const hfToken = stack.hfToken === undefined ? undefined
-      // Offline, a `secure:` value is ciphertext the kit cannot (and must not) decrypt.
-      : pulumi.secret(typeof stack.hfToken === "string" ? stack.hfToken : "(encrypted in the stack file; not decrypted offline)");
+    const platform = (this.platform = new Platform(`${name}-platform`, { stack, infra, tags }, { parent: this }));
+    const provider = platform.provider;
+    const installed = (addon: string) => infra.addons.some((a) => a.name === addon && a.install);
+    this.monitoring = installed("kube-prometheus-stack");
+    const namespace = stack.serving.namespace;
+
     const base = new ServingBase(`${name}-serving`, {
-      namespace: stack.serving.namespace, hfToken, needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
-      ebsProvisioner: this.platform.ebsProvisioner, provider: this.platform.provider, tags,
+      namespace, hfToken: secretOf(stack.hfToken), needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
+      ebsProvisioner: platform.ebsProvisioner, provider, tags,
     }, { parent: this });
+    const sharedApiKey = secretOf(stack.apiKey);
     this.services = stack.models.map((model) => {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
       return new ModelService(`${name}-${model.name}`, {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
-        base, namespace: stack.serving.namespace, image: stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: this.platform.clusterName,
-        provider: this.platform.provider, dependsOn: [this.platform], tags,
+        base, namespace, image: stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: platform.clusterName,
+        provider, sharedApiKey, dependsOn: [platform], tags,
       }, { parent: this });
     });
+
+    const schemes = [...new Set(stack.models.map((m) => m.exposure).filter((e): e is Scheme => e !== "internal"))].sort();
+    const autoMode = stack.cluster.mode === "create" || stack.cluster.autoMode;
+    const trafficBase = new TrafficBase(`${name}-traffic`, {
+      schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
+      enableAutoModeNetworkPolicy: stack.cluster.mode === "create", provider, dependsOn: [platform],
+    }, { parent: this });
+    // ALB targets (IP mode) receive traffic from the load balancer's addresses inside the VPC.
+    const albSourceCidrs = stack.cluster.mode === "create" ? [stack.cluster.vpcCidr] : ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+    const endpoints: Record<string, string> = {};
+    this.services.forEach((service, i) => {
+      const model = stack.models[i]!;
+      const traffic = new ModelTraffic(`${name}-${model.name}-traffic`, {
+        model, namespace, traffic: stack.traffic, albSourceCidrs, monitoring: this.monitoring, keda: installed("keda"), provider,
+        dependsOn: [platform, service.workload, ...trafficBase.dependencies],
+      }, { parent: this });
+      endpoints[model.name] = traffic.url;
+    });
+    if (this.monitoring) new Observability(`${name}-observability`, { namespace, provider, dependsOn: [platform] }, { parent: this });
+
+    this.endpoints = endpoints;
+    this.apiKeys = pulumi.secret(pulumi.all(Object.fromEntries(this.services.flatMap((s, i) => (s.apiKey ? [[stack.models[i]!.name, s.apiKey]] : [])))));
     this.models = pulumi.all(this.services.map((s) => s.summary));
-    this.registerOutputs({ models: this.models });
+    this.registerOutputs({ models: this.models, endpoints: this.endpoints });
   }
 }
 
 /** Builds the kit for a resolved stack and its preflight; the component is named after the environment. */
 export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pulumi.getStack()): KitOutputs & { kit: OpenModelKit } {
   const kit = new OpenModelKit(`omk-${stack.environment}`, { stack, infra, stackName });
-  return { kit, environment: stack.environment, region: stack.region, clusterName: kit.platform.clusterName, models: kit.models, infra, warnings: [...infra.warnings, ...servingWarnings(stack)] };
+  return {
+    kit, environment: stack.environment, region: stack.region, clusterName: kit.platform.clusterName, models: kit.models, infra,
+    endpoints: kit.endpoints, apiKeys: kit.apiKeys, dashboard: kit.monitoring ? GRAFANA_HINT : null,
+    warnings: [...infra.warnings, ...servingWarnings(stack)],
+  };
 }
 
 /** The whole program: validate, preflight, build. Throws ConfigError (all problems) before registering anything. */

@@ -150,7 +150,9 @@ function treeOrder(resources: readonly RecordedResource[]): RecordedResource[] {
 function plain(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === "object" && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
-      return "[secret]";
+      // Keep the shape (a Secret's keys are not secret), mask every value.
+      const inner = (v as { value?: unknown }).value;
+      return inner && typeof inner === "object" && !Array.isArray(inner) ? Object.fromEntries(Object.keys(inner).map((k) => [k, "[secret]"])) : "[secret]";
     }
     return v;
   })) as Record<string, unknown>;

@@ -26,7 +26,8 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
   const keda = stack.addons.keda === "on" || (stack.addons.keda === "auto" && autoscaled.length > 0);
   const prometheus = stack.addons.prometheus === "on" || (stack.addons.prometheus === "auto" && keda);
   const autoModeCluster = stack.cluster.mode === "create" || stack.cluster.autoMode;
-  const lbc = stack.addons.loadBalancerController === "on" && !autoModeCluster;
+  const exposed = stack.models.filter((m) => m.exposure !== "internal").map((m) => m.name);
+  const lbc = !autoModeCluster && (stack.addons.loadBalancerController === "on" || (stack.addons.loadBalancerController === "auto" && exposed.length > 0));
   return [
     {
       name: "nvidia-device-plugin", install: !autoNodes && pools.length > 0,
@@ -50,7 +51,7 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
     },
     {
       name: "aws-load-balancer-controller", install: lbc,
-      reason: autoModeCluster ? "EKS Auto Mode provides load balancing" : lbc ? "addons.loadBalancerController is on" : "no model is exposed through an ALB",
+      reason: autoModeCluster ? "EKS Auto Mode provides load balancing" : !lbc ? "no model is exposed through an ALB" : stack.addons.loadBalancerController === "on" ? "addons.loadBalancerController is on" : `ALB ingress for ${exposed.join(", ")}`,
     },
   ];
 }

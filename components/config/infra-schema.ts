@@ -82,6 +82,8 @@ export const capacitySchema = z.strictObject({
   consolidateAfter: z.string().regex(duration, "must be a duration like 10m or 1h").default("10m"),
   /** On-Demand Capacity Reservations or Capacity Blocks to launch GPU nodes into. @default [] */
   reservations: z.array(z.strictObject({ id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id (cr-…)") })).default([]),
+  /** Budget: GPUs the whole stack may ever run (sum over models of replicas.max × GPUs per replica). */
+  maxGpus: z.number().int().min(1).max(10_000).optional(),
   /** Service Quotas preflight: fail the preview, only warn, or skip. @default "enforce" */
   quotaCheck: z.enum(["enforce", "warn", "off"]).default("enforce"),
 });

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
 import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, existingClusterSchema } from "./infra-schema";
 import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
+import { HOSTNAME_PATTERN, autoscalingSchema, exposureSchema, trafficSchema, warmWindowSchema } from "./traffic-schema";
 
 /** Config namespace: keys are written `omk:<key>` in `stacks/Pulumi.<stack>.yaml`. */
 export const NAMESPACE = "omk";
@@ -29,8 +30,8 @@ export const DEFAULT_MAX_MODEL_LEN_CAP = 32_768;
 const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export const replicasSchema = z.strictObject({
-  /** Replicas kept running. @default 1 */
-  min: z.number().int().min(1).max(100).default(1),
+  /** Replicas kept running; 0 scales to zero outside `autoscaling.warmWindows`. @default 1 */
+  min: z.number().int().min(0).max(100).default(1),
   /** Upper bound for autoscaling; bounds the GPU bill. @default 1 */
   max: z.number().int().min(1).max(100).default(1),
 });
@@ -64,6 +65,14 @@ export const modelEntrySchema = z.strictObject({
   weights: weightsSchema.prefault({}),
   /** Extra `vllm serve` flags, e.g. ["--enable-chunked-prefill"]; flags the kit sets are rejected. @default [] */
   extraArgs: extraArgsSchema.default([]),
+  /** Queue- and KV-cache-based autoscaling between replicas.min and replicas.max (KEDA). */
+  autoscaling: autoscalingSchema.prefault({}),
+  /** internal: ClusterIP only; private: internal ALB; public: internet-facing ALB (TLS and auth required). @default "internal" */
+  exposure: exposureSchema.default("internal"),
+  /** Hostname for the ALB rule. @default "<name>.<omk:traffic.domain>" */
+  host: z.string().regex(HOSTNAME_PATTERN, "must be a DNS name like qwen.llm.example.com").optional(),
+  /** Require an API key (vLLM --api-key). Public models always require one. @default true */
+  auth: z.boolean().default(true),
 });
 
 export const stackSchema = z.strictObject({
@@ -79,6 +88,13 @@ export const stackSchema = z.strictObject({
   addons: addonsSchema.prefault({}),
   /** Model server settings shared by every model. */
   serving: servingSchema.prefault({}),
+  /** Ingress settings shared by exposed models. */
+  traffic: trafficSchema.prefault({}),
+  /**
+   * API key for every model (a Pulumi secret). When absent, the kit generates one key per model and exports
+   * it as a secret stack output.
+   */
+  apiKey: z.union([z.string().min(16, "use at least 16 characters"), z.strictObject({ secure: z.string() })]).optional(),
   /**
    * Hugging Face token (a Pulumi secret: `pulumi config set --secret omk:hfToken hf_…`) for gated models
    * and the mirror Job. Stored only in a Kubernetes Secret, never in a manifest or output.
@@ -102,4 +118,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   addons: Object.keys(addonsSchema.shape),
   serving: Object.keys(servingSchema.shape),
   weights: Object.keys(weightsSchema.shape),
+  traffic: Object.keys(trafficSchema.shape),
+  autoscaling: Object.keys(autoscalingSchema.shape),
+  warmWindows: Object.keys(warmWindowSchema.shape),
 };

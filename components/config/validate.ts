@@ -12,6 +12,8 @@ import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
 import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
 import { OWNED_FLAGS, type ServingSettings } from "./serving-schema";
+import type { AutoscalingSettings, TrafficSettings } from "./traffic-schema";
+import { checkTraffic } from "./validate-traffic";
 
 /** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
 export const S3_DEFAULT_MIN_PARAMS_B = 30;
@@ -45,6 +47,10 @@ export interface ResolvedModel {
   readonly device: "gpu" | "cpu";
   /** CPU only: host memory for the KV cache (VLLM_CPU_KVCACHE_SPACE, GiB). */
   readonly cpuKvSpaceGiB: number;
+  readonly autoscaling: AutoscalingSettings;
+  readonly exposure: "internal" | "private" | "public";
+  readonly host: string | undefined;
+  readonly auth: boolean;
 }
 
 export interface ResolvedStack {
@@ -57,6 +63,9 @@ export interface ResolvedStack {
   readonly serving: ServingSettings;
   /** The HF token as configured: plaintext from the Pulumi engine (a secret), or `{secure}` ciphertext offline. */
   readonly hfToken: string | { readonly secure: string } | undefined;
+  readonly traffic: TrafficSettings;
+  /** One API key for every model (a secret), or undefined to generate one per model. */
+  readonly apiKey: string | { readonly secure: string } | undefined;
 }
 
 export type ResolveResult = { readonly ok: true; readonly stack: ResolvedStack } | { readonly ok: false; readonly error: ConfigError };
@@ -215,6 +224,7 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
         name, spec: checked.spec, precision: "bf16", weights: weightsFor(checked.spec, "bf16")!, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
         gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, placement: cpu.placement, alternatives: [],
         hourlyUsd: { min: 0, max: 0 }, weightSource: "huggingface", revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "cpu", cpuKvSpaceGiB: cpu.kvSpaceGiB,
+        autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
       });
       return;
     }
@@ -234,13 +244,15 @@ export function resolveStack(raw: RawStackConfig, source: string): ResolveResult
       hourlyUsd: { min: round2(sized.placement.hourlyUsd * entry.replicas.min), max: round2(sized.placement.hourlyUsd * entry.replicas.max) },
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
       revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
+      autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
     });
     if (checked.spec.gated && parsed.data.hfToken === undefined) {
       problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });
     }
   });
+  problems.push(...checkTraffic({ models, indexOf: (n) => [...names].find(([k]) => k === n)?.[1] ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
-  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken } };
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey } };
 }
 
 function round2(x: number): number {

@@ -11,6 +11,8 @@ import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { CustomResource } from "@pulumi/kubernetes/apiextensions/customResource";
 import { Deployment } from "@pulumi/kubernetes/apps/v1/deployment";
 import { Job } from "@pulumi/kubernetes/batch/v1/job";
+import { Secret } from "@pulumi/kubernetes/core/v1/secret";
+import { RandomPassword } from "@pulumi/random/randomPassword";
 import { Service } from "@pulumi/kubernetes/core/v1/service";
 import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1/podDisruptionBudget";
@@ -39,6 +41,8 @@ export interface ModelServiceArgs {
   readonly cpuImage: string;
   readonly clusterName: pulumi.Input<string>;
   readonly provider: Provider;
+  /** The stack-wide API key (a secret); when absent and the model requires auth, one is generated. */
+  readonly sharedApiKey?: pulumi.Output<string>;
   /** What must exist first: the platform (GPU pools, the LeaderWorkerSet CRD). */
   readonly dependsOn: readonly pulumi.Resource[];
   readonly tags: Readonly<Record<string, string>>;
@@ -68,6 +72,10 @@ function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServic
 export class ModelService extends pulumi.ComponentResource {
   /** The sizing decision, cold start and in-cluster endpoint, as plain data. */
   public readonly summary: pulumi.Output<ServiceSummary>;
+  /** The model's API key (a secret output), when it requires auth. */
+  public readonly apiKey: pulumi.Output<string> | undefined;
+  /** The server workload (Deployment or LeaderWorkerSet), for what must follow it. */
+  public readonly workload: pulumi.Resource;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const m = args.model;
@@ -83,6 +91,14 @@ export class ModelService extends pulumi.ComponentResource {
 
     const serviceAccountName = m.name;
     new ServiceAccount(`${name}-sa`, { metadata: { name: serviceAccountName, namespace: args.namespace, labels: serverLabels(m.name) }, automountServiceAccountToken: false }, k8s);
+
+    let apiKeySecret: string | undefined;
+    if (m.auth) {
+      this.apiKey = args.sharedApiKey ?? new RandomPassword(`${name}-api-key`, { length: 48, special: false }, { parent: this }).result;
+      apiKeySecret = `${m.name}-api-key`;
+      // vLLM reads VLLM_API_KEY (same as --api-key): the key never appears in the pod spec.
+      new Secret(`${name}-api-key`, { metadata: { name: apiKeySecret, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(this.apiKey) } }, k8s);
+    }
 
     let modelUri = m.weights.repo;
     const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
@@ -111,7 +127,7 @@ export class ModelService extends pulumi.ComponentResource {
     const input = (uri: string): ServerInput => ({
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
-      device: m.device,
+      device: m.device, apiKeySecret,
     });
     const resolvedUri = m.weightSource === "s3" ? base.store!.bucketName.apply((b) => modelUri.replace("BUCKET", b)) : pulumi.output(modelUri);
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
@@ -120,10 +136,10 @@ export class ModelService extends pulumi.ComponentResource {
     const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: m.replicas.max > m.replicas.min ? ["spec.replicas"] : [] };
     if (multiNode) {
       const lws = resolvedUri.apply((uri) => buildLeaderWorkerSet(input(uri)));
-      new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: lws.apply((o) => o.spec as never) }, workloadOpts);
+      this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: lws.apply((o) => o.spec as never) }, workloadOpts);
     } else {
       const dep = resolvedUri.apply((uri) => buildDeployment(input(uri)));
-      new Deployment(`${name}-server`, { metadata: meta, spec: dep.apply((o) => o.spec as never) }, workloadOpts);
+      this.workload = new Deployment(`${name}-server`, { metadata: meta, spec: dep.apply((o) => o.spec as never) }, workloadOpts);
     }
     const service = buildService(input(modelUri));
     new Service(`${name}-svc`, { metadata: meta, spec: service.spec as never }, k8s);

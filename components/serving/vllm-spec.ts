@@ -26,6 +26,8 @@ export interface ServerInput {
   readonly efaPerNode: number;
   /** cpu: the laptop path (no GPU requests, tolerations or pool selector). */
   readonly device: "gpu" | "cpu";
+  /** Secret with key VLLM_API_KEY, when the model requires an API key. */
+  readonly apiKeySecret?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -51,6 +53,7 @@ function env(input: ServerInput): Obj[] {
   if (input.device === "cpu") {
     out.push({ name: "VLLM_CPU_KVCACHE_SPACE", value: String(input.model.cpuKvSpaceGiB) }, { name: "VLLM_CPU_OMP_THREADS_BIND", value: "auto" });
   }
+  if (input.apiKeySecret) out.push({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: input.apiKeySecret, key: "VLLM_API_KEY" } } });
   if (input.hfTokenSecret) out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
   if (input.model.placement.nodes > 1) {
     out.push({ name: "FI_PROVIDER", value: "efa" }, { name: "FI_EFA_USE_DEVICE_RDMA", value: "1" }, { name: "NCCL_DEBUG", value: "WARN" });

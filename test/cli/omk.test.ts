@@ -87,8 +87,10 @@ describe("omk plan", () => {
     expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
     // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
     expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
-      "namespace-omk.yaml", "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-deployment-qwen3-8b.yaml",
-      "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "namespace-omk.yaml",
+      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-deployment-qwen3-8b.yaml", "omk-networkpolicy-qwen3-8b.yaml",
+      "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
+      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-qwen3-8b.yaml",
     ]);
     expect(readFileSync(path.join(dir, "manifests", "nodepool-gpu-g6e-xlarge.yaml"), "utf8")).toMatch(/nvidia.com\/gpu: "2"/);
   });

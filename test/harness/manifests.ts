@@ -5,6 +5,7 @@
  */
 import { autoModeNodeClassSchema } from "../../components/aws/auto-mode-nodeclass";
 import { leaderWorkerSetSchema } from "../../components/serving/lws-schema";
+import { ingressClassParamsSchema } from "../../components/traffic/ingress-class-params";
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -12,6 +13,9 @@ async function modelFor(apiVersion: string, kind: string): Promise<Model> {
   switch (`${apiVersion}/${kind}`) {
     case "karpenter.sh/v1/NodePool": return (await import("@kubernetes-models/karpenter/karpenter.sh/v1/NodePool")).NodePool as unknown as Model;
     case "karpenter.k8s.aws/v1/EC2NodeClass": return (await import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass")).EC2NodeClass as unknown as Model;
+    case "keda.sh/v1alpha1/ScaledObject": return (await import("@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject")).ScaledObject as unknown as Model;
+    case "monitoring.coreos.com/v1/PodMonitor": return (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor")).PodMonitor as unknown as Model;
+    case "monitoring.coreos.com/v1/PrometheusRule": return (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule")).PrometheusRule as unknown as Model;
     default: {
       const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];
       const mod = (await import(`kubernetes-models/${group === "core" ? "v1" : `${group}/${version}`}`)) as Record<string, Model>;
@@ -24,6 +28,10 @@ async function modelFor(apiVersion: string, kind: string): Promise<Model> {
 
 export async function validateManifest(object: Record<string, unknown>): Promise<void> {
   const { apiVersion, kind } = object as { apiVersion: string; kind: string };
+  if (kind === "IngressClassParams") {
+    ingressClassParamsSchema.parse(object);
+    return;
+  }
   if (apiVersion === "eks.amazonaws.com/v1" && kind === "NodeClass") {
     autoModeNodeClassSchema.parse(object);
     return;

@@ -137,8 +137,8 @@ describe("secrets", () => {
     const raw = stackConfig([{ id: "meta-llama/Llama-3.1-8B-Instruct", maxModelLen: 8192 }], { "omk:hfToken": token });
     const p = await plan(raw);
     expect(JSON.stringify(p)).not.toContain(token);
-    const secret = k8sObjects(p).find((o) => o.kind === "Secret")!;
-    expect(secret.stringData).toBe("[secret]");
+    const secret = k8sObjects(p).find((o) => o.kind === "Secret" && o.metadata.name === "hf-token")!;
+    expect(secret.stringData).toEqual({ HF_TOKEN: "[secret]" });
     const c = container(workload(p, "llama-3-1-8b-instruct").spec.template);
     expect(c.env).toContainEqual({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } });
     const out: string[] = [];

@@ -1,0 +1,50 @@
+/**
+ * Stack config for traffic: `omk:traffic` (stack-wide ingress settings) and each model's `autoscaling`,
+ * `exposure`, `host` and `auth` keys.
+ */
+import { z } from "zod";
+
+const hostname = /^(?=.{1,253}$)([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?\.)+[a-z]{2,63}$/;
+/** Five-field cron, as KEDA's cron scaler reads it. */
+const cron = /^(\S+\s+){4}\S+$/;
+
+export const warmWindowSchema = z.strictObject({
+  /** Cron expression when the window opens, e.g. "0 8 * * 1-5". */
+  start: z.string().regex(cron, "must be a 5-field cron expression like \"0 8 * * 1-5\""),
+  /** Cron expression when it closes, e.g. "0 18 * * 1-5". */
+  end: z.string().regex(cron, "must be a 5-field cron expression like \"0 18 * * 1-5\""),
+  /** IANA time zone. @default "UTC" */
+  timezone: z.string().regex(/^[A-Za-z_]+(\/[A-Za-z_+-]+)*$/, "must be an IANA time zone like Europe/Berlin").default("UTC"),
+  /** Replicas kept warm during the window. @default 1 */
+  replicas: z.number().int().min(1).default(1),
+});
+
+export const autoscalingSchema = z.strictObject({
+  /** Waiting requests per replica (vllm:num_requests_waiting) above which KEDA adds a replica. @default 4 */
+  targetQueueLength: z.number().min(1).max(1000).default(4),
+  /** Average KV-cache usage (vllm:kv_cache_usage_perc) above which KEDA adds a replica. @default 0.85 */
+  kvCacheUtilization: z.number().min(0.3).max(0.99).default(0.85),
+  /** Seconds without load before scaling to zero (replicas.min: 0 only). @default 900 */
+  cooldownSeconds: z.number().int().min(60).max(86_400).default(900),
+  /** Seconds a replica count must be stable before scaling down (avoids flapping GPU nodes). @default 600 */
+  scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(600),
+  /** Windows (e.g. office hours) with a minimum number of warm replicas; the wake-up signal for scale-to-zero. @default [] */
+  warmWindows: z.array(warmWindowSchema).max(10).default([]),
+});
+
+export const trafficSchema = z.strictObject({
+  /** Parent domain: a model exposed by ALB is served at https://<name>.<domain>/v1 unless it sets `host`. */
+  domain: z.string().regex(hostname, "must be a DNS name like llm.example.com").optional(),
+  /** ACM certificate for the ALB listeners (a wildcard for `*.<domain>` covers every model). */
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN").optional(),
+  /** ALB idle timeout: long enough for a streamed generation to pause between tokens. @default 900 */
+  idleTimeoutSeconds: z.number().int().min(60).max(4000).default(900),
+  /** CIDRs allowed to reach a public ALB. @default ["0.0.0.0/0"] */
+  allowedCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
+});
+
+export const exposureSchema = z.enum(["internal", "private", "public"]);
+
+export type TrafficSettings = z.output<typeof trafficSchema>;
+export type AutoscalingSettings = z.output<typeof autoscalingSchema>;
+export { hostname as HOSTNAME_PATTERN };

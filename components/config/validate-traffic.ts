@@ -1,0 +1,77 @@
+/**
+ * Cross-layer traffic checks (pure): autoscaling, exposure and the GPU budget must agree with each other
+ * and with the capacity layer, or the stack fails before anything is created.
+ */
+import type { ConfigProblem } from "./errors";
+import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
+import type { TrafficSettings } from "./traffic-schema";
+import type { ResolvedModel } from "./validate";
+
+export interface TrafficContext {
+  readonly models: readonly ResolvedModel[];
+  /** Index of each model in omk:models (for key paths). */
+  readonly indexOf: (name: string) => number;
+  readonly traffic: TrafficSettings;
+  readonly capacity: CapacitySettings;
+  readonly cluster: ClusterSettings;
+  readonly addons: AddonsSettings;
+}
+
+export function gpusPerReplica(m: ResolvedModel): number {
+  return m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
+}
+
+/** Host a model is served at through the ALB, or null when internal or undecidable. */
+export function hostOf(m: ResolvedModel, traffic: TrafficSettings): string | null {
+  if (m.exposure === "internal") return null;
+  return m.host ?? (traffic.domain ? `${m.name}.${traffic.domain}` : null);
+}
+
+export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const hosts = new Map<string, string>();
+  for (const m of ctx.models) {
+    const at = (key: string) => `omk:models[${ctx.indexOf(m.name)}].${key}`;
+    const autoscaled = m.replicas.max > m.replicas.min;
+    if (m.replicas.min === 0 && m.autoscaling.warmWindows.length === 0) {
+      problems.push({ path: at("replicas.min"), value: 0, message: "scale-to-zero needs a wake-up signal: with no replica there are no vLLM metrics to scale on.", fix: "add autoscaling.warmWindows (e.g. office hours), or set replicas.min to 1." });
+    }
+    if (m.replicas.min === 0 && m.placement.nodes > 1) {
+      problems.push({ path: at("replicas.min"), value: 0, message: `scale-to-zero is not supported for ${m.name}: a replica spans ${m.placement.nodes} nodes and its group restarts as a whole.`, fix: "set replicas.min to 1 or more." });
+    }
+    if ((autoscaled || m.replicas.min === 0) && (ctx.addons.keda === "off" || ctx.addons.prometheus === "off")) {
+      problems.push({ path: "omk:addons", value: ctx.addons, message: `${m.name} autoscales (replicas ${m.replicas.min}–${m.replicas.max}), which needs KEDA and Prometheus.`, fix: "set addons.keda and addons.prometheus to auto, or replicas.min = replicas.max." });
+    }
+    if (m.exposure === "internal") continue;
+    if (m.device === "cpu") {
+      problems.push({ path: at("exposure"), value: m.exposure, message: "a CPU-only (laptop) cluster has no AWS load balancer.", fix: "use exposure: internal and kubectl port-forward." });
+      continue;
+    }
+    if (m.exposure === "public" && !m.auth) problems.push({ path: at("auth"), value: false, message: "a public endpoint must require an API key.", fix: "remove auth: false (or use exposure: private)." });
+    if (m.exposure === "public" && !ctx.traffic.certificateArn) {
+      problems.push({ path: "omk:traffic.certificateArn", value: undefined, message: `is required: ${m.name} is public and public endpoints are served over TLS only.`, fix: "request an ACM certificate for the host (or *.domain) and set its ARN here." });
+    }
+    const host = hostOf(m, ctx.traffic);
+    if (!host) problems.push({ path: at("host"), value: undefined, message: `is required for exposure ${m.exposure} (or set omk:traffic.domain).`, fix: `set host (e.g. ${m.name}.llm.example.com) or omk:traffic.domain.` });
+    else if (hosts.has(host)) problems.push({ path: at("host"), value: host, message: `is already used by ${hosts.get(host)}.`, fix: "give each exposed model its own host." });
+    else hosts.set(host, m.name);
+    if (ctx.cluster.mode === "existing" && !ctx.cluster.autoMode && ctx.addons.loadBalancerController === "off") {
+      problems.push({ path: "omk:addons.loadBalancerController", value: "off", message: `${m.name} is exposed through an ALB, but the cluster has no ingress controller for it.`, fix: "set it to auto (the kit installs the AWS Load Balancer Controller) or expose the model as internal." });
+    }
+  }
+  const needsLbc = ctx.cluster.mode === "existing" && !ctx.cluster.autoMode && ctx.addons.loadBalancerController === "auto" && hosts.size > 0;
+  if (needsLbc && !ctx.addons.loadBalancerControllerPolicyArn) {
+    problems.push({ path: "omk:addons.loadBalancerControllerPolicyArn", value: undefined, message: "is required: the kit installs the AWS Load Balancer Controller for the exposed models.", fix: "create the policy AWS publishes with the controller (iam_policy.json) and set its ARN here." });
+  }
+  if (needsLbc && ctx.cluster.mode === "existing" && !ctx.cluster.vpcId) {
+    problems.push({ path: "omk:cluster.vpcId", value: undefined, message: "is required to install the AWS Load Balancer Controller.", fix: "set cluster.vpcId to the cluster's VPC." });
+  }
+  if (ctx.capacity.maxGpus !== undefined) {
+    const total = ctx.models.reduce((n, m) => n + m.replicas.max * gpusPerReplica(m), 0);
+    if (total > ctx.capacity.maxGpus) {
+      const breakdown = ctx.models.map((m) => `${m.name} ${m.replicas.max} × ${gpusPerReplica(m)}`).join(", ");
+      problems.push({ path: "omk:capacity.maxGpus", value: ctx.capacity.maxGpus, message: `the models can use ${total} GPUs at max replicas (${breakdown}): ${total - ctx.capacity.maxGpus} over the budget.`, fix: `lower replicas.max, or raise maxGpus to ${total}.` });
+    }
+  }
+  return problems;
+}

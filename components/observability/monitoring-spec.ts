@@ -1,0 +1,87 @@
+/**
+ * Monitoring objects (pure): a PodMonitor per model, alert rules and a Grafana dashboard for the stack.
+ * Metric names follow the pinned vLLM release (vllm:kv_cache_usage_perc replaced gpu_cache_usage_perc;
+ * vllm:inter_token_latency_seconds replaced time_per_output_token_seconds).
+ */
+import type { ResolvedModel } from "../config/validate";
+import { serverLabels } from "../serving/vllm-spec";
+import { MONITORING_NAMESPACE } from "../traffic/traffic-spec";
+
+type Obj = Record<string, unknown>;
+
+export function buildPodMonitor(m: ResolvedModel, namespace: string): Obj {
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: m.name, namespace, labels: serverLabels(m.name) },
+    spec: {
+      selector: { matchLabels: serverLabels(m.name) },
+      // Workers of a multi-node group serve no HTTP: only pods with the named port are scraped.
+      podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+    },
+  };
+}
+
+/** Alerts a platform team acts on: sustained queueing, a full KV cache, crash loops, server errors. */
+export function buildPrometheusRule(namespace: string): Obj {
+  const ns = `namespace="${namespace}"`;
+  const rule = (alert: string, expr: string, forDuration: string, severity: string, summary: string) => ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary } });
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PrometheusRule",
+    metadata: { name: "open-model-kit", namespace, labels: { "app.kubernetes.io/managed-by": "open-model-kit" } },
+    spec: {
+      groups: [{
+        name: "open-model-kit.vllm",
+        rules: [
+          rule("VllmRequestsQueueing", `sum by (model_name) (vllm:num_requests_waiting{${ns}}) > 10`, "10m", "warning", "{{ $labels.model_name }} has had more than 10 requests waiting for 10 minutes: at max replicas or scale-up is stuck."),
+          rule("VllmKvCacheFull", `avg by (model_name) (vllm:kv_cache_usage_perc{${ns}}) > 0.9`, "10m", "warning", "{{ $labels.model_name }} KV cache above 90% for 10 minutes: requests are being preempted."),
+          rule("VllmRestarting", `increase(kube_pod_container_status_restarts_total{${ns},container="vllm"}[30m]) > 2`, "0m", "critical", "{{ $labels.pod }} restarted more than twice in 30 minutes."),
+          rule("VllmServerErrors", `sum by (pod) (rate(http_requests_total{${ns},status="5xx"}[5m])) / sum by (pod) (rate(http_requests_total{${ns}}[5m])) > 0.05`, "5m", "critical", "{{ $labels.pod }} answers more than 5% of requests with 5xx."),
+        ],
+      }],
+    },
+  };
+}
+
+function panel(id: number, title: string, expr: string, unit: string, x: number, y: number): Obj {
+  return {
+    id, title, type: "timeseries", gridPos: { h: 8, w: 12, x, y },
+    datasource: { type: "prometheus", uid: "${datasource}" },
+    fieldConfig: { defaults: { unit }, overrides: [] },
+    targets: [{ refId: "A", expr, legendFormat: "{{model_name}}" }],
+  };
+}
+
+/** The Grafana dashboard JSON (TTFT, inter-token latency, queue, KV cache, tokens/s, GPUs). */
+export function dashboardJson(namespace: string): Obj {
+  const ns = `namespace="${namespace}"`;
+  const p95 = (metric: string) => `histogram_quantile(0.95, sum by (le, model_name) (rate(${metric}_bucket{${ns}}[5m])))`;
+  return {
+    title: "open-model-kit: vLLM",
+    uid: "open-model-kit-vllm",
+    schemaVersion: 39,
+    time: { from: "now-6h", to: "now" },
+    templating: { list: [{ name: "datasource", type: "datasource", query: "prometheus" }] },
+    panels: [
+      panel(1, "Time to first token (p95)", p95("vllm:time_to_first_token_seconds"), "s", 0, 0),
+      panel(2, "Inter-token latency (p95)", p95("vllm:inter_token_latency_seconds"), "s", 12, 0),
+      panel(3, "Requests waiting", `sum by (model_name) (vllm:num_requests_waiting{${ns}})`, "short", 0, 8),
+      panel(4, "KV cache usage", `avg by (model_name) (vllm:kv_cache_usage_perc{${ns}})`, "percentunit", 12, 8),
+      panel(5, "Generated tokens/s", `sum by (model_name) (rate(vllm:generation_tokens_total{${ns}}[5m]))`, "short", 0, 16),
+      panel(6, "GPUs in use", `sum(kube_pod_container_resource_requests{${ns},resource="nvidia_com_gpu"})`, "short", 12, 16),
+    ],
+  };
+}
+
+export function buildDashboardConfigMap(namespace: string): Obj {
+  return {
+    apiVersion: "v1",
+    kind: "ConfigMap",
+    // Grafana's sidecar (kube-prometheus-stack) loads every ConfigMap with this label, in any namespace.
+    metadata: { name: "open-model-kit-dashboard", namespace: MONITORING_NAMESPACE, labels: { grafana_dashboard: "1", "app.kubernetes.io/managed-by": "open-model-kit" } },
+    data: { "open-model-kit.json": JSON.stringify(dashboardJson(namespace)) },
+  };
+}
+
+export const GRAFANA_HINT = "Grafana dashboard \"open-model-kit: vLLM\": kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80";

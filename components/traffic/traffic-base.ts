@@ -1,0 +1,42 @@
+/**
+ * Stack-wide traffic objects: the ALB IngressClasses (one per scheme in use) and, on EKS Auto Mode, the
+ * switch that makes its CNI enforce NetworkPolicies. Observability objects live in observability/.
+ */
+import * as pulumi from "@pulumi/pulumi";
+import { CustomResource } from "@pulumi/kubernetes/apiextensions/customResource";
+import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
+import { IngressClass } from "@pulumi/kubernetes/networking/v1/ingressClass";
+import type { Provider } from "@pulumi/kubernetes/provider";
+import type { TrafficSettings } from "../config/traffic-schema";
+import { buildIngressClass, type IngressFlavor, type Scheme } from "./traffic-spec";
+
+export interface TrafficBaseArgs {
+  readonly schemes: readonly Scheme[];
+  readonly flavor: IngressFlavor;
+  readonly traffic: TrafficSettings;
+  /** ALB group prefix, so one ALB per scheme serves every model of the stack. */
+  readonly group: string;
+  /** Turn on NetworkPolicy enforcement in EKS Auto Mode's VPC CNI (new clusters only). */
+  readonly enableAutoModeNetworkPolicy: boolean;
+  readonly provider: Provider;
+  readonly dependsOn: readonly pulumi.Resource[];
+}
+
+export class TrafficBase extends pulumi.ComponentResource {
+  public readonly dependencies: pulumi.Resource[] = [];
+
+  constructor(name: string, args: TrafficBaseArgs, opts?: pulumi.ComponentResourceOptions) {
+    super("omk:traffic:Base", name, {}, opts);
+    const k8s = { parent: this, provider: args.provider, dependsOn: [...args.dependsOn] };
+    for (const scheme of args.schemes) {
+      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group);
+      const p = new CustomResource(`${name}-${scheme}-params`, params as never, k8s);
+      this.dependencies.push(p, new IngressClass(`${name}-${scheme}`, cls as never, { ...k8s, dependsOn: [...k8s.dependsOn, p] }));
+    }
+    if (args.enableAutoModeNetworkPolicy) {
+      // EKS user guide, "Use Network Policies with EKS Auto Mode": the CNI enforces policies once this is set.
+      this.dependencies.push(new ConfigMap(`${name}-netpol`, { metadata: { name: "amazon-vpc-cni", namespace: "kube-system" }, data: { "enable-network-policy-controller": "true" } }, k8s));
+    }
+    this.registerOutputs({});
+  }
+}

@@ -1,0 +1,152 @@
+/**
+ * Traffic objects for one model as plain manifests (pure): the KEDA ScaledObject, the ALB Ingress and its
+ * IngressClass/IngressClassParams, and the NetworkPolicy that lets only the ingress path and Prometheus in.
+ */
+import type { ResolvedModel } from "../config/validate";
+import type { TrafficSettings } from "../config/traffic-schema";
+import { VLLM_PORT } from "../serving/vllm-args";
+import { serverLabels } from "../serving/vllm-spec";
+
+type Obj = Record<string, unknown>;
+
+/** kube-prometheus-stack's Prometheus (fullnameOverride pins the service name; see charts/). */
+export const PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc:9090";
+export const MONITORING_NAMESPACE = "monitoring";
+/** Namespaces whose pods may call internal models. */
+export const CLIENT_NAMESPACE_LABEL = "omk.dev/llm-client";
+
+export function metricSelector(m: ResolvedModel, namespace: string): string {
+  return `namespace="${namespace}",model_name="${m.name}"`;
+}
+
+/** A ScaledObject when the model can change size (min < max, or warm windows); null otherwise. */
+export function buildScaledObject(m: ResolvedModel, namespace: string): Obj | null {
+  const a = m.autoscaling;
+  if (m.replicas.min === m.replicas.max && a.warmWindows.length === 0) return null;
+  const sel = metricSelector(m, namespace);
+  const multiNode = m.placement.nodes > 1;
+  return {
+    apiVersion: "keda.sh/v1alpha1",
+    kind: "ScaledObject",
+    metadata: { name: m.name, namespace, labels: serverLabels(m.name) },
+    spec: {
+      scaleTargetRef: multiNode ? { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", name: m.name } : { apiVersion: "apps/v1", kind: "Deployment", name: m.name },
+      minReplicaCount: m.replicas.min,
+      maxReplicaCount: m.replicas.max,
+      pollingInterval: 15,
+      cooldownPeriod: a.cooldownSeconds,
+      advanced: {
+        horizontalPodAutoscalerConfig: {
+          behavior: {
+            // One GPU replica at a time: each needs a new node; adding more at once only queues them.
+            scaleUp: { stabilizationWindowSeconds: 0, policies: [{ type: "Pods", value: 1, periodSeconds: 60 }] },
+            // Removing a replica evicts a pod, which then drains for its termination grace period.
+            scaleDown: { stabilizationWindowSeconds: a.scaleDownStabilizationSeconds, policies: [{ type: "Pods", value: 1, periodSeconds: 300 }] },
+          },
+        },
+      },
+      triggers: [
+        {
+          type: "prometheus",
+          name: "queue",
+          metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_waiting{${sel}})`, threshold: String(a.targetQueueLength), activationThreshold: "0" },
+        },
+        {
+          type: "prometheus",
+          name: "kv-cache",
+          metricType: "Value",
+          metadata: { serverAddress: PROMETHEUS_URL, query: `avg(vllm:kv_cache_usage_perc{${sel}})`, threshold: String(a.kvCacheUtilization) },
+        },
+        ...a.warmWindows.map((w, i) => ({ type: "cron", name: `warm-${i}`, metadata: { timezone: w.timezone, start: w.start, end: w.end, desiredReplicas: String(w.replicas) } })),
+      ],
+    },
+  };
+}
+
+export type IngressFlavor = "auto-mode" | "load-balancer-controller";
+export type Scheme = "private" | "public";
+
+export function ingressClassName(scheme: Scheme): string {
+  return `omk-${scheme}`;
+}
+
+/** IngressClass + its parameters (scheme, certificate, idle timeout, ALB group) for one scheme. */
+export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic: TrafficSettings, group: string): [Obj, Obj] {
+  const name = ingressClassName(scheme);
+  const auto = flavor === "auto-mode";
+  const apiGroup = auto ? "eks.amazonaws.com" : "elbv2.k8s.aws";
+  const cert = traffic.certificateArn ? (auto ? { certificateARNs: [traffic.certificateArn] } : { certificateArn: [traffic.certificateArn] }) : {};
+  const params = {
+    apiVersion: auto ? "eks.amazonaws.com/v1" : "elbv2.k8s.aws/v1beta1",
+    kind: "IngressClassParams",
+    metadata: { name },
+    spec: {
+      scheme: scheme === "public" ? "internet-facing" : "internal",
+      group: { name: `${group}-${scheme}` },
+      ...cert,
+      // Streams pause between tokens; the default 60 s idle timeout cuts long generations.
+      loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(traffic.idleTimeoutSeconds) }],
+    },
+  };
+  const cls = {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "IngressClass",
+    metadata: { name },
+    spec: { controller: auto ? "eks.amazonaws.com/alb" : "ingress.k8s.aws/alb", parameters: { apiGroup, kind: "IngressClassParams", name } },
+  };
+  return [cls, params];
+}
+
+/** Only the OpenAI API (`/v1/...`) is routed; /metrics, /health and admin routes never leave the cluster. */
+export function buildIngress(m: ResolvedModel, namespace: string, host: string, traffic: TrafficSettings): Obj {
+  const tls = Boolean(traffic.certificateArn);
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "Ingress",
+    metadata: {
+      name: m.name,
+      namespace,
+      labels: serverLabels(m.name),
+      annotations: {
+        "alb.ingress.kubernetes.io/target-type": "ip",
+        "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+        "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([tls ? { HTTPS: 443 } : { HTTP: 80 }]),
+        ...(m.exposure === "public" ? { "alb.ingress.kubernetes.io/inbound-cidrs": traffic.allowedCidrs.join(",") } : {}),
+      },
+    },
+    spec: {
+      ingressClassName: ingressClassName(m.exposure as Scheme),
+      rules: [{ host, http: { paths: [{ path: "/v1", pathType: "Prefix", backend: { service: { name: m.name, port: { name: "http" } } } }] } }],
+    },
+  };
+}
+
+export interface NetworkPolicyInput {
+  readonly model: ResolvedModel;
+  readonly namespace: string;
+  /** Where ALB traffic comes from (the VPC), when the model is exposed by ALB. */
+  readonly albSourceCidrs: readonly string[];
+  /** Prometheus is installed and scrapes the pods. */
+  readonly monitoring: boolean;
+}
+
+/** Ingress only from the ALB (exposed) or labelled client namespaces (internal), Prometheus, and the model's own group. */
+export function buildNetworkPolicy(input: NetworkPolicyInput): Obj {
+  const { model: m } = input;
+  const port = [{ protocol: "TCP", port: VLLM_PORT }];
+  const rules: Obj[] = [];
+  if (m.exposure === "internal") {
+    rules.push({ from: [{ namespaceSelector: { matchLabels: { [CLIENT_NAMESPACE_LABEL]: "true" } } }, { podSelector: {} }], ports: port });
+  } else {
+    rules.push({ from: input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: port });
+  }
+  if (input.monitoring) rules.push({ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }], ports: port });
+  // A multi-node group talks to itself on Ray and NCCL ports.
+  if (m.placement.nodes > 1) rules.push({ from: [{ podSelector: { matchLabels: serverLabels(m.name) } }] });
+  return {
+    apiVersion: "networking.k8s.io/v1",
+    kind: "NetworkPolicy",
+    metadata: { name: m.name, namespace: input.namespace, labels: serverLabels(m.name) },
+    spec: { podSelector: { matchLabels: serverLabels(m.name) }, policyTypes: ["Ingress"], ingress: rules },
+  };
+}
