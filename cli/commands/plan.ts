@@ -30,8 +30,12 @@ export function planText(plan: Plan): string {
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
     const cs = m.coldStart;
-    lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}, ${m.endpoint}`);
+    lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
     lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
+    lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"})`);
+    if (m.replicas.max > m.replicas.min || m.autoscaling.warmWindows) {
+      lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
+    }
     const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
   }
@@ -49,6 +53,7 @@ export function planText(plan: Plan): string {
     lines.push("", "EC2 vCPU quotas at max scale");
     lines.push(table(plan.quotas.map((q) => [q.code, q.name, `needs ${q.vcpus}`, q.available === null ? "not read" : `has ${q.available}${q.short ? `, SHORT by ${q.short}` : ""}`])));
   }
+  if (plan.dashboard) lines.push("", `Observability: ${plan.dashboard}; alerts: queueing, KV cache > 90 %, restarts, 5xx.`);
   if (plan.warnings.length) lines.push("", "Notes", ...plan.warnings.map((w) => `  - ${w}`));
   lines.push("", `Resources (${plan.resources.length})`);
   lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));

@@ -34,6 +34,10 @@ export interface Plan {
   readonly quotas: readonly { readonly code: string; readonly name: string; readonly vcpus: number; readonly available: number | null; readonly short: number; readonly message: string }[];
   /** Non-blocking findings, and the assumptions the offline engine made. */
   readonly warnings: readonly string[];
+  /** Client URL per served model name. */
+  readonly endpoints: Readonly<Record<string, string>>;
+  /** Where the Grafana dashboard is, when monitoring is installed. */
+  readonly dashboard: string | null;
 }
 
 export interface PoolSummary {
@@ -115,6 +119,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       })),
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
+      endpoints: rec.result.endpoints, dashboard: rec.result.dashboard,
       warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },
   };

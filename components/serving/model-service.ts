@@ -48,7 +48,10 @@ export interface ModelServiceArgs {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-export type ServiceSummary = PlacementSummary & { pool: string; zones: string[]; coldStart: ColdStart; endpoint: string; workload: string };
+export type ServiceSummary = PlacementSummary & {
+  pool: string; zones: string[]; coldStart: ColdStart; endpoint: string; workload: string;
+  exposure: string; auth: boolean; autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number };
+};
 
 function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string): void {
   const store = args.base.store!;
@@ -83,6 +86,8 @@ export class ModelService extends pulumi.ComponentResource {
     const multiNode = m.placement.nodes > 1;
     const summary: Omit<ServiceSummary, "endpoint"> = {
       ...placementSummary(m, args.region), pool: args.pool?.name ?? "(cluster CPUs)", zones: [...(args.pool?.zones ?? [])], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
+      exposure: m.exposure, auth: m.auth,
+      autoscaling: { targetQueueLength: m.autoscaling.targetQueueLength, kvCacheUtilization: m.autoscaling.kvCacheUtilization, warmWindows: m.autoscaling.warmWindows.length },
     };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);

@@ -1,0 +1,138 @@
+/** Autoscaling, ingress, network policy and monitoring, checked across layers as a reviewer would. */
+import { describe, expect, it } from "vitest";
+import type { Plan } from "../../cli/engine/plan";
+import { resolveStack } from "../../components/config/validate";
+import { validateManifest } from "../harness/manifests";
+import { plan, stackConfig } from "../harness/stack";
+
+type Obj = Record<string, any>;
+const objects = (p: Plan, kind: string) => p.resources.filter((r) => r.custom && r.inputs.kind === kind).map((r) => r.inputs as Obj);
+const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
+const publicStack = (extra: Record<string, unknown> = {}) => stackConfig(
+  [
+    { id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 4 }, exposure: "public" },
+    { id: "Qwen/Qwen3-4B", maxModelLen: 8192, exposure: "private", replicas: { min: 0, max: 2 }, autoscaling: { warmWindows: [{ start: "0 8 * * 1-5", end: "0 18 * * 1-5", timezone: "Europe/Berlin" }] } },
+  ],
+  { "omk:traffic": { domain: "llm.example.com", certificateArn: cert }, ...extra },
+);
+
+describe("autoscaling that agrees across layers", async () => {
+  const p = await plan(publicStack());
+  const scalers = objects(p, "ScaledObject");
+
+  it("scales each model on vLLM's queue and KV-cache metrics between its min and max", async () => {
+    const s = scalers.find((o) => o.metadata.name === "qwen3-8b")!;
+    expect(s.spec).toMatchObject({ minReplicaCount: 1, maxReplicaCount: 4, scaleTargetRef: { apiVersion: "apps/v1", kind: "Deployment", name: "qwen3-8b" } });
+    expect(s.spec.triggers.map((t: Obj) => t.metadata.query)).toEqual([
+      'sum(vllm:num_requests_waiting{namespace="omk",model_name="qwen3-8b"})',
+      'avg(vllm:kv_cache_usage_perc{namespace="omk",model_name="qwen3-8b"})',
+    ]);
+    for (const o of scalers) await validateManifest(o);
+  });
+
+  it("scales to zero only with warm windows, through a cron trigger", () => {
+    const s = scalers.find((o) => o.metadata.name === "qwen3-4b")!;
+    expect(s.spec.minReplicaCount).toBe(0);
+    expect(s.spec.triggers.at(-1)).toEqual({ type: "cron", name: "warm-0", metadata: { timezone: "Europe/Berlin", start: "0 8 * * 1-5", end: "0 18 * * 1-5", desiredReplicas: "1" } });
+  });
+
+  it("never lets pods outgrow the GPU pool, and gives a removed pod its full drain time", () => {
+    for (const pool of objects(p, "NodePool")) {
+      const selected = objects(p, "Deployment").filter((d) => d.spec.template.spec.nodeSelector["omk.dev/pool"] === pool.metadata.name);
+      const gpus = selected.reduce((n, d) => n + Number(scalers.find((s) => s.metadata.name === d.metadata.name)!.spec.maxReplicaCount) * Number(d.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"]), 0);
+      expect(gpus).toBeLessThanOrEqual(Number(pool.spec.limits["nvidia.com/gpu"]));
+    }
+    for (const d of objects(p, "Deployment")) expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(8192 / 40);
+  });
+
+  it("reads Prometheus at the service name the pinned chart creates", () => {
+    expect(scalers[0]!.spec.triggers[0].metadata.serverAddress).toBe("http://kube-prometheus-stack-prometheus.monitoring.svc:9090");
+  });
+
+  it("states the worst-case scale-up time", () => {
+    expect(p.models[0]!.coldStart.scaleUpSeconds).toBeGreaterThan(p.models[0]!.coldStart.nodeBootSeconds);
+  });
+});
+
+describe("ingress and auth", async () => {
+  const p = await plan(publicStack());
+
+  it("routes only /v1 on one host per model, over TLS on an internet-facing or internal ALB", async () => {
+    const pub = objects(p, "Ingress").find((o) => o.metadata.name === "qwen3-8b")!;
+    expect(pub.spec).toEqual({ ingressClassName: "omk-public", rules: [{ host: "qwen3-8b.llm.example.com", http: { paths: [{ path: "/v1", pathType: "Prefix", backend: { service: { name: "qwen3-8b", port: { name: "http" } } } }] } }] });
+    expect(pub.metadata.annotations["alb.ingress.kubernetes.io/listen-ports"]).toBe('[{"HTTPS":443}]');
+    const params = objects(p, "IngressClassParams");
+    expect(params.map((o) => [o.metadata.name, o.spec.scheme]).sort()).toEqual([["omk-private", "internal"], ["omk-public", "internet-facing"]]);
+    for (const o of params) {
+      expect(o.spec.certificateARNs).toEqual([cert]);
+      expect(o.spec.loadBalancerAttributes).toContainEqual({ key: "idle_timeout.timeout_seconds", value: "900" });
+    }
+    for (const o of [...objects(p, "Ingress"), ...objects(p, "IngressClass"), ...params]) await validateManifest(o);
+    expect(p.endpoints).toEqual({ "qwen3-8b": "https://qwen3-8b.llm.example.com/v1", "qwen3-4b": "https://qwen3-4b.llm.example.com/v1" });
+  });
+
+  it("hands vLLM an API key from a Secret and never prints a key", async () => {
+    const supplied = "sk-omk-supplied-key-0123456789abcdef";
+    const q = await plan(publicStack({ "omk:apiKey": supplied }));
+    const env = objects(q, "Deployment")[0]!.spec.template.spec.containers[0].env as Obj[];
+    expect(env).toContainEqual({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: expect.stringMatching(/-api-key$/), key: "VLLM_API_KEY" } } });
+    expect(JSON.stringify(q)).not.toContain(supplied);
+    expect(objects(q, "Secret").every((s) => Object.values(s.stringData).every((v) => v === "[secret]"))).toBe(true);
+  });
+});
+
+describe("network policy", async () => {
+  const p = await plan(publicStack());
+  it("admits only the ALB's VPC addresses (exposed) and Prometheus, on the server port", async () => {
+    const np = objects(p, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!;
+    expect(np.spec.ingress).toEqual([
+      { from: [{ ipBlock: { cidr: "10.40.0.0/16" } }], ports: [{ protocol: "TCP", port: 8000 }] },
+      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 8000 }] },
+    ]);
+    await validateManifest(np);
+  });
+
+  it("admits internal clients only from namespaces labelled omk.dev/llm-client", async () => {
+    const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }]));
+    expect(objects(q, "NetworkPolicy")[0]!.spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "omk.dev/llm-client": "true" } } });
+  });
+});
+
+describe("observability", async () => {
+  const p = await plan(publicStack());
+  it("scrapes every model, alerts on queueing, KV cache, restarts and 5xx, and provisions the dashboard", async () => {
+    expect(objects(p, "PodMonitor").map((o) => o.metadata.name).sort()).toEqual(["qwen3-4b", "qwen3-8b"]);
+    const rules = objects(p, "PrometheusRule")[0]!;
+    expect(rules.spec.groups[0].rules.map((r: Obj) => r.alert)).toEqual(["VllmRequestsQueueing", "VllmKvCacheFull", "VllmRestarting", "VllmServerErrors"]);
+    const dashboard = JSON.parse(objects(p, "ConfigMap").find((o) => o.metadata.labels?.grafana_dashboard === "1")!.data["open-model-kit.json"]);
+    const exprs = dashboard.panels.map((x: Obj) => x.targets[0].expr).join("\n");
+    for (const metric of ["vllm:time_to_first_token_seconds_bucket", "vllm:inter_token_latency_seconds_bucket", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "vllm:generation_tokens_total", "nvidia_com_gpu"]) expect(exprs).toContain(metric);
+    for (const o of [...objects(p, "PodMonitor"), rules]) await validateManifest(o);
+  });
+});
+
+describe("inconsistent traffic settings are config errors with the fix", () => {
+  const one = (model: Obj, extra: Record<string, unknown> = {}) => resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, ...model }], extra), "t");
+  it.each([
+    [{ replicas: { min: 0, max: 2 } }, {}, "omk:models[0].replicas.min", /needs a wake-up signal.*add autoscaling\.warmWindows/],
+    [{ exposure: "public" }, { "omk:traffic": { domain: "llm.example.com" } }, "omk:traffic.certificateArn", /public endpoints are served over TLS only/],
+    [{ exposure: "public", auth: false }, { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }, "omk:models[0].auth", /must require an API key/],
+    [{ exposure: "private" }, {}, "omk:models[0].host", /required for exposure private/],
+    [{ replicas: { min: 1, max: 3 } }, { "omk:addons": { keda: "off" } }, "omk:addons", /needs KEDA and Prometheus/],
+    [{ replicas: { min: 1, max: 5 } }, { "omk:capacity": { maxGpus: 3 } }, "omk:capacity.maxGpus", /can use 5 GPUs at max replicas \(qwen3-8b 5 × 1\): 2 over the budget.*raise maxGpus to 5/],
+    [{ replicas: { min: 3, max: 1 } }, {}, "omk:models[0].replicas", /min is greater than max/],
+  ])("%j %j → %s", (model, extra, key, message) => {
+    const r = one(model, extra);
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    const p = r.error.problems.find((x) => x.path === key);
+    expect(p, r.error.message).toBeDefined();
+    expect(`${p!.message} Fix: ${p!.fix}`).toMatch(message);
+  });
+
+  it("rejects scale-to-zero for a multi-node model", () => {
+    const r = resolveStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", instanceType: "p5.48xlarge", replicas: { min: 0, max: 1 }, autoscaling: { warmWindows: [{ start: "0 8 * * *", end: "0 18 * * *" }] } }]), "t");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/scale-to-zero is not supported for deepseek-r1: a replica spans 2 nodes/);
+  });
+});
