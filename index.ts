@@ -6,7 +6,12 @@ import { runKit } from "./components/kit";
 
 export = async () => {
   try {
-    const kit = await runKit(fromPulumiConfig(pulumi.runtime.allConfig()), `stack ${pulumi.getStack()}`);
+    const all = pulumi.runtime.allConfig();
+    // Values of secret keys (even misspelled ones) are redacted from every error message.
+    // `isConfigSecret` is exported by the runtime but untyped (internal); names like *token* are redacted regardless.
+    const isSecret = (pulumi.runtime as unknown as { isConfigSecret?: (key: string) => boolean }).isConfigSecret;
+    const secretKeys = new Set(Object.keys(all).filter((key) => isSecret?.(key) ?? false));
+    const kit = await runKit(fromPulumiConfig(all), `stack ${pulumi.getStack()}`, secretKeys);
     for (const warning of kit.warnings) pulumi.log.warn(warning);
     return {
       environment: kit.environment, region: kit.region, clusterName: kit.clusterName, models: kit.models,

@@ -108,8 +108,8 @@ export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pul
 }
 
 /** The whole program: validate, preflight, build. Throws ConfigError (all problems) before registering anything. */
-export async function runKit(raw: RawStackConfig, source: string): Promise<KitOutputs & { kit: OpenModelKit; stack: ResolvedStack }> {
-  const resolved = resolveStack(raw, source);
+export async function runKit(raw: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): Promise<KitOutputs & { kit: OpenModelKit; stack: ResolvedStack }> {
+  const resolved = resolveStack(raw, source, secretKeys);
   if (!resolved.ok) throw resolved.error;
   const infra = await planInfrastructure(resolved.stack, source);
   return { ...buildKit(resolved.stack, infra), stack: resolved.stack };

@@ -9,6 +9,7 @@ import type { RawStackConfig } from "../../components/config/validate";
 import { resolveStack } from "../../components/config/validate";
 import type { ConfigError } from "../../components/config/errors";
 import { runKit } from "../../components/kit";
+import { secureKeys } from "../../components/config/load";
 import { clusterNameFor } from "../../components/aws/platform";
 import { quotaMessage } from "../../components/aws/quota";
 import { ConfigError as ConfigErrorClass } from "../../components/config/errors";
@@ -78,12 +79,13 @@ export interface PlanOptions {
 }
 
 export async function planStack(raw: RawStackConfig, options: PlanOptions): Promise<PlanResult> {
-  const resolved = resolveStack(raw, options.source);
+  const secrets = secureKeys(raw);
+  const resolved = resolveStack(raw, options.source, secrets);
   if (!resolved.ok) return resolved;
   const region = resolved.stack.region;
   let rec;
   try {
-    rec = await recordProgram(() => runKit(raw, options.source), {
+    rec = await recordProgram(() => runKit(raw, options.source, secrets), {
       stack: options.stack, config: toEngineConfig(raw),
       invokes: { ...offlineInvokes(region), ...options.invokes }, computed: offlineComputed(region), computedDefault: offlineDefault(region),
     });

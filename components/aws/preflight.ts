@@ -74,7 +74,7 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
   const subnetsByZone: Record<string, string[]> = {};
   if (stack.cluster.mode === "create") {
     const setting = stack.cluster.availabilityZones;
-    clusterZones = chooseClusterZones(zones.names, setting, pools, offerings as Offerings);
+    clusterZones = chooseClusterZones(zones.names, setting);
     const missing = clusterZones.filter((az) => !zones.names.includes(az));
     if (missing.length) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not available in ${stack.region}.`, fix: `use AZs from ${zones.names.join(", ")}.` });
     if (typeof setting === "number" && zones.names.length < setting) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${stack.region} has only ${zones.names.length} available AZs.`, fix: `set it to ${zones.names.length} or fewer.` });

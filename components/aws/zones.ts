@@ -10,13 +10,13 @@ import type { GpuPool } from "./gpu-pools";
 export type Offerings = Readonly<Record<string, readonly string[]>>;
 
 /**
- * The cluster's AZs: the configured list, or the `count` AZs that offer the most of the stack's GPU types
- * (ties by name, so the choice is stable between previews).
+ * The cluster's AZs: the configured list, or the first `count` available AZs by name. Deliberately not
+ * derived from the models: the VPC's subnets live in these AZs, and a model change must never move them.
+ * Pools then use the subset that sells their type; when none does, the error names an AZ that does.
  */
-export function chooseClusterZones(available: readonly string[], setting: number | readonly string[], pools: readonly GpuPool[], offerings: Offerings): string[] {
+export function chooseClusterZones(available: readonly string[], setting: number | readonly string[]): string[] {
   if (Array.isArray(setting)) return [...setting];
-  const score = (az: string) => pools.filter((p) => offerings[p.instanceType]?.includes(az)).length;
-  return [...available].sort((a, b) => score(b) - score(a) || a.localeCompare(b)).slice(0, setting as number).sort();
+  return [...available].sort().slice(0, setting as number);
 }
 
 /** AZs a pool may use: cluster AZs that offer its type; a multi-node pool keeps only the first. */

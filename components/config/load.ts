@@ -38,6 +38,11 @@ export function readStackFile(file: string): RawStackConfig {
   return config as RawStackConfig;
 }
 
+/** Keys of a stack file whose values are `secure:` ciphertext. */
+export function secureKeys(raw: RawStackConfig): Set<string> {
+  return new Set(Object.entries(raw).filter(([, v]) => v !== null && typeof v === "object" && "secure" in v).map(([k]) => k));
+}
+
 /**
  * The running program's config as the same flat map. Pulumi hands structured values to the program as
  * JSON strings; plain strings stay strings.

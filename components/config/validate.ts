@@ -180,8 +180,32 @@ function checkEntry(entry: ModelEntry, i: number, region: string | null): { prob
   return { problems, spec, precision, maxModelLen };
 }
 
-/** Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem. */
-export function resolveStack(raw: RawStackConfig, source: string): ResolveResult {
+/** Key names that hold credentials: their values never appear in an error, even under a typo. */
+const SECRET_NAME = /token|secret|password|api.?key|credential/i;
+
+/**
+ * Replaces the value of every problem about a secret key (declared secret, `secure:` ciphertext, or named
+ * like a credential) so a config error never prints one.
+ */
+function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+  return problems.map((p) => {
+    const top = /^[\w-]+:[\w-]+/.exec(p.path)?.[0] ?? p.path;
+    const rawValue = raw[top];
+    const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
+    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
+  });
+}
+
+/**
+ * Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem.
+ * `secretKeys` are the config keys the engine marked secret (their values are redacted from errors).
+ */
+export function resolveStack(raw: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): ResolveResult {
+  const result = resolveUnredacted(raw, source);
+  return result.ok ? result : { ok: false, error: new ConfigError(source, redact(result.error.problems, raw, secretKeys)) };
+}
+
+function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (key.startsWith(`${NAMESPACE}:`)) settings[key.slice(NAMESPACE.length + 1)] = value;

@@ -136,10 +136,16 @@ describe("availability zones", () => {
     "aws:index/getAvailabilityZones:getAvailabilityZones": () => ({ id: "x", names: ["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"], zoneIds: [] }),
   });
 
-  it("gives GPU capacity only to AZs that offer the type, and spans them", async () => {
-    const p = await plan(stackConfig([qwen]), onlyIn(["us-east-1d"]));
-    expect(p.cluster.zones).toContain("us-east-1d");
-    expect(spec(p, "kubernetes:karpenter.sh/v1:NodePool").spec.template.spec.requirements[2].values).toEqual(["us-east-1d"]);
+  it("gives GPU capacity only to the cluster AZs that offer the type", async () => {
+    const p = await plan(stackConfig([qwen]), onlyIn(["us-east-1b", "us-east-1d"]));
+    expect(p.cluster.zones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+    expect(spec(p, "kubernetes:karpenter.sh/v1:NodePool").spec.template.spec.requirements[2].values).toEqual(["us-east-1b"]);
+  });
+
+  it("asks for an AZ list when none of the default AZs sells the type", async () => {
+    const r = await planStack(stackConfig([qwen]), { stack: "t", source: "t", invokes: onlyIn(["us-east-1d"]) });
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/none of these AZs offers g6e\.xlarge.*Fix: include us-east-1d in cluster\.availabilityZones/);
   });
 
   it("rejects configured AZs that do not sell the chosen type, naming one that does", async () => {
@@ -185,6 +191,20 @@ describe("reliability of change", () => {
     for (const name of changed) expect(name, name).toMatch(/qwen3-8b|gpu-g6e-xlarge$/);
     expect(changed).toContain("omk-test-platform-gpu-gpu-g6e-xlarge");
     expect(changed.some((n) => /vpc|eks|qwen3-32b|gpu-g6e-2xlarge|gpu-g6e-4xlarge/.test(n))).toBe(false);
+  });
+
+  it("moving a model to another instance type keeps the VPC, its subnets and the cluster, even when offerings differ by AZ", async () => {
+    const offerings = {
+      "aws:ec2/getInstanceTypeOfferings:getInstanceTypeOfferings": (args: Record<string, unknown>) => {
+        const where: Record<string, string[]> = { "g6e.xlarge": ["us-east-1a"], "g6e.2xlarge": ["us-east-1c"] };
+        const pairs = ((args.filters as { values: string[] }[])[0]!.values).flatMap((t) => (where[t] ?? ["us-east-1a", "us-east-1b", "us-east-1c"]).map((z) => [t, z]));
+        return { id: "x", instanceTypes: pairs.map((x) => x[0]), locations: pairs.map((x) => x[1]), locationTypes: pairs.map(() => "availability-zone") };
+      },
+    };
+    const a = await plan(stackConfig([{ ...qwen, instanceType: "g6e.xlarge" }]), offerings);
+    const b = await plan(stackConfig([{ ...qwen, instanceType: "g6e.2xlarge" }]), offerings);
+    const stable = (p: Plan) => p.resources.filter((r) => /^aws:(ec2|eks|kms)\//.test(r.type)).map((r) => [r.urn, JSON.stringify(r.inputs)]);
+    expect(stable(b)).toEqual(stable(a));
   });
 
   it("protect can be turned off for throwaway environments", async () => {

@@ -61,8 +61,9 @@ describe("zones", () => {
   const pools = planGpuPools(s.models, 200);
   const offerings = { "g6e.xlarge": ["us-east-1b", "us-east-1d"] };
 
-  it("picks the AZs that offer the stack's GPU types first", () => {
-    expect(chooseClusterZones(["us-east-1a", "us-east-1b", "us-east-1c", "us-east-1d"], 3, pools, offerings)).toEqual(["us-east-1a", "us-east-1b", "us-east-1d"]);
+  it("picks the first AZs by name, independent of the models (a model change must not move the VPC)", () => {
+    expect(chooseClusterZones(["us-east-1d", "us-east-1b", "us-east-1a", "us-east-1c"], 3)).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+    expect(chooseClusterZones(["us-east-1a", "us-east-1b"], ["us-east-1b", "us-east-1a"])).toEqual(["us-east-1b", "us-east-1a"]);
   });
 
   it("gives a pool only the cluster AZs that sell its type", () => {

@@ -115,3 +115,20 @@ describe("invalid configs: every problem at once, with key path, value and fix",
     expect(r.ok).toBe(true);
   });
 });
+
+describe("secrets in errors", () => {
+  it("never prints the value of a secret key, even a misspelled one", () => {
+    const token = "hf_abcdefSECRETvalue123456";
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:hfTokn": token, "omk:hfToken": { secure: "AAABAxyz" } }), "t", new Set(["omk:hfTokn"]));
+    expect(r.ok).toBe(false);
+    if (r.ok) return;
+    expect(r.error.message).toContain('omk:hfTokn: "[secret]" — is not a known key. Fix: did you mean "hfToken"?');
+    expect(r.error.message).not.toContain(token);
+  });
+
+  it("redacts credential-named keys even when the engine did not mark them secret", () => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:apiKey": "short" }), "t");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).not.toContain('"short"');
+  });
+});
