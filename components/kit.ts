@@ -66,7 +66,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
       return new ModelService(`${name}-${model.name}`, {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
-        base, namespace, image: stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: platform.clusterName,
+        base, namespace, image: model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: platform.clusterName,
         provider, sharedApiKey, dependsOn: [platform], tags,
       }, { parent: this });
     });

@@ -34,8 +34,9 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
       reason: autoNodes ? "EKS Auto Mode runs the NVIDIA device plugin and drivers itself" : `GPU nodes from ${stack.capacity.mode === "managed" ? "managed node groups" : "self-managed Karpenter"} need it to expose nvidia.com/gpu`,
     },
     {
-      name: "aws-efa-k8s-device-plugin", install: !autoNodes && multiNode.length > 0,
-      reason: multiNode.length === 0 ? "no model spans nodes" : autoNodes ? "EKS Auto Mode manages node devices" : `exposes EFA to multi-node pools ${multiNode.join(", ")}`,
+      // EKS user guide "Manage EFA devices": the device plugin is how pods get vpc.amazonaws.com/efa, Auto Mode included.
+      name: "aws-efa-k8s-device-plugin", install: multiNode.length > 0,
+      reason: multiNode.length === 0 ? "no model spans nodes" : `exposes EFA (vpc.amazonaws.com/efa) to multi-node pools ${multiNode.join(", ")}`,
     },
     {
       name: "kube-prometheus-stack", install: prometheus,

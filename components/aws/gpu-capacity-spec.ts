@@ -105,8 +105,9 @@ export function buildNodePool(input: NodePoolInput): Record<string, unknown> {
             { key: "topology.kubernetes.io/zone", operator: "In", values: [...input.zones] },
           ],
           taints: [{ ...GPU_TAINT }],
-          // Auto Mode caps node lifetime at 21 days; self-managed nodes are replaced only when empty or drifted.
-          expireAfter: input.flavor === "auto-mode" ? "336h" : "720h",
+          // Expiry replaces a node even under a busy pod. Self-managed: never. Auto Mode requires a lifetime
+          // (at most 21 days): 14 days, and terminationGracePeriod lets in-flight generations finish first.
+          expireAfter: input.flavor === "auto-mode" ? "336h" : "Never",
           // A node being removed waits this long for in-flight generations to finish.
           terminationGracePeriod: "2h",
         },

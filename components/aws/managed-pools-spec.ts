@@ -12,6 +12,8 @@ export interface LaunchTemplateSpec {
   /** EFA interfaces (multi-node pools); their security group is filled in by the component. */
   readonly efaInterfaces: { deviceIndex: number; networkCardIndex: number; interfaceType: string; deleteOnTermination: string }[];
   readonly capacityReservationId: string | null;
+  /** Capacity Blocks launch through the capacity-block market, not on-demand. */
+  readonly capacityBlock: boolean;
 }
 
 export function buildLaunchTemplate(pool: GpuPool, capacity: CapacitySettings): LaunchTemplateSpec {
@@ -23,12 +25,13 @@ export function buildLaunchTemplate(pool: GpuPool, capacity: CapacitySettings): 
     efaInterfaces: Array.from({ length: efaCount }, (_, card) => ({ deviceIndex: card === 0 ? 0 : 1, networkCardIndex: card, interfaceType: "efa", deleteOnTermination: "true" })),
     // A launch template targets one reservation; further ids apply to Karpenter pools only.
     capacityReservationId: capacity.reservations[0]?.id ?? null,
+    capacityBlock: capacity.reservations[0]?.type === "capacity-block",
   };
 }
 
 export interface NodeGroupSpec {
   readonly amiType: string;
-  readonly capacityType: "ON_DEMAND" | "SPOT";
+  readonly capacityType: "ON_DEMAND" | "SPOT" | "CAPACITY_BLOCK";
   readonly scalingConfig: { minSize: number; desiredSize: number; maxSize: number };
   readonly taints: { key: string; value: string; effect: string }[];
   readonly labels: Record<string, string>;
@@ -38,7 +41,7 @@ export function buildNodeGroup(pool: GpuPool, capacity: CapacitySettings): NodeG
   return {
     // NVIDIA variants ship drivers and the container toolkit; the NVIDIA device plugin chart runs on them.
     amiType: capacity.nodeImage === "bottlerocket" ? "BOTTLEROCKET_x86_64_NVIDIA" : "AL2023_x86_64_NVIDIA",
-    capacityType: capacity.capacityType === "spot" ? "SPOT" : "ON_DEMAND",
+    capacityType: capacity.reservations[0]?.type === "capacity-block" ? "CAPACITY_BLOCK" : capacity.capacityType === "spot" ? "SPOT" : "ON_DEMAND",
     scalingConfig: { minSize: pool.minNodes, desiredSize: pool.minNodes, maxSize: Math.max(1, pool.maxNodes) },
     taints: [{ key: GPU_TAINT.key, value: GPU_TAINT.value, effect: "NO_SCHEDULE" }],
     labels: { ...pool.labels, "nvidia.com/gpu.present": "true", ...(pool.multiNode ? { "omk.dev/efa": "true" } : {}) },

@@ -18,7 +18,7 @@ export interface ManagedPoolsArgs {
   readonly nodeRoleArn?: pulumi.Input<string>;
   /** Security group for EFA interfaces (the cluster security group). */
   readonly securityGroupId: pulumi.Input<string>;
-  /** Install vpc-cni, kube-proxy and the Pod Identity agent (a new Auto Mode cluster has none for these nodes). */
+  /** Install vpc-cni, kube-proxy, CoreDNS and the Pod Identity agent (a new Auto Mode cluster has none for these nodes). */
   readonly installNodeAddons: boolean;
   readonly capacity: CapacitySettings;
   readonly tags: Readonly<Record<string, string>>;
@@ -40,7 +40,8 @@ export class ManagedPools extends pulumi.ComponentResource {
       nodeRoleArn = role.arn;
     }
     if (args.installNodeAddons) {
-      for (const addon of ["vpc-cni", "kube-proxy", "eks-pod-identity-agent"]) {
+      // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included).
+      for (const addon of ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]) {
         dependsOn.push(new Addon(`${name}-${addon}`, { clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent));
       }
     }
@@ -53,6 +54,7 @@ export class ManagedPools extends pulumi.ComponentResource {
         networkInterfaces: lt.efaInterfaces.length ? lt.efaInterfaces.map((n) => ({ ...n, securityGroups: [args.securityGroupId] })) : undefined,
         placement: group ? { groupName: group.name } : undefined,
         capacityReservationSpecification: lt.capacityReservationId ? { capacityReservationTarget: { capacityReservationId: lt.capacityReservationId } } : undefined,
+        instanceMarketOptions: lt.capacityBlock ? { marketType: "capacity-block" } : undefined,
         tagSpecifications: [{ resourceType: "instance", tags: { ...args.tags, "omk.dev/pool": pool.name } }],
         tags: args.tags,
       }, parent);

@@ -102,8 +102,8 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
 
   const placed = pools.map((pool) => ({ pool, zones: poolZones(pool, clusterZones, offerings as Offerings) }));
   const addons = planAddons(stack, pools);
-  if (placed.some((p) => p.pool.multiNode) && stack.capacity.mode === "karpenter" && (stack.cluster.mode === "create" || stack.cluster.autoMode)) {
-    warnings.push("Multi-node pools on EKS Auto Mode: EFA wiring is left to Auto Mode and was not verified offline; use capacity.mode: managed for explicit EFA interfaces and a placement group.");
+  if (placed.some((p) => p.pool.multiNode) && stack.serving.multiNodeImage === undefined) {
+    warnings.push("Multi-node models run the stock vLLM image, which does not appear to ship the aws-ofi-nccl plugin: NCCL would then use TCP sockets instead of EFA (slower between nodes). Set omk:serving.multiNodeImage to an EFA-enabled vLLM build.");
   }
   return { pools: placed, clusterZones, addons, quotas, subnetsByZone, warnings };
 }

@@ -81,7 +81,11 @@ export const capacitySchema = z.strictObject({
   /** How long an empty GPU node stays before it is removed. @default "10m" */
   consolidateAfter: z.string().regex(duration, "must be a duration like 10m or 1h").default("10m"),
   /** On-Demand Capacity Reservations or Capacity Blocks to launch GPU nodes into. @default [] */
-  reservations: z.array(z.strictObject({ id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id (cr-…)") })).default([]),
+  reservations: z.array(z.strictObject({
+    id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id (cr-…)"),
+    /** An On-Demand Capacity Reservation, or an EC2 Capacity Block for ML. @default "capacity-reservation" */
+    type: z.enum(["capacity-reservation", "capacity-block"]).default("capacity-reservation"),
+  })).default([]),
   /** Budget: GPUs the whole stack may ever run (sum over models of replicas.max × GPUs per replica). */
   maxGpus: z.number().int().min(1).max(10_000).optional(),
   /** Service Quotas preflight: fail the preview, only warn, or skip. @default "enforce" */

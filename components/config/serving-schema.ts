@@ -18,7 +18,9 @@ export const servingSchema = z.strictObject({
   namespace: z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label").default("omk"),
   /** vLLM image for GPU servers, pinned by tag or digest (never latest). @default DEFAULT_VLLM_IMAGE */
   image: pinnedImage.default(DEFAULT_VLLM_IMAGE),
-  /** vLLM image for CPU serving (capacity.mode: cpu). @default DEFAULT_VLLM_CPU_IMAGE */
+  /** vLLM image for models whose replica spans nodes: one with the aws-ofi-nccl plugin, so NCCL uses EFA. @default image */
+  multiNodeImage: pinnedImage.optional(),
+  /** vLLM image for CPU serving (capacity.mode: cpu; an x86_64 build — use an arm64 one on Apple Silicon). @default DEFAULT_VLLM_CPU_IMAGE */
   cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
 });
 

@@ -33,8 +33,8 @@ export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings,
     if (capacity.mode === "karpenter" && !cluster.autoMode && !cluster.karpenter) {
       problems.push({ path: at("capacity.mode"), value: "karpenter", message: "needs EKS Auto Mode or self-managed Karpenter on the existing cluster.", fix: "set cluster.autoMode: true or cluster.karpenter: true if the cluster has it, or capacity.mode: managed." });
     }
-    if (capacity.mode === "karpenter" && !cluster.autoMode && cluster.karpenter && !cluster.nodeRoleName) {
-      problems.push({ path: at("cluster.nodeRoleName"), value: undefined, message: "is required for self-managed Karpenter (its EC2NodeClass names the node role).", fix: "set cluster.nodeRoleName to the IAM role your Karpenter nodes use." });
+    if (capacity.mode === "karpenter" && (cluster.autoMode || cluster.karpenter) && !cluster.nodeRoleName) {
+      problems.push({ path: at("cluster.nodeRoleName"), value: undefined, message: `is required: the GPU ${cluster.autoMode ? "NodeClass" : "EC2NodeClass"} names the IAM role its nodes run as.`, fix: cluster.autoMode ? "set it to the node role of the cluster's Auto Mode compute config (aws eks describe-cluster … computeConfig.nodeRoleArn)." : "set it to the IAM role your Karpenter nodes use." });
     }
     if (capacity.mode === "managed") {
       if (!cluster.name) problems.push({ path: at("cluster.name"), value: undefined, message: "is required for managed node groups.", fix: "set cluster.name to the EKS cluster name." });
@@ -47,6 +47,9 @@ export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings,
   }
   if (addons.loadBalancerController === "on" && !addons.loadBalancerControllerPolicyArn) {
     problems.push({ path: at("addons.loadBalancerControllerPolicyArn"), value: undefined, message: "is required when the Load Balancer Controller is installed.", fix: "create the policy AWS publishes with the controller (iam_policy.json) and set its ARN here." });
+  }
+  if (capacity.mode === "managed" && capacity.capacityType === "spot-then-on-demand") {
+    problems.push({ path: at("capacity.capacityType"), value: "spot-then-on-demand", message: "a managed node group has one purchase option; falling back from spot needs Karpenter.", fix: "use capacity.mode: karpenter, or capacityType on-demand or spot." });
   }
   if (capacity.reservations.length && capacity.capacityType === "spot") {
     problems.push({ path: at("capacity.reservations"), value: capacity.reservations, message: "capacity reservations hold on-demand capacity, but capacityType is spot.", fix: "set capacityType to on-demand or spot-then-on-demand, or remove the reservations." });

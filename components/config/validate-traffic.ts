@@ -42,6 +42,9 @@ export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
     if ((autoscaled || m.replicas.min === 0) && (ctx.addons.keda === "off" || ctx.addons.prometheus === "off")) {
       problems.push({ path: "omk:addons", value: ctx.addons, message: `${m.name} autoscales (replicas ${m.replicas.min}–${m.replicas.max}), which needs KEDA and Prometheus.`, fix: "set addons.keda and addons.prometheus to auto, or replicas.min = replicas.max." });
     }
+    if (ctx.capacity.mode === "managed" && (autoscaled || m.replicas.min === 0)) {
+      problems.push({ path: at("replicas"), value: m.replicas, message: "managed node groups do not add GPU nodes when KEDA adds replicas (the kit installs no Cluster Autoscaler), so extra replicas would stay Pending.", fix: "use capacity.mode: karpenter for autoscaling, or set replicas.min = replicas.max." });
+    }
     if (m.exposure === "internal") continue;
     if (m.device === "cpu") {
       problems.push({ path: at("exposure"), value: m.exposure, message: "a CPU-only (laptop) cluster has no AWS load balancer.", fix: "use exposure: internal and kubectl port-forward." });

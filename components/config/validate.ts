@@ -157,7 +157,7 @@ function checkEntry(entry: ModelEntry, i: number, region: string | null): { prob
     problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
   }
   entry.extraArgs.forEach((arg, j) => {
-    const flag = arg.split("=")[0]!;
+    const flag = canonicalFlag(arg.split("=")[0]!);
     const owner = OWNED_FLAGS[flag];
     if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: arg, message: `${flag} is set by the kit${owner.startsWith("(") ? ` ${owner.slice(1, -1) === "sizing" ? "from the sizing" : owner === "(catalog)" ? "from the model catalog" : "itself"}` : ` from ${owner}`}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
   });
@@ -178,6 +178,15 @@ function checkEntry(entry: ModelEntry, i: number, region: string | null): { prob
     }
   }
   return { problems, spec, precision, maxModelLen };
+}
+
+/** vLLM's short forms of flags the kit owns (argparse aliases). */
+const FLAG_ALIASES: Readonly<Record<string, string>> = { "-tp": "--tensor-parallel-size", "-pp": "--pipeline-parallel-size", "-q": "--quantization" };
+
+/** vLLM accepts `--max_model_len` for `--max-model-len`, and short aliases: compare the canonical form. */
+export function canonicalFlag(flag: string): string {
+  if (FLAG_ALIASES[flag]) return FLAG_ALIASES[flag]!;
+  return flag.startsWith("--") ? `--${flag.slice(2).replace(/_/g, "-")}` : flag;
 }
 
 /** Key names that hold credentials: their values never appear in an error, even under a typo. */

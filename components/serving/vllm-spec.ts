@@ -51,12 +51,22 @@ function env(input: ServerInput): Obj[] {
     { name: "AWS_REGION", value: input.region },
   ];
   if (input.device === "cpu") {
-    out.push({ name: "VLLM_CPU_KVCACHE_SPACE", value: String(input.model.cpuKvSpaceGiB) }, { name: "VLLM_CPU_OMP_THREADS_BIND", value: "auto" });
+    // "nobind" leaves thread placement to the OS: binding needs CAP_SYS_NICE, which the namespace's
+    // baseline Pod Security level does not allow.
+    out.push(
+      { name: "VLLM_CPU_KVCACHE_SPACE", value: String(input.model.cpuKvSpaceGiB) },
+      { name: "VLLM_CPU_OMP_THREADS_BIND", value: "nobind" },
+      { name: "OMP_NUM_THREADS", value: String(input.resources.cpu) },
+    );
   }
   if (input.apiKeySecret) out.push({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: input.apiKeySecret, key: "VLLM_API_KEY" } } });
   if (input.hfTokenSecret) out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
   if (input.model.placement.nodes > 1) {
-    out.push({ name: "FI_PROVIDER", value: "efa" }, { name: "FI_EFA_USE_DEVICE_RDMA", value: "1" }, { name: "NCCL_DEBUG", value: "WARN" });
+    // EFA through libfabric when the image has the aws-ofi-nccl plugin; the pod's eth0 for bootstrap either way.
+    out.push(
+      { name: "FI_PROVIDER", value: "efa" }, { name: "FI_EFA_USE_DEVICE_RDMA", value: "1" }, { name: "NCCL_DEBUG", value: "WARN" },
+      { name: "NCCL_SOCKET_IFNAME", value: "eth0" }, { name: "GLOO_SOCKET_IFNAME", value: "eth0" },
+    );
   }
   return out;
 }
@@ -99,8 +109,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     env: env(input),
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }],
-    // vLLM's CPU backend pins OpenMP threads, which needs SYS_NICE (vLLM CPU installation docs).
-    securityContext: { allowPrivilegeEscalation: false, ...(input.device === "cpu" ? { capabilities: { add: ["SYS_NICE"] } } : {}) },
+    securityContext: { allowPrivilegeEscalation: false },
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },

@@ -9,6 +9,8 @@ import { ofType, plan, planStack, quotaAnswer, stackConfig } from "../harness/st
 
 const qwen = { id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 } };
 const r1 = { id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge" };
+// Managed node groups do not autoscale (no Cluster Autoscaler): a fixed replica count.
+const qwenFixed = { ...qwen, replicas: { min: 2, max: 2 } };
 const spec = (p: Plan, type: string, name?: string) => {
   const r = ofType(p, type).find((x) => !name || (x.inputs.metadata as { name?: string })?.name === name || x.name.endsWith(name));
   if (!r) throw new Error(`no ${type} ${name ?? ""}`);
@@ -65,12 +67,12 @@ describe("create × karpenter (the default)", async () => {
 });
 
 describe("create × managed node groups", async () => {
-  const p = await plan(stackConfig([qwen, r1], { "omk:capacity": { mode: "managed" } }));
+  const p = await plan(stackConfig([qwenFixed, r1], { "omk:capacity": { mode: "managed" } }));
 
   it("uses the NVIDIA AMI, GPU taints, bounded scaling and an IMDSv2-only launch template", () => {
     const ng = ofType(p, "aws:eks/nodeGroup:NodeGroup").map((r) => r.inputs as Record<string, any>);
     const g6e = ng.find((n) => n.instanceTypes[0] === "g6e.xlarge")!;
-    expect(g6e).toMatchObject({ amiType: "AL2023_x86_64_NVIDIA", capacityType: "ON_DEMAND", scalingConfig: { minSize: 1, maxSize: 3 }, taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }] });
+    expect(g6e).toMatchObject({ amiType: "AL2023_x86_64_NVIDIA", capacityType: "ON_DEMAND", scalingConfig: { minSize: 2, desiredSize: 2, maxSize: 2 }, taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NO_SCHEDULE" }] });
     expect(g6e.subnetIds).toHaveLength(3);
     const lts = ofType(p, "aws:ec2/launchTemplate:LaunchTemplate").map((r) => r.inputs as Record<string, any>);
     for (const lt of lts) {
@@ -87,18 +89,33 @@ describe("create × managed node groups", async () => {
     const ng = ofType(p, "aws:eks/nodeGroup:NodeGroup").map((r) => r.inputs as Record<string, any>).find((n) => n.instanceTypes[0] === "p5.48xlarge")!;
     expect(ng.subnetIds).toHaveLength(1);
     expect(ng.scalingConfig).toMatchObject({ minSize: 2, maxSize: 2 });
+    expect(spec(p, "kubernetes:helm.sh/v3:Release", "aws-efa-k8s-device-plugin")).toMatchObject({ chart: "aws-efa-k8s-device-plugin" });
   });
 
   it("installs the device plugins and LeaderWorkerSet, and node add-ons for the node groups", () => {
-    expect(releases(p)).toEqual(["aws-efa-k8s-device-plugin", "keda", "kube-prometheus-stack", "lws", "nvidia-device-plugin"]);
+    expect(releases(p)).toEqual(["aws-efa-k8s-device-plugin", "lws", "nvidia-device-plugin"]);
     expect(spec(p, "kubernetes:helm.sh/v3:Release", "lws")).toMatchObject({ chart: "oci://registry.k8s.io/lws/charts/lws", version: "0.8.0" });
-    expect(ofType(p, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort()).toEqual(["eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+    expect(ofType(p, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort()).toEqual(["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
+  });
+});
+
+describe("capacity reservations", () => {
+  it("Karpenter selects the reservations and may launch reserved capacity", async () => {
+    const p = await plan(stackConfig([qwen], { "omk:capacity": { reservations: [{ id: "cr-0abc1234" }] } }));
+    expect(spec(p, "kubernetes:eks.amazonaws.com/v1:NodeClass").spec.capacityReservationSelectorTerms).toEqual([{ id: "cr-0abc1234" }]);
+    expect(spec(p, "kubernetes:karpenter.sh/v1:NodePool").spec.template.spec.requirements[1].values).toEqual(["reserved", "on-demand"]);
+  });
+
+  it("a Capacity Block launches managed nodes through the capacity-block market", async () => {
+    const p = await plan(stackConfig([qwenFixed], { "omk:capacity": { mode: "managed", reservations: [{ id: "cr-0abc1234", type: "capacity-block" }] } }));
+    expect(spec(p, "aws:eks/nodeGroup:NodeGroup").capacityType).toBe("CAPACITY_BLOCK");
+    expect(spec(p, "aws:ec2/launchTemplate:LaunchTemplate")).toMatchObject({ instanceMarketOptions: { marketType: "capacity-block" }, capacityReservationSpecification: { capacityReservationTarget: { capacityReservationId: "cr-0abc1234" } } });
   });
 });
 
 describe("node image", () => {
   it("Bottlerocket NVIDIA for managed node groups, with its data volume sized", async () => {
-    const p = await plan(stackConfig([qwen], { "omk:capacity": { mode: "managed", nodeImage: "bottlerocket" } }));
+    const p = await plan(stackConfig([qwenFixed], { "omk:capacity": { mode: "managed", nodeImage: "bottlerocket" } }));
     expect(spec(p, "aws:eks/nodeGroup:NodeGroup").amiType).toBe("BOTTLEROCKET_x86_64_NVIDIA");
     expect(spec(p, "aws:ec2/launchTemplate:LaunchTemplate").blockDeviceMappings[0].deviceName).toBe("/dev/xvdb");
   });
@@ -117,8 +134,16 @@ describe("existing clusters", () => {
     expect(releases(p)).toContain("nvidia-device-plugin");
   });
 
+  it("EKS Auto Mode: a NodeClass with the cluster's node role and security group", async () => {
+    const p = await plan(stackConfig([qwen], { "omk:cluster": { mode: "existing", name: "prod", autoMode: true, nodeRoleName: "AmazonEKSAutoNodeRole" } }));
+    const nodeClass = spec(p, "kubernetes:eks.amazonaws.com/v1:NodeClass");
+    expect(nodeClass.spec).toMatchObject({ role: "AmazonEKSAutoNodeRole", securityGroupSelectorTerms: [{ id: "sg-offlinecluster" }] });
+    await validateManifest(nodeClass);
+    expect(releases(p)).not.toContain("nvidia-device-plugin");
+  });
+
   it("managed node groups in the given subnets, with the named node role", async () => {
-    const p = await plan(stackConfig([qwen], { "omk:cluster": { mode: "existing", name: "prod", nodeRoleName: "gpu-nodes", subnetIds: ["subnet-0a", "subnet-0b"] }, "omk:capacity": { mode: "managed" } }));
+    const p = await plan(stackConfig([qwenFixed], { "omk:cluster": { mode: "existing", name: "prod", nodeRoleName: "gpu-nodes", subnetIds: ["subnet-0a", "subnet-0b"] }, "omk:capacity": { mode: "managed" } }));
     const ng = spec(p, "aws:eks/nodeGroup:NodeGroup");
     expect(ng).toMatchObject({ clusterName: "prod", nodeRoleArn: "arn:aws:iam::000000000000:role/gpu-nodes" });
     expect([...ng.subnetIds].sort()).toEqual(["subnet-0a", "subnet-0b"]);

@@ -16,7 +16,7 @@ describe("cluster, capacity and add-on settings", () => {
   it.each([
     [{ "omk:cluster": { mode: "existing" } }, "omk:cluster", /needs a name or a kubeconfig/],
     [{ "omk:cluster": { mode: "existing", name: "prod" } }, "omk:capacity.mode", /needs EKS Auto Mode or self-managed Karpenter.*Fix: set cluster\.autoMode: true/],
-    [{ "omk:cluster": { mode: "existing", name: "prod", karpenter: true } }, "omk:cluster.nodeRoleName", /required for self-managed Karpenter/],
+    [{ "omk:cluster": { mode: "existing", name: "prod", karpenter: true } }, "omk:cluster.nodeRoleName", /names the IAM role its nodes run as/],
     [{ "omk:cluster": { mode: "existing", name: "prod" }, "omk:capacity": { mode: "managed" } }, "omk:cluster.subnetIds", /required for managed node groups/],
     [{ "omk:cluster": { mode: "create", availabilityZones: ["us-west-2a", "us-east-1b"] } }, "omk:cluster.availabilityZones[0]", /is not in us-east-1/],
     [{ "omk:cluster": { mode: "create", availabilityZones: 1 } }, "omk:cluster.availabilityZones", /must be ≥ 2|allowed|invalid/i],

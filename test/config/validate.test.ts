@@ -89,6 +89,8 @@ describe("invalid configs: every problem at once, with key path, value and fix",
       "omk:models[0].extraArgs[0]: --max-model-len is set by the kit from maxModelLen. Fix: set maxModelLen instead.",
       "omk:models[0].extraArgs[2]: --tensor-parallel-size is set by the kit from the sizing. Fix: remove it; the kit derives it.",
     ]);
+    const aliased = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--max_model_len=4096", "-tp", "2", "-q", "awq"] }]));
+    expect(aliased.problems.map((p) => p.path)).toEqual(["omk:models[0].extraArgs[0]", "omk:models[0].extraArgs[1]", "omk:models[0].extraArgs[3]"]);
     const ok = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--enable-chunked-prefill"] }]), "t");
     expect(ok.ok && ok.stack.models[0]!.extraArgs).toEqual(["--enable-chunked-prefill"]);
   });

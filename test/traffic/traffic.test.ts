@@ -121,6 +121,7 @@ describe("inconsistent traffic settings are config errors with the fix", () => {
     [{ replicas: { min: 1, max: 3 } }, { "omk:addons": { keda: "off" } }, "omk:addons", /needs KEDA and Prometheus/],
     [{ replicas: { min: 1, max: 5 } }, { "omk:capacity": { maxGpus: 3 } }, "omk:capacity.maxGpus", /can use 5 GPUs at max replicas \(qwen3-8b 5 × 1\): 2 over the budget.*raise maxGpus to 5/],
     [{ replicas: { min: 3, max: 1 } }, {}, "omk:models[0].replicas", /min is greater than max/],
+    [{ replicas: { min: 1, max: 3 } }, { "omk:capacity": { mode: "managed" } }, "omk:models[0].replicas", /managed node groups do not add GPU nodes/],
   ])("%j %j → %s", (model, extra, key, message) => {
     const r = one(model, extra);
     expect(r.ok).toBe(false);
