@@ -88,5 +88,9 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
     if (!opts.json) out(`Wrote ${files.length} file(s) under ${opts.out}: plan.json${files.length > 1 ? ` and ${files.length - 1} manifest(s) in manifests/` : ""}.`);
   }
   out(opts.json ? JSON.stringify(result.plan, null, 2) : planText(result.plan));
+  if (result.plan.manifestProblems.length) {
+    err(`omk plan: ${result.plan.manifestProblems.length} Kubernetes object(s) fail their schema:\n${result.plan.manifestProblems.map((p) => `  - ${p}`).join("\n")}`);
+    return 1;
+  }
   return 0;
 }

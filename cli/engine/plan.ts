@@ -15,6 +15,7 @@ import { quotaMessage } from "../../components/aws/quota";
 import { ConfigError as ConfigErrorClass } from "../../components/config/errors";
 import { OFFLINE_ASSUMPTIONS, offlineComputed, offlineDefault, offlineInvokes } from "./offline-aws";
 import type { InvokeAnswer } from "./record";
+import { validateManifests } from "./validate-manifests";
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 
@@ -37,6 +38,8 @@ export interface Plan {
   readonly warnings: readonly string[];
   /** Client URL per served model name. */
   readonly endpoints: Readonly<Record<string, string>>;
+  /** Kubernetes objects that fail their schema (empty when every manifest is valid). */
+  readonly manifestProblems: readonly string[];
   /** Where the Grafana dashboard is, when monitoring is installed. */
   readonly dashboard: string | null;
 }
@@ -107,6 +110,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   });
   const counts: Record<string, number> = {};
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
+  const manifests = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string").map((r) => r.inputs);
+  const manifestProblems = await validateManifests(manifests);
   const sum = (f: (m: ServiceSummary) => number) => Math.round(models.reduce((t, m) => t + f(m), 0) * 100) / 100;
   return {
     ok: true,
@@ -121,7 +126,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       })),
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
-      endpoints: rec.result.endpoints, dashboard: rec.result.dashboard,
+      endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
       warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },
   };

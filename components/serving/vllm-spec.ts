@@ -79,13 +79,24 @@ function containerResources(input: ServerInput): Obj {
   return { requests: { cpu: String(r.cpu), memory: `${r.memoryGiB}Gi`, ...extended }, limits: { memory: `${r.memoryGiB}Gi`, ...extended } };
 }
 
+/**
+ * Ready only when the OpenAI API answers and lists this model (through the same API key clients use);
+ * no generation, so a busy server is not slowed by its own probe.
+ */
+export const READINESS_SCRIPT = [
+  "import json, os, sys, urllib.request",
+  `r = urllib.request.Request("http://127.0.0.1:${VLLM_PORT}/v1/models", headers={"Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", "")})`,
+  "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
+  "sys.exit(0 if sys.argv[1] in ids else 1)",
+].join("\n");
+
 /** `/health` answers only once the engine is up (before, the port is closed) and 503s when it dies. */
 function probes(input: ServerInput): Obj {
   const health = { httpGet: { path: "/health", port: "http" } };
   const s = input.coldStart.startupProbe;
   return {
     startupProbe: { ...health, periodSeconds: s.periodSeconds, failureThreshold: s.failureThreshold, timeoutSeconds: 5 },
-    readinessProbe: { ...health, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
+    readinessProbe: { exec: { command: ["python3", "-c", READINESS_SCRIPT, input.model.name] }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
     // Lenient: a server busy with long prefills may answer slowly; only a dead engine (3 min) restarts it.
     livenessProbe: { ...health, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
   };

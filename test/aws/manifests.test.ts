@@ -3,6 +3,7 @@ import { describe, expect, it } from "vitest";
 import { buildNodePool } from "../../components/aws/gpu-capacity-spec";
 import { planGpuPools } from "../../components/aws/gpu-pools";
 import { resolveStack } from "../../components/config/validate";
+import { validateManifests } from "../../cli/engine/validate-manifests";
 import { validateManifest } from "../harness/manifests";
 import { stackConfig } from "../harness/stack";
 
@@ -29,5 +30,14 @@ describe("manifest validation", () => {
     const nc = { apiVersion: "eks.amazonaws.com/v1", kind: "NodeClass", metadata: { name: "x" }, spec: { role: "r", subnetSelectorTerms: [{ tags: { a: "b" } }], securityGroupSelectorTerms: [{ id: "sg-1" }], ephemeralStorage: { size: "200Gi", throughput: 5000 } } };
     await expect(validateManifest(nc)).rejects.toThrow(/throughput/);
     await expect(validateManifest({ ...nc, spec: { ...nc.spec, ephemeralStorage: { size: "200Gi" }, tags: { "kubernetes.io/cluster/x": "owned" } } })).rejects.toThrow(/reserved tag key/);
+  });
+});
+
+describe("validateManifests (what omk plan runs)", () => {
+  it("names the object and the problem", async () => {
+    const bad = { apiVersion: "v1", kind: "Service", metadata: { name: "x", namespace: "omk" }, spec: { ports: [{ port: "eighty" }] } };
+    const problems = await validateManifests([bad]);
+    expect(problems).toHaveLength(1);
+    expect(problems[0]).toMatch(/^Service omk\/x: .*port/);
   });
 });

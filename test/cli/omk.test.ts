@@ -144,3 +144,12 @@ describe("README", () => {
     expect(section(name)).toBe(r.out);
   });
 });
+
+describe("omk plan validates every manifest it renders", () => {
+  it("reports none for the shipped stacks", async () => {
+    for (const stack of ["dev", "local"]) {
+      const r = await omk("plan", "--stack", stack, "--json");
+      expect(JSON.parse(r.out).manifestProblems, stack).toEqual([]);
+    }
+  });
+});

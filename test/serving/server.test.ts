@@ -54,6 +54,11 @@ describe("single-node server (the default stack's shape)", async () => {
 
   it("probes /health with a startup budget from the cold start, and drains on shutdown", () => {
     expect(c.startupProbe.httpGet).toEqual({ path: "/health", port: "http" });
+    // Readiness asks the OpenAI API itself for the served model, with the pod's own API key.
+    expect(c.readinessProbe.exec.command.slice(0, 2)).toEqual(["python3", "-c"]);
+    expect(c.readinessProbe.exec.command[2]).toContain("/v1/models");
+    expect(c.readinessProbe.exec.command[2]).toContain("VLLM_API_KEY");
+    expect(c.readinessProbe.exec.command[3]).toBe("qwen3-8b");
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(sized.coldStart.startupProbe.budgetSeconds);
     expect(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(180);
     expect(c.lifecycle.preStop.exec.command).toEqual(["sleep", "15"]);
@@ -114,11 +119,11 @@ describe("weights from the S3 model store", async () => {
     const spec = (job.inputs as Obj).spec.template.spec;
     expect(spec.restartPolicy).toBe("OnFailure");
     expect(spec.initContainers[1].args[0]).toContain("Qwen/Qwen3-32B 0123abcd");
-    expect(spec.containers[0].args[0]).toMatch(/aws s3 sync \/work\/model s3:\/\/.+\/Qwen\/Qwen3-32B\/0123abcd .*\/\.omk-complete/);
+    expect(spec.containers[0].args[0]).toMatch(/aws s3 sync \/work\/model s3:\/\/omk-test-serving-store-weights-0000000\/Qwen\/Qwen3-32B\/0123abcd .*\/\.omk-complete/);
     const server = ofType(p, "kubernetes:apps/v1:Deployment")[0]!;
     expect(server.dependencies).toContain(job.urn);
     const c = container((server.inputs as Obj).spec.template);
-    expect(c.args[0]).toMatch(/^s3:\/\/.+\/Qwen\/Qwen3-32B\/0123abcd$/);
+    expect(c.args[0]).toBe("s3://omk-test-serving-store-weights-0000000/Qwen/Qwen3-32B/0123abcd");
     expect(flagValue(c.args, "--load-format")).toBe("runai_streamer");
   });
 
@@ -126,7 +131,7 @@ describe("weights from the S3 model store", async () => {
     const policies = ofType(p, "aws:iam/rolePolicy:RolePolicy").map((r) => JSON.parse(r.inputs.policy as string));
     const actions = policies.map((pol) => pol.Statement[0].Action).sort();
     expect(actions).toEqual([["s3:GetObject"], ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"]].sort());
-    for (const pol of policies) expect(pol.Statement[0].Resource).toMatch(/\/Qwen\/Qwen3-32B\/0123abcd\/\*$/);
+    for (const pol of policies) expect(pol.Statement[0].Resource).toBe("arn:aws:s3:::omk-test-serving-store-weights-0000000/Qwen/Qwen3-32B/0123abcd/*");
     expect(ofType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((r) => r.inputs.serviceAccount).sort()).toEqual(["qwen3-32b", "qwen3-32b-mirror"]);
   });
 });
