@@ -16,6 +16,7 @@ import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
 import { ModelTraffic } from "./traffic/model-traffic";
 import { TrafficBase } from "./traffic/traffic-base";
+import { WildcardCertificate } from "./traffic/certificate";
 import type { Scheme } from "./traffic/traffic-spec";
 
 export interface KitOutputs {
@@ -73,7 +74,13 @@ export class OpenModelKit extends pulumi.ComponentResource {
 
     const schemes = [...new Set(stack.models.map((m) => m.exposure).filter((e): e is Scheme => e !== "internal"))].sort();
     const autoMode = stack.cluster.mode === "create" || stack.cluster.autoMode;
+    const t = stack.traffic;
+    // Request a wildcard certificate only when a model is exposed and none was given.
+    const certificateArn = t.certificateArn ?? (schemes.length && t.domain && t.hostedZoneId
+      ? new WildcardCertificate(`${name}-certificate`, { domain: t.domain, hostedZoneId: t.hostedZoneId, tags }, { parent: this }).arn
+      : undefined);
     const trafficBase = new TrafficBase(`${name}-traffic`, {
+      certificateArn,
       schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
       enableAutoModeNetworkPolicy: stack.cluster.mode === "create", provider, dependsOn: [platform],
     }, { parent: this });

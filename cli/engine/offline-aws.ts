@@ -54,6 +54,11 @@ export function offlineComputed(region: string): Record<string, ComputedOutputs>
       vpcConfig: { ...(inputs.vpcConfig as object), clusterSecurityGroupId: `sg-${name}` },
     }),
     "aws:iam/role:Role": (name) => ({ name, arn: `arn:aws:iam::${ACCOUNT}:role/${name}` }),
+    "aws:acm/certificate:Certificate": (name, inputs) => ({
+      arn: `arn:aws:acm:${region}:${ACCOUNT}:certificate/${name}`,
+      domainValidationOptions: [{ domainName: inputs.domainName, resourceRecordName: `_offline.${String(inputs.domainName).replace("*.", "")}.`, resourceRecordType: "CNAME", resourceRecordValue: "_offline.acm-validations.aws." }],
+    }),
+    "aws:route53/record:Record": (_name, inputs) => ({ fqdn: inputs.name }),
     // Pulumi auto-names buckets with a random suffix; offline it is a fixed one.
     "aws:s3/bucket:Bucket": (name) => ({ bucket: `${name}-0000000`, arn: `arn:aws:s3:::${name}-0000000` }),
     "aws:ec2/launchTemplate:LaunchTemplate": () => ({ latestVersion: 1 }),

@@ -37,6 +37,8 @@ export const trafficSchema = z.strictObject({
   domain: z.string().regex(hostname, "must be a DNS name like llm.example.com").optional(),
   /** ACM certificate for the ALB listeners (a wildcard for `*.<domain>` covers every model). */
   certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN").optional(),
+  /** Route 53 hosted zone of `domain`: with it (and no certificateArn) the kit requests a validated `*.<domain>` certificate. */
+  hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, "must be a Route 53 hosted zone id like Z0123456789ABC").optional(),
   /** ALB idle timeout: long enough for a streamed generation to pause between tokens. @default 900 */
   idleTimeoutSeconds: z.number().int().min(60).max(4000).default(900),
   /** CIDRs allowed to reach a public ALB. @default ["0.0.0.0/0"] */

@@ -27,6 +27,11 @@ export function hostOf(m: ResolvedModel, traffic: TrafficSettings): string | nul
   return m.host ?? (traffic.domain ? `${m.name}.${traffic.domain}` : null);
 }
 
+/** TLS is available: a given certificate, or one the kit requests for the domain in its hosted zone. */
+export function hasTls(traffic: TrafficSettings): boolean {
+  return Boolean(traffic.certificateArn || (traffic.domain && traffic.hostedZoneId));
+}
+
 export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const hosts = new Map<string, string>();
@@ -51,8 +56,11 @@ export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
       continue;
     }
     if (m.exposure === "public" && !m.auth) problems.push({ path: at("auth"), value: false, message: "a public endpoint must require an API key.", fix: "remove auth: false (or use exposure: private)." });
-    if (m.exposure === "public" && !ctx.traffic.certificateArn) {
-      problems.push({ path: "omk:traffic.certificateArn", value: undefined, message: `is required: ${m.name} is public and public endpoints are served over TLS only.`, fix: "request an ACM certificate for the host (or *.domain) and set its ARN here." });
+    if (m.exposure === "public" && !hasTls(ctx.traffic)) {
+      problems.push({ path: "omk:traffic.certificateArn", value: undefined, message: `is required: ${m.name} is public and public endpoints are served over TLS only.`, fix: "set the ARN of an ACM certificate for the host (or *.domain), or set traffic.domain and traffic.hostedZoneId so the kit requests one." });
+    }
+    if (m.host && !ctx.traffic.certificateArn && ctx.traffic.hostedZoneId && ctx.traffic.domain && !m.host.endsWith(`.${ctx.traffic.domain}`)) {
+      problems.push({ path: at("host"), value: m.host, message: `is not covered by the requested certificate *.${ctx.traffic.domain}.`, fix: `use a host under ${ctx.traffic.domain}, or set traffic.certificateArn.` });
     }
     const host = hostOf(m, ctx.traffic);
     if (!host) problems.push({ path: at("host"), value: undefined, message: `is required for exposure ${m.exposure} (or set omk:traffic.domain).`, fix: `set host (e.g. ${m.name}.llm.example.com) or omk:traffic.domain.` });

@@ -1,4 +1,4 @@
-/** Serving findings a reviewer should see that do not block the preview (pure). */
+/** Serving and traffic findings a reviewer should see that do not block the preview (pure). */
 import type { ResolvedStack } from "../config/validate";
 
 export function servingWarnings(stack: ResolvedStack): string[] {
@@ -7,5 +7,7 @@ export function servingWarnings(stack: ResolvedStack): string[] {
     if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
+  const exposed = stack.models.filter((m) => m.exposure !== "internal").map((m) => m.name);
+  if (exposed.length) out.push(`DNS is not managed by the kit: after \`pulumi up\`, point the hosts of ${exposed.join(", ")} at the ALB (\`kubectl -n ${stack.serving.namespace} get ingress\`), or run external-dns.`);
   return out;
 }

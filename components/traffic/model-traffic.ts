@@ -6,7 +6,7 @@ import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1/networkPolicy";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import type { TrafficSettings } from "../config/traffic-schema";
 import type { ResolvedModel } from "../config/validate";
-import { hostOf } from "../config/validate-traffic";
+import { hasTls, hostOf } from "../config/validate-traffic";
 import { buildPodMonitor } from "../observability/monitoring-spec";
 import { buildIngress, buildNetworkPolicy, buildScaledObject } from "./traffic-spec";
 
@@ -43,7 +43,7 @@ export class ModelTraffic extends pulumi.ComponentResource {
     if (host) new Ingress(`${name}-ingress`, buildIngress(m, args.namespace, host, args.traffic) as never, k8s);
     new NetworkPolicy(`${name}-netpol`, buildNetworkPolicy({ model: m, namespace: args.namespace, albSourceCidrs: args.albSourceCidrs, monitoring: args.monitoring }) as never, k8s);
     if (args.monitoring) new CustomResource(`${name}-monitor`, custom(buildPodMonitor(m, args.namespace)), k8s);
-    this.url = host ? `${args.traffic.certificateArn ? "https" : "http"}://${host}/v1` : `http://${m.name}.${args.namespace}.svc.cluster.local:8000/v1`;
+    this.url = host ? `${hasTls(args.traffic) ? "https" : "http"}://${host}/v1` : `http://${m.name}.${args.namespace}.svc.cluster.local:8000/v1`;
     this.registerOutputs({ url: this.url });
   }
 }

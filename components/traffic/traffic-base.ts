@@ -18,6 +18,8 @@ export interface TrafficBaseArgs {
   readonly group: string;
   /** Turn on NetworkPolicy enforcement in EKS Auto Mode's VPC CNI (new clusters only). */
   readonly enableAutoModeNetworkPolicy: boolean;
+  /** Certificate for the HTTPS listeners (given, or requested by the kit). */
+  readonly certificateArn: pulumi.Input<string> | undefined;
   readonly provider: Provider;
   readonly dependsOn: readonly pulumi.Resource[];
 }
@@ -29,8 +31,9 @@ export class TrafficBase extends pulumi.ComponentResource {
     super("omk:traffic:Base", name, {}, opts);
     const k8s = { parent: this, provider: args.provider, dependsOn: [...args.dependsOn] };
     for (const scheme of args.schemes) {
-      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group);
-      const p = new CustomResource(`${name}-${scheme}-params`, params as never, k8s);
+      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group, undefined);
+      const spec = pulumi.output(args.certificateArn).apply((arn) => buildIngressClass(args.flavor, scheme, args.traffic, args.group, arn)[1].spec as never);
+      const p = new CustomResource(`${name}-${scheme}-params`, { ...(params as never as object), spec } as never, k8s);
       this.dependencies.push(p, new IngressClass(`${name}-${scheme}`, cls as never, { ...k8s, dependsOn: [...k8s.dependsOn, p] }));
     }
     if (args.enableAutoModeNetworkPolicy) {

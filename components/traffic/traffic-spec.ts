@@ -4,6 +4,7 @@
  */
 import type { ResolvedModel } from "../config/validate";
 import type { TrafficSettings } from "../config/traffic-schema";
+import { hasTls } from "../config/validate-traffic";
 import { VLLM_PORT } from "../serving/vllm-args";
 import { serverLabels } from "../serving/vllm-spec";
 
@@ -71,11 +72,11 @@ export function ingressClassName(scheme: Scheme): string {
 }
 
 /** IngressClass + its parameters (scheme, certificate, idle timeout, ALB group) for one scheme. */
-export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic: TrafficSettings, group: string): [Obj, Obj] {
+export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic: TrafficSettings, group: string, certificateArn: string | undefined): [Obj, Obj] {
   const name = ingressClassName(scheme);
   const auto = flavor === "auto-mode";
   const apiGroup = auto ? "eks.amazonaws.com" : "elbv2.k8s.aws";
-  const cert = traffic.certificateArn ? (auto ? { certificateARNs: [traffic.certificateArn] } : { certificateArn: [traffic.certificateArn] }) : {};
+  const cert = certificateArn ? (auto ? { certificateARNs: [certificateArn] } : { certificateArn: [certificateArn] }) : {};
   const params = {
     apiVersion: auto ? "eks.amazonaws.com/v1" : "elbv2.k8s.aws/v1beta1",
     kind: "IngressClassParams",
@@ -99,7 +100,7 @@ export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic
 
 /** Only the OpenAI API (`/v1/...`) is routed; /metrics, /health and admin routes never leave the cluster. */
 export function buildIngress(m: ResolvedModel, namespace: string, host: string, traffic: TrafficSettings): Obj {
-  const tls = Boolean(traffic.certificateArn);
+  const tls = hasTls(traffic);
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",

@@ -71,6 +71,15 @@ describe("ingress and auth", async () => {
     expect(p.endpoints).toEqual({ "qwen3-8b": "https://qwen3-8b.llm.example.com/v1", "qwen3-4b": "https://qwen3-4b.llm.example.com/v1" });
   });
 
+  it("requests a DNS-validated wildcard certificate when given a domain and hosted zone instead of an ARN", async () => {
+    const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, exposure: "public" }], { "omk:traffic": { domain: "llm.example.com", hostedZoneId: "Z0123456789ABC" } }));
+    const certificate = q.resources.find((r) => r.type === "aws:acm/certificate:Certificate")!;
+    expect(certificate.inputs).toMatchObject({ domainName: "*.llm.example.com", validationMethod: "DNS" });
+    expect(q.resources.find((r) => r.type === "aws:route53/record:Record")!.inputs).toMatchObject({ zoneId: "Z0123456789ABC", type: "CNAME" });
+    expect(objects(q, "IngressClassParams")[0]!.spec.certificateARNs).toEqual([expect.stringMatching(/^arn:aws:acm:us-east-1:\d+:certificate\//)]);
+    expect(q.endpoints["qwen3-8b"]).toBe("https://qwen3-8b.llm.example.com/v1");
+  });
+
   it("hands vLLM an API key from a Secret and never prints a key", async () => {
     const supplied = "sk-omk-supplied-key-0123456789abcdef";
     const q = await plan(publicStack({ "omk:apiKey": supplied }));
