@@ -64,6 +64,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--config <file>", "any file in Pulumi stack config format")
     .option("--json", "machine-readable output")
     .option("--out <dir>", "write plan.json and manifests/ to this folder")
+    .option("--policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .action(async (o) => { code = await planCommand(o, io.out, io.err); });
 
   try {

@@ -10,6 +10,7 @@ export interface PlanOptions {
   readonly config?: string;
   readonly json?: boolean;
   readonly out?: string;
+  readonly policyConfig?: string;
 }
 
 const mins = (s: number) => (s < 90 ? `${s}s` : `${(s / 60).toFixed(1)} min`);
@@ -55,6 +56,9 @@ export function planText(plan: Plan): string {
   }
   if (plan.dashboard) lines.push("", `Observability: ${plan.dashboard}; alerts: queueing, KV cache > 90 %, restarts, 5xx.`);
   if (plan.warnings.length) lines.push("", "Notes", ...plan.warnings.map((w) => `  - ${w}`));
+  const v = plan.policy.violations;
+  lines.push("", `Policies (${plan.policy.config ?? "pack defaults"}): ${v.filter((x) => x.level === "mandatory").length} mandatory, ${v.filter((x) => x.level === "advisory").length} advisory violation(s)`);
+  for (const x of v) lines.push(`  ${x.level === "mandatory" ? "FAIL" : "warn"}  ${x.policy}${x.urn ? ` [${x.urn.split("::").pop()}]` : ""}: ${x.message}`);
   lines.push("", `Resources (${plan.resources.length})`);
   lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));
   lines.push("", `Cost: ${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)} per hour for GPU nodes at min–max replicas, on-demand${plan.priceEstimate ? "; includes ESTIMATED regional prices" : ""}.`);
@@ -71,7 +75,7 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
   const file = opts.config ? path.resolve(opts.config) : stackFilePath(stack);
   let result;
   try {
-    result = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) || file });
+    result = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) || file, policyConfig: opts.policyConfig ? path.resolve(opts.policyConfig) : undefined });
   } catch (e) {
     if (e instanceof ConfigError) {
       err(e.message);
@@ -88,6 +92,11 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
     if (!opts.json) out(`Wrote ${files.length} file(s) under ${opts.out}: plan.json${files.length > 1 ? ` and ${files.length - 1} manifest(s) in manifests/` : ""}.`);
   }
   out(opts.json ? JSON.stringify(result.plan, null, 2) : planText(result.plan));
+  const mandatory = result.plan.policy.violations.filter((v) => v.level === "mandatory");
+  if (mandatory.length) {
+    err(`omk plan: ${mandatory.length} mandatory policy violation(s); \`pulumi preview --policy-pack policies\` would block this.`);
+    return 2;
+  }
   if (result.plan.manifestProblems.length) {
     err(`omk plan: ${result.plan.manifestProblems.length} Kubernetes object(s) fail their schema:\n${result.plan.manifestProblems.map((p) => `  - ${p}`).join("\n")}`);
     return 1;

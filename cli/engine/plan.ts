@@ -16,6 +16,8 @@ import { ConfigError as ConfigErrorClass } from "../../components/config/errors"
 import { OFFLINE_ASSUMPTIONS, offlineComputed, offlineDefault, offlineInvokes } from "./offline-aws";
 import type { InvokeAnswer } from "./record";
 import { validateManifests } from "./validate-manifests";
+import { ALL_POLICIES } from "../../policies/all";
+import { environmentPolicyConfig, readPolicyConfig, runPolicies, type Violation } from "./policy-runner";
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 
@@ -40,6 +42,8 @@ export interface Plan {
   readonly endpoints: Readonly<Record<string, string>>;
   /** Kubernetes objects that fail their schema (empty when every manifest is valid). */
   readonly manifestProblems: readonly string[];
+  /** The policy pack's verdict, run offline the way CrossGuard runs it. */
+  readonly policy: { readonly config: string | null; readonly violations: readonly Violation[] };
   /** Where the Grafana dashboard is, when monitoring is installed. */
   readonly dashboard: string | null;
 }
@@ -79,6 +83,8 @@ export interface PlanOptions {
   readonly source: string;
   /** Replace single offline answers (tests: a quota value, AZ offerings). */
   readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
+  /** Policy config file; default policies/config/<environment>.json when it exists. */
+  readonly policyConfig?: string;
 }
 
 export async function planStack(raw: RawStackConfig, options: PlanOptions): Promise<PlanResult> {
@@ -112,6 +118,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
   const manifests = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string").map((r) => r.inputs);
   const manifestProblems = await validateManifests(manifests);
+  const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
+  const violations = await runPolicies(rec.resources, ALL_POLICIES, readPolicyConfig(policyFile));
   const sum = (f: (m: ServiceSummary) => number) => Math.round(models.reduce((t, m) => t + f(m), 0) * 100) / 100;
   return {
     ok: true,
@@ -127,6 +135,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
       endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
+      policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
       warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },
   };

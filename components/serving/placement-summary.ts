@@ -57,7 +57,7 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     gpu: p.gpu.model,
     nodes: p.nodes,
     gpusPerNode: p.gpusPerNode,
-    gpusPerReplica: p.tensorParallelSize * p.pipelineParallelSize,
+    gpusPerReplica: m.device === "cpu" ? 0 : p.tensorParallelSize * p.pipelineParallelSize,
     tensorParallelSize: p.tensorParallelSize,
     pipelineParallelSize: p.pipelineParallelSize,
     maxModelLen: m.maxModelLen,

@@ -1,0 +1,74 @@
+/**
+ * Reading resources as CrossGuard hands them to policies (`type`, `props`): pod templates of workloads,
+ * GPU node pools and their bounds, the models' sizing. Pure, so the offline runner and the real engine agree.
+ */
+import { findInstance } from "../components/catalog/instances";
+
+export interface Inspectable {
+  readonly type: string;
+  readonly props: Record<string, any>;
+  readonly urn: string;
+  readonly name: string;
+}
+
+export const TYPES = {
+  nodePool: "kubernetes:karpenter.sh/v1:NodePool",
+  nodeGroup: "aws:eks/nodeGroup:NodeGroup",
+  modelService: "omk:serving:ModelService",
+  kit: "omk:index:Kit",
+  ingress: "kubernetes:networking.k8s.io/v1:Ingress",
+  configMap: "kubernetes:core/v1:ConfigMap",
+} as const;
+
+const POD_TEMPLATE_TYPES: Readonly<Record<string, (props: any) => any[]>> = {
+  "kubernetes:apps/v1:Deployment": (p) => [p.spec?.template],
+  "kubernetes:apps/v1:StatefulSet": (p) => [p.spec?.template],
+  "kubernetes:apps/v1:DaemonSet": (p) => [p.spec?.template],
+  "kubernetes:batch/v1:Job": (p) => [p.spec?.template],
+  "kubernetes:core/v1:Pod": (p) => [{ metadata: p.metadata, spec: p.spec }],
+  "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet": (p) => [p.spec?.leaderWorkerTemplate?.leaderTemplate, p.spec?.leaderWorkerTemplate?.workerTemplate],
+};
+
+/** Pod templates (metadata + spec) a workload resource creates; empty for anything else. */
+export function podTemplates(r: Inspectable): { metadata?: any; spec: any }[] {
+  return (POD_TEMPLATE_TYPES[r.type]?.(r.props) ?? []).filter((t) => t && t.spec);
+}
+
+export function containersOf(spec: any): any[] {
+  return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
+}
+
+export function gpuRequest(container: any): number {
+  const r = container?.resources ?? {};
+  return Number(r.limits?.["nvidia.com/gpu"] ?? r.requests?.["nvidia.com/gpu"] ?? 0);
+}
+
+export function gpusPerInstance(instanceType: string): number {
+  return findInstance(instanceType)?.gpu.count ?? 0;
+}
+
+/** Instance types a NodePool may launch (its `node.kubernetes.io/instance-type` requirement). */
+export function nodePoolInstanceTypes(props: any): string[] {
+  const req = (props.spec?.template?.spec?.requirements ?? []).find((r: any) => r.key === "node.kubernetes.io/instance-type" && r.operator === "In");
+  return req?.values ?? [];
+}
+
+export function nodePoolCapacityTypes(props: any): string[] {
+  const req = (props.spec?.template?.spec?.requirements ?? []).find((r: any) => r.key === "karpenter.sh/capacity-type" && r.operator === "In");
+  return req?.values ?? ["on-demand", "spot"];
+}
+
+/** A NodePool is a GPU pool when it is tainted for GPUs or may launch GPU instance types. */
+export function isGpuNodePool(props: any): boolean {
+  const tainted = (props.spec?.template?.spec?.taints ?? []).some((t: any) => t.key === "nvidia.com/gpu");
+  return tainted || nodePoolInstanceTypes(props).some((t) => gpusPerInstance(t) > 0);
+}
+
+export function familyOf(instanceType: string): string {
+  return instanceType.split(".")[0]!;
+}
+
+/** The `placement` a ModelService records (sizing summary), or undefined. */
+export function placementOf(r: Inspectable): Record<string, any> | undefined {
+  return r.type === TYPES.modelService ? r.props.placement : undefined;
+}

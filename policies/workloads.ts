@@ -1,0 +1,98 @@
+/**
+ * Workload policies: GPU containers are bounded, scheduled on GPU nodes and given time to load; every image
+ * is pinned; no credential sits in plain text in a pod spec or ConfigMap; public endpoints have TLS and auth.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { TYPES, containersOf, gpuRequest, podTemplates } from "./inspect";
+
+export const gpuContainers: ResourceValidationPolicy = {
+  name: "gpu-containers",
+  description: "A GPU container has an nvidia.com/gpu limit, its pod tolerates the GPU taint, and a serving container has a startup probe (a large model must not be killed while loading).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    for (const t of podTemplates(args)) {
+      const tolerates = (t.spec.tolerations ?? []).some((x: any) => x.key === "nvidia.com/gpu");
+      for (const c of t.spec.containers ?? []) {
+        if (gpuRequest(c) === 0) continue;
+        if (!c.resources?.limits?.["nvidia.com/gpu"]) report(`Container ${c.name} requests GPUs without an nvidia.com/gpu limit.`);
+        if (!tolerates) report(`Container ${c.name} uses GPUs but its pod does not tolerate the nvidia.com/gpu taint, so it can never schedule on a GPU node.`);
+        if ((c.ports ?? []).length && !c.startupProbe) report(`Container ${c.name} serves on a port without a startupProbe: liveness would kill it while the model loads.`);
+      }
+    }
+  },
+};
+
+/** `name:tag` or `name@sha256:…`, and the tag is not `latest`. */
+export function isPinnedImage(image: string): boolean {
+  if (/@sha256:[0-9a-f]{64}$/.test(image)) return true;
+  const lastSegment = image.split("/").pop() ?? image;
+  const tag = lastSegment.includes(":") ? lastSegment.split(":").pop() : undefined;
+  return Boolean(tag) && tag !== "latest";
+}
+
+export const pinnedImages: ResourceValidationPolicy = {
+  name: "pinned-images",
+  description: "Every container image names a tag other than latest, or a digest.",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    for (const t of podTemplates(args)) {
+      for (const c of containersOf(t.spec)) {
+        if (typeof c.image === "string" && !isPinnedImage(c.image)) report(`Container ${c.name} uses image "${c.image}" without a pinned version. Use a version tag or a digest.`);
+      }
+    }
+  },
+};
+
+/** Hugging Face tokens, OpenAI-style keys, AWS access keys. */
+const CREDENTIAL_VALUE = /\bhf_[A-Za-z0-9]{20,}\b|\bsk-[A-Za-z0-9-_]{16,}\b|\bAKIA[0-9A-Z]{16}\b/;
+const CREDENTIAL_NAME = /token|secret|password|api[-_]?key/i;
+
+export function looksLikeCredential(name: string, value: unknown): boolean {
+  return typeof value === "string" && value !== "" && value !== "[secret]" && (CREDENTIAL_VALUE.test(value) || CREDENTIAL_NAME.test(name));
+}
+
+export const noPlaintextSecrets: ResourceValidationPolicy = {
+  name: "no-plaintext-secrets",
+  description: "No environment variable literal or ConfigMap value holds a token or API key; they belong in Secrets (secretKeyRef).",
+  enforcementLevel: "mandatory",
+  validateResource: (args, report) => {
+    for (const t of podTemplates(args)) {
+      for (const c of containersOf(t.spec)) {
+        for (const e of c.env ?? []) {
+          if (looksLikeCredential(e.name, e.value)) report(`Container ${c.name} sets ${e.name} as a plain value. Store it in a Secret and use valueFrom.secretKeyRef.`);
+        }
+      }
+    }
+    if (args.type === TYPES.configMap) {
+      for (const [key, value] of Object.entries(args.props.data ?? {})) {
+        if (typeof value === "string" && CREDENTIAL_VALUE.test(value)) report(`ConfigMap key ${key} contains what looks like a token or API key. Move it to a Secret.`);
+      }
+    }
+  },
+};
+
+export const publicEndpoints: StackValidationPolicy = {
+  name: "public-endpoints-tls-auth",
+  description: "An internet-facing endpoint is served over HTTPS only and its server requires an API key.",
+  enforcementLevel: "mandatory",
+  validateStack: (args, report) => {
+    const params = args.resources.filter((r) => r.props.kind === "IngressClassParams");
+    const classes = args.resources.filter((r) => r.props.kind === "IngressClass");
+    for (const ing of args.resources.filter((r) => r.type === TYPES.ingress)) {
+      const cls = classes.find((c) => c.props.metadata?.name === ing.props.spec?.ingressClassName);
+      const p = params.find((x) => x.props.metadata?.name === cls?.props.spec?.parameters?.name);
+      if (p?.props.spec?.scheme !== "internet-facing") continue;
+      const certs = p.props.spec.certificateARNs ?? p.props.spec.certificateArn ?? [];
+      const listen = String(ing.props.metadata?.annotations?.["alb.ingress.kubernetes.io/listen-ports"] ?? "");
+      if (!certs.length || !listen.includes("HTTPS") || listen.includes('"HTTP"')) report(`Ingress ${ing.props.metadata?.name} is internet-facing without HTTPS-only listeners and a certificate.`, ing.urn);
+      for (const rule of ing.props.spec?.rules ?? []) {
+        for (const path of rule.http?.paths ?? []) {
+          const service = path.backend?.service?.name;
+          const server = args.resources.find((r) => podTemplates(r).length && r.props.metadata?.name === service && r.props.metadata?.namespace === ing.props.metadata?.namespace);
+          const guarded = server && podTemplates(server).every((t) => (t.spec.containers ?? []).some((c: any) => (c.env ?? []).some((e: any) => e.name === "VLLM_API_KEY" && e.valueFrom?.secretKeyRef)));
+          if (!guarded) report(`Ingress ${ing.props.metadata?.name} exposes ${service} to the internet without an API key (VLLM_API_KEY from a Secret).`, ing.urn);
+        }
+      }
+    }
+  },
+};
