@@ -1,0 +1,143 @@
+/** Each policy with passing and failing cases, run offline the way CrossGuard runs them. */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { readPolicyConfig, runPolicies, type PolicyConfigFile } from "../../cli/engine/policy-runner";
+import type { RecordedResource } from "../../cli/engine/record";
+import { main } from "../../cli/omk";
+import { ALL_POLICIES } from "../../policies/all";
+import { isPinnedImage, looksLikeCredential } from "../../policies/workloads";
+import { plan, stackConfig } from "../harness/stack";
+
+const ROOT = path.resolve(__dirname, "../..");
+const dev = readPolicyConfig(path.join(ROOT, "policies/config/dev.json"));
+const prod = readPolicyConfig(path.join(ROOT, "policies/config/prod.json"));
+let n = 0;
+const res = (type: string, inputs: Record<string, unknown>, name = `r${n++}`): RecordedResource => ({ urn: `urn:pulumi:t::p::${type}::${name}`, type, name, parent: null, custom: true, protect: false, dependencies: [], inputs });
+const run = (resources: RecordedResource[], config: PolicyConfigFile = {}) => runPolicies(resources, ALL_POLICIES, config);
+const only = async (policy: string, resources: RecordedResource[], config: PolicyConfigFile = {}) => (await run(resources, config)).filter((v) => v.policy === policy);
+
+const gpuPool = (limit?: string, extra: Record<string, unknown> = {}) => res("kubernetes:karpenter.sh/v1:NodePool", {
+  kind: "NodePool", metadata: { name: "gpu" },
+  spec: { template: { spec: { taints: [{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }], requirements: [{ key: "node.kubernetes.io/instance-type", operator: "In", values: ["g6e.xlarge"] }, { key: "karpenter.sh/capacity-type", operator: "In", values: ["spot"] }] } }, ...(limit ? { limits: { "nvidia.com/gpu": limit } } : {}), ...extra },
+});
+const deployment = (container: Record<string, unknown>, tolerations: unknown[] = [{ key: "nvidia.com/gpu", operator: "Exists", effect: "NoSchedule" }]) =>
+  res("kubernetes:apps/v1:Deployment", { kind: "Deployment", metadata: { name: "m", namespace: "omk" }, spec: { template: { spec: { tolerations, containers: [{ name: "vllm", image: "vllm/vllm-openai:v0.32.0", ...container }] } } } });
+
+describe("gpu-quota-per-stack", () => {
+  it("passes within the quota and says by how much a stack is over", async () => {
+    expect(await only("gpu-quota-per-stack", [gpuPool("8")], dev)).toEqual([]);
+    const over = await only("gpu-quota-per-stack", [gpuPool("6"), gpuPool("6")], dev);
+    expect(over[0]!.message).toMatch(/can launch up to 12 GPUs .*quota is 8: 4 over/);
+  });
+  it("flags a GPU NodePool without a limit as unbounded spend, and counts node groups", async () => {
+    expect((await only("gpu-quota-per-stack", [gpuPool()]))[0]!.message).toMatch(/no nvidia\.com\/gpu limit: its GPU spend is unbounded/);
+    const ng = res("aws:eks/nodeGroup:NodeGroup", { instanceTypes: ["p5.48xlarge"], scalingConfig: { maxSize: 2 } });
+    expect((await only("gpu-quota-per-stack", [ng], dev))[0]!.message).toMatch(/16 GPUs .*8 over/);
+  });
+});
+
+describe("gpu-quota-per-model and max-hourly-cost", () => {
+  const model = (gpus: number, max: number, usd: number) => res("omk:serving:ModelService", { placement: { name: "m", gpusPerReplica: gpus, replicas: { min: 1, max }, hourlyUsd: { min: usd / max, max: usd } } });
+  it.each([[2, 2, 10, 0, 0], [4, 2, 10, 1, 0], [1, 2, 20, 0, 1]])("%i GPUs × %i replicas at $%i/h → %i quota, %i cost violations in dev", async (gpus, max, usd, quota, cost) => {
+    expect(await only("gpu-quota-per-model", [model(gpus, max, usd)], dev)).toHaveLength(quota);
+    expect(await only("max-hourly-cost", [model(gpus, max, usd)], dev)).toHaveLength(cost);
+  });
+});
+
+describe("allowed-instance-families and allowed-regions", () => {
+  it("dev: spot only, no p5; prod allows p5 on-demand", async () => {
+    const p5 = res("aws:eks/nodeGroup:NodeGroup", { instanceTypes: ["p5.48xlarge"], capacityType: "ON_DEMAND", scalingConfig: { maxSize: 1 } });
+    expect((await only("allowed-instance-families", [p5], dev)).map((v) => v.message)).toEqual([
+      expect.stringMatching(/p5\.48xlarge is not in the allowed families/), expect.stringMatching(/Capacity type on-demand is not allowed here \(allowed: spot\)/),
+    ]);
+    expect(await only("allowed-instance-families", [p5], prod)).toEqual([]);
+  });
+  it("rejects a region outside the environment's list", async () => {
+    const kit = (region: string) => res("omk:index:Kit", { environment: "dev", region });
+    expect(await only("allowed-regions", [kit("us-east-1")], dev)).toEqual([]);
+    expect((await only("allowed-regions", [kit("eu-west-1")], dev))[0]!.message).toMatch(/Region eu-west-1 is not allowed/);
+  });
+});
+
+describe("gpu-containers, pinned-images, no-plaintext-secrets", () => {
+  it("a GPU container needs a limit, the toleration and a startup probe", async () => {
+    const bad = deployment({ ports: [{ containerPort: 8000 }], resources: { requests: { "nvidia.com/gpu": "1" } } }, []);
+    expect((await only("gpu-containers", [bad])).map((v) => v.message)).toEqual([
+      expect.stringMatching(/without an nvidia\.com\/gpu limit/), expect.stringMatching(/does not tolerate the nvidia\.com\/gpu taint/), expect.stringMatching(/without a startupProbe/),
+    ]);
+    const good = deployment({ ports: [{ containerPort: 8000 }], startupProbe: { httpGet: { path: "/health", port: 8000 } }, resources: { limits: { "nvidia.com/gpu": "1" } } });
+    expect(await only("gpu-containers", [good])).toEqual([]);
+  });
+
+  it.each([["vllm/vllm-openai:v0.32.0", true], ["registry:5000/team/img:1.2", true], [`img@sha256:${"a".repeat(64)}`, true], ["vllm/vllm-openai:latest", false], ["nginx", false], ["registry:5000/img", false]])("image %s pinned: %s", (image, ok) => {
+    expect(isPinnedImage(image)).toBe(ok);
+  });
+
+  it("flags tokens in env literals and ConfigMaps, not secretKeyRefs or masked values", async () => {
+    expect(looksLikeCredential("MODEL", "Qwen/Qwen3-8B")).toBe(false);
+    const leaky = deployment({ env: [{ name: "HF_TOKEN", value: "hf_abcdefghijklmnopqrstuvwxyz" }, { name: "X", value: "sk-0123456789abcdefXYZ" }] });
+    expect(await only("no-plaintext-secrets", [leaky])).toHaveLength(2);
+    const safe = deployment({ env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } }, { name: "VLLM_API_KEY", value: "[secret]" }] });
+    expect(await only("no-plaintext-secrets", [safe])).toEqual([]);
+    const cm = res("kubernetes:core/v1:ConfigMap", { kind: "ConfigMap", data: { "app.env": "OPENAI_KEY=sk-0123456789abcdefXYZ" } });
+    expect(await only("no-plaintext-secrets", [cm])).toHaveLength(1);
+  });
+});
+
+describe("enforcement levels and advisories", () => {
+  it("a policy can be disabled or made advisory per environment", async () => {
+    expect(await only("gpu-quota-per-stack", [gpuPool()], { "gpu-quota-per-stack": "disabled" })).toEqual([]);
+    expect((await only("gpu-quota-per-stack", [gpuPool()], { "gpu-quota-per-stack": { enforcementLevel: "advisory" } }))[0]!.level).toBe("advisory");
+  });
+  it("warns about on-demand GPUs where spot is preferred, and thin KV headroom", async () => {
+    const onDemand = gpuPool("1");
+    (onDemand.inputs as any).spec.template.spec.requirements[1].values = ["on-demand"];
+    expect((await only("on-demand-gpus", [onDemand], dev))[0]!.level).toBe("advisory");
+    const thin = res("omk:serving:ModelService", { placement: { name: "m", maxModelLen: 1000, concurrency: 4, kvCacheTokens: 4200 } });
+    expect((await only("kv-cache-headroom", [thin], dev))[0]!.message).toMatch(/5 % headroom \(< 10 %\)/);
+  });
+});
+
+describe("the kit's own output", () => {
+  const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
+  it("a public model passes public-endpoints-tls-auth; without its API key it fails", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, exposure: "public" }], { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }));
+    expect(p.policy.violations.filter((v) => v.policy === "public-endpoints-tls-auth")).toEqual([]);
+    const stripped = p.resources.map((r) => (r.type === "kubernetes:apps/v1:Deployment" ? { ...r, inputs: JSON.parse(JSON.stringify(r.inputs).replace(/VLLM_API_KEY/g, "OTHER")) } : r));
+    expect((await only("public-endpoints-tls-auth", stripped))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
+  });
+
+  it("every shipped stack passes its environment's policies", async () => {
+    for (const stack of ["dev", "local"]) {
+      const out: string[] = [];
+      expect(await main(["plan", "--stack", stack, "--json"], { out: (s) => out.push(s), err: (s) => out.push(s) }), stack).toBe(0);
+      expect(JSON.parse(out[0]!).policy.violations, stack).toEqual([]);
+    }
+  });
+
+  it("a stack edited past its quota fails `omk plan` with exit 2, saying by how much", async () => {
+    const { mkdtempSync, writeFileSync } = await import("node:fs");
+    const dir = mkdtempSync("/tmp/omk-policy-");
+    writeFileSync(`${dir}/Pulumi.big.yaml`, "config:\n  aws:region: us-east-1\n  omk:environment: dev\n  omk:capacity: {capacityType: spot}\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 16384\n      replicas: {min: 1, max: 10}\n");
+    const out: string[] = [];
+    const code = await main(["plan", "--config", `${dir}/Pulumi.big.yaml`, "--json"], { out: (s) => out.push(s), err: (s) => out.push(s) });
+    expect(code).toBe(2);
+    const violations = JSON.parse(out[0]!).policy.violations;
+    expect(violations).toContainEqual(expect.objectContaining({ policy: "gpu-quota-per-stack", level: "mandatory", urn: null, message: expect.stringMatching(/up to 10 GPUs .*quota is 8: 2 over/) }));
+    expect(violations[0]).toEqual({ policy: expect.any(String), level: expect.any(String), urn: expect.toSatisfy((u: unknown) => u === null || typeof u === "string"), message: expect.any(String) });
+  });
+});
+
+describe("the pack", () => {
+  it("is a standalone CrossGuard pack of uniquely named, documented policies with config schemas where configurable", async () => {
+    const { readFileSync } = await import("node:fs");
+    expect(readFileSync(path.join(ROOT, "policies/PulumiPolicy.yaml"), "utf8")).toMatch(/^runtime: nodejs/m);
+    expect(JSON.parse(readFileSync(path.join(ROOT, "policies/package.json"), "utf8")).dependencies).toHaveProperty("@pulumi/policy");
+    const names = ALL_POLICIES.map((p) => p.name);
+    expect(new Set(names).size).toBe(names.length);
+    for (const p of ALL_POLICIES) expect(p.description.length, p.name).toBeGreaterThan(20);
+    for (const file of ["dev", "prod", "local"]) {
+      for (const key of Object.keys(readPolicyConfig(path.join(ROOT, `policies/config/${file}.json`)))) expect(names, `${file}: ${key}`).toContain(key);
+    }
+  });
+});
