@@ -22,10 +22,16 @@ export interface Violation {
 
 export type PolicyConfigFile = Readonly<Record<string, Record<string, unknown> | PolicyLevel>>;
 
-/** `policies/config/<environment>.json`, the default config of a stack's environment, when it exists. */
+/**
+ * The default policy config of a stack's environment: `policies/config/<environment>.json`, else the file
+ * of its first dash-separated word (`prod-jakarta` → `prod.json`), when one exists.
+ */
 export function environmentPolicyConfig(environment: string): string | null {
-  const file = path.join(PROJECT_ROOT, "policies", "config", `${environment}.json`);
-  return existsSync(file) ? file : null;
+  for (const name of [environment, environment.split("-")[0]!]) {
+    const file = path.join(PROJECT_ROOT, "policies", "config", `${name}.json`);
+    if (existsSync(file)) return file;
+  }
+  return null;
 }
 
 export function readPolicyConfig(file: string | null): PolicyConfigFile {

@@ -61,6 +61,8 @@ export const modelEntrySchema = z.strictObject({
   tensorParallelSize: z.number().int().min(1).max(64).optional(),
   /** With `instanceType`: fix vLLM `--pipeline-parallel-size`. */
   pipelineParallelSize: z.number().int().min(1).max(64).optional(),
+  /** when-needed: span nodes only if no single node fits; allow: cheapest placement wins. @default "when-needed" */
+  multiNode: z.enum(["when-needed", "allow"]).default("when-needed"),
   /** Where the weights come from and which revision. */
   weights: weightsSchema.prefault({}),
   /** Extra `vllm serve` flags, e.g. ["--enable-chunked-prefill"]; flags the kit sets are rejected. @default [] */
@@ -108,7 +110,7 @@ export type StackSettings = z.output<typeof stackSchema>;
 
 /** Known keys per object, for "did you mean" on unknown keys. */
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
-  root: Object.keys(stackSchema.shape),
+  root: [...Object.keys(stackSchema.shape), "preset", "modelDefaults"],
   model: Object.keys(modelEntrySchema.shape),
   replicas: Object.keys(replicasSchema.shape),
   cluster: [...new Set([...Object.keys(createClusterSchema.shape), ...Object.keys(existingClusterSchema.shape)])],

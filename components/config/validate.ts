@@ -14,6 +14,7 @@ import { checkInfra } from "./validate-infra";
 import { OWNED_FLAGS, type ServingSettings } from "./serving-schema";
 import type { AutoscalingSettings, TrafficSettings } from "./traffic-schema";
 import { checkTraffic } from "./validate-traffic";
+import { PRESETS, applyPresets } from "./presets";
 
 /** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
 export const S3_DEFAULT_MIN_PARAMS_B = 30;
@@ -209,7 +210,8 @@ function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, secretK
  * Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem.
  * `secretKeys` are the config keys the engine marked secret (their values are redacted from errors).
  */
-export function resolveStack(raw: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): ResolveResult {
+export function resolveStack(input: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): ResolveResult {
+  const raw = applyPresets(input);
   const result = resolveUnredacted(raw, source);
   return result.ok ? result : { ok: false, error: new ConfigError(source, redact(result.error.problems, raw, secretKeys)) };
 }
@@ -217,9 +219,15 @@ export function resolveStack(raw: RawStackConfig, source: string, secretKeys: Re
 function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
-    if (key.startsWith(`${NAMESPACE}:`)) settings[key.slice(NAMESPACE.length + 1)] = value;
+    if (key.startsWith(`${NAMESPACE}:`) && key !== "omk:preset" && key !== "omk:modelDefaults") settings[key.slice(NAMESPACE.length + 1)] = value;
   }
   const problems: ConfigProblem[] = regionProblems(raw);
+  if (raw["omk:preset"] !== undefined) {
+    problems.push({ path: "omk:preset", value: raw["omk:preset"], message: "is not a preset the kit knows.", fix: `use one of: ${Object.entries(PRESETS).map(([k, p]) => `${k} (${p.description})`).join("; ")}.` });
+  }
+  if (raw["omk:modelDefaults"] !== undefined) {
+    problems.push({ path: "omk:modelDefaults", value: raw["omk:modelDefaults"], message: "must be a map of model keys.", fix: "write it like a model entry, e.g. {maxModelLen: 8192}." });
+  }
   const region = problems.length === 0 ? (raw["aws:region"] as string) : null;
   const parsed = stackSchema.safeParse(settings);
   if (!parsed.success) {
@@ -264,7 +272,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
     const sized = sizeModel({
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
       gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: entry.kvCacheDtype, instanceType: entry.instanceType,
-      tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize,
+      tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize, multiNode: entry.multiNode,
     });
     if (!sized.ok) {
       problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : ""}`, value: entry.instanceType ?? entry.id, message: sized.error, fix: /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });

@@ -31,6 +31,12 @@ export interface SizingRequest {
   readonly pipelineParallel?: number;
   /** @default DEFAULT_MAX_NODES */
   readonly maxNodes?: number;
+  /**
+   * when-needed: a replica spans nodes only when no single node fits it (multi-node costs more than its
+   * price: EFA, LeaderWorkerSet, slower cold start, the group fails as one). allow: price alone decides.
+   * @default "when-needed"
+   */
+  readonly multiNode?: "when-needed" | "allow";
 }
 
 /** One evaluated option: the chosen placement or a rejected alternative. */
@@ -155,8 +161,9 @@ export function candidatesFor(inst: InstanceSpec, req: SizingRequest): Candidate
   return out;
 }
 
-function byCost(a: Candidate, b: Candidate): number {
+function byCost(a: Candidate, b: Candidate, preferSingleNode: boolean): number {
   if (a.fits !== b.fits) return a.fits ? -1 : 1;
+  if (preferSingleNode && a.fits && (a.nodes > 1) !== (b.nodes > 1)) return a.nodes > 1 ? 1 : -1;
   const pa = a.hourlyUsd ?? Number.POSITIVE_INFINITY;
   const pb = b.hourlyUsd ?? Number.POSITIVE_INFINITY;
   if (pa !== pb) return pa - pb;
@@ -167,7 +174,8 @@ function byCost(a: Candidate, b: Candidate): number {
 export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {}): SizingResult {
   const pool = req.instanceType ? [findInstance(req.instanceType)].filter((i): i is InstanceSpec => i !== undefined) : INSTANCES;
   if (pool.length === 0) return { ok: false, error: `unknown instance type "${req.instanceType}"`, alternatives: [] };
-  const all = pool.flatMap((inst) => candidatesFor(inst, req)).sort(byCost);
+  const preferSingle = (req.multiNode ?? "when-needed") === "when-needed";
+  const all = pool.flatMap((inst) => candidatesFor(inst, req)).sort((a, b) => byCost(a, b, preferSingle));
   const [first, ...rest] = all;
   if (first?.fits && first.memory && first.hourlyUsd !== null) {
     const inst = findInstance(first.instanceType)!;
@@ -175,7 +183,10 @@ export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {
       ...first, fits: true, memory: first.memory, hourlyUsd: first.hourlyUsd,
       gpu: { model: inst.gpu.model, memoryGiB: first.memory.gpuMemoryGiB, computeCapability: inst.gpu.computeCapability },
     };
-    return { ok: true, placement, alternatives: rest };
+    // Say why a cheaper multi-node option lost to a single node.
+    const alternatives = rest.map((c) => (c.fits && c.nodes > 1 && first.nodes === 1 && (c.hourlyUsd ?? Infinity) < first.hourlyUsd!
+      ? { ...c, reason: `${c.reason}; cheaper, but spans ${c.nodes} nodes (multiNode: allow lets price decide)` } : c));
+    return { ok: true, placement, alternatives };
   }
   const error = options.explain === false ? "does not fit" : explainNoFit(req, all);
   return { ok: false, error, alternatives: all };
