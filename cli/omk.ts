@@ -4,6 +4,7 @@ import { instancesCommand } from "./commands/instances";
 import { modelsCommand } from "./commands/models";
 import { planCommand } from "./commands/plan";
 import { sizeCommand } from "./commands/size";
+import { stacksCommand } from "./commands/stacks";
 
 function integer(flag: string) {
   return (value: string) => {
@@ -38,6 +39,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--json", "machine-readable output")
     .option("--markdown", "a Markdown table (the README's catalog)")
     .action((o: { json?: boolean; markdown?: boolean }) => { code = modelsCommand(o, io.out); });
+
+  program.command("stacks").description("list the shipped stacks with their models, GPUs and $/hour")
+    .option("--json", "machine-readable output")
+    .option("--markdown", "a Markdown table (the README's stack table)")
+    .action((o: { json?: boolean; markdown?: boolean }) => { code = stacksCommand(o, io.out); });
 
   program.command("instances").description("list GPU instance types with prices and availability in a region")
     .option("--region <region>", "AWS region", "us-east-1")

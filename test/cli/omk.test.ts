@@ -139,6 +139,11 @@ describe("README", () => {
     expect(readFileSync(path.join(ROOT, ".ci/run"), "utf8")).toMatch(/npm ci\nnpx omk plan\nnpm test/);
   });
 
+  it("the stack table matches `omk stacks --markdown`", async () => {
+    const r = await omk("stacks", "--markdown");
+    expect(readme.split("<!-- stacks:table -->\n")[1]!.split("\n<!-- /stacks:table -->")[0]).toBe(r.out);
+  });
+
   it.each(["models", "instances"])("catalog table '%s' matches `omk %s --markdown`", async (name) => {
     const r = await omk(name, "--markdown");
     expect(section(name)).toBe(r.out);

@@ -1,0 +1,48 @@
+/** `omk stacks [--json|--markdown]`: every shipped stack with its models, GPUs, instances and $/hour. */
+import { readdirSync } from "node:fs";
+import * as path from "node:path";
+import { PROJECT_ROOT, readStackFile } from "../../components/config/load";
+import { resolveStack } from "../../components/config/validate";
+import { table } from "../format";
+
+export interface StackRow {
+  readonly stack: string;
+  readonly region: string;
+  readonly model: string;
+  readonly instance: string;
+  readonly gpus: string;
+  readonly hourlyUsd: { readonly min: number; readonly max: number };
+  readonly priceEstimate: boolean;
+}
+
+export function shippedStacks(): string[] {
+  return readdirSync(path.join(PROJECT_ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.replace(/^Pulumi\.|\.yaml$/g, "")).sort();
+}
+
+/** Rows from the same sizing `omk plan` runs, so the README table cannot drift from the code. */
+export function stackRows(): StackRow[] {
+  return shippedStacks().flatMap((stack) => {
+    const r = resolveStack(readStackFile(path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`)), stack);
+    if (!r.ok) throw r.error;
+    return r.stack.models.map((m) => {
+      const gpus = m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
+      return {
+        stack, region: r.stack.region, model: m.spec.id,
+        instance: m.device === "cpu" ? "cluster CPUs" : `${m.placement.instanceType}${m.placement.nodes > 1 ? ` × ${m.placement.nodes}` : ""}`,
+        gpus: `${gpus * m.replicas.min}–${gpus * m.replicas.max}`, hourlyUsd: m.hourlyUsd, priceEstimate: m.placement.priceEstimate,
+      };
+    });
+  });
+}
+
+export function stacksCommand(opts: { json?: boolean; markdown?: boolean }, out: (s: string) => void): number {
+  const rows = stackRows();
+  if (opts.json) {
+    out(JSON.stringify(rows, null, 2));
+    return 0;
+  }
+  const header = ["STACK", "REGION", "MODEL", "INSTANCE", "GPUS (min–max)", "$/HOUR (min–max)"];
+  const cells = rows.map((r) => [r.stack, r.region, r.model, r.instance, r.gpus, `$${r.hourlyUsd.min.toFixed(2)}–$${r.hourlyUsd.max.toFixed(2)}${r.priceEstimate ? " (est.)" : ""}`]);
+  out(opts.markdown ? [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n") : table([header, ...cells], ""));
+  return 0;
+}
