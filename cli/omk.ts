@@ -69,6 +69,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")
     .option("--config <file>", "any file in Pulumi stack config format")
     .option("--json", "machine-readable output")
+    .option("--format <f>", "text | markdown (for PR comments) | json", "text")
     .option("--out <dir>", "write plan.json and manifests/ to this folder")
     .option("--policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .action(async (o) => { code = await planCommand(o, io.out, io.err); });

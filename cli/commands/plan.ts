@@ -3,12 +3,16 @@ import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
 import { DEFAULT_STACK, readStackFile, stackFilePath } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
+import { memoryBar, monthly } from "../../components/sizing/cost";
 import { alternativesTable, gib, int, table, usd } from "../format";
+import { planMarkdown } from "./plan-markdown";
 
 export interface PlanOptions {
   readonly stack?: string;
   readonly config?: string;
   readonly json?: boolean;
+  /** text (default), markdown (for PR comments) or json. */
+  readonly format?: string;
   readonly out?: string;
   readonly policyConfig?: string;
 }
@@ -27,7 +31,8 @@ export function planText(plan: Plan): string {
       lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}, replicas ${m.replicas.min}–${m.replicas.max}`);
       lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
     }
-    lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
+    lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(monthly(m.hourlyUsd.min))}–$${int(monthly(m.hourlyUsd.max))}/month${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
+    if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
     const cs = m.coldStart;
@@ -62,11 +67,17 @@ export function planText(plan: Plan): string {
   lines.push("", `Resources (${plan.resources.length})`);
   lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));
   lines.push("", `Cost: ${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)} per hour for GPU nodes at min–max replicas, on-demand${plan.priceEstimate ? "; includes ESTIMATED regional prices" : ""}.`);
+  if (plan.fixedCost.items.length) lines.push(`Fixed: ${plan.fixedCost.items.map((i) => `${i.item} ${usd(i.hourlyUsd)}/h`).join(", ")}${plan.fixedCost.estimate ? " (ESTIMATED for this region)" : ""}.`);
+  lines.push(`Monthly (730 h): ~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)} on-demand; spot is usually cheaper but varies (not in the catalog). Not included: EKS Auto Mode management fee, data transfer, storage.`);
   lines.push("Activation and overhead memory are estimates calibrated on published vLLM logs (see components/sizing/memory.ts).");
   return lines.join("\n");
 }
 
 export async function planCommand(opts: PlanOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  if (opts.format && !["text", "markdown", "json"].includes(opts.format)) {
+    err(`omk plan: --format "${opts.format}" is not one of text, markdown, json.`);
+    return 1;
+  }
   if (opts.stack && opts.config) {
     err("omk plan: use either --stack <name> or --config <file>, not both.");
     return 1;
@@ -91,7 +102,8 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
     const files = writePlan(result.plan, opts.out);
     if (!opts.json) out(`Wrote ${files.length} file(s) under ${opts.out}: plan.json${files.length > 1 ? ` and ${files.length - 1} manifest(s) in manifests/` : ""}.`);
   }
-  out(opts.json ? JSON.stringify(result.plan, null, 2) : planText(result.plan));
+  const format = opts.json ? "json" : opts.format ?? "text";
+  out(format === "json" ? JSON.stringify(result.plan, null, 2) : format === "markdown" ? planMarkdown(result.plan) : planText(result.plan));
   const mandatory = result.plan.policy.violations.filter((v) => v.level === "mandatory");
   if (mandatory.length) {
     err(`omk plan: ${mandatory.length} mandatory policy violation(s); \`pulumi preview --policy-pack policies\` would block this.`);

@@ -16,6 +16,8 @@ import { ConfigError as ConfigErrorClass } from "../../components/config/errors"
 import { OFFLINE_ASSUMPTIONS, offlineComputed, offlineDefault, offlineInvokes } from "./offline-aws";
 import type { InvokeAnswer } from "./record";
 import { validateManifests } from "./validate-manifests";
+import { fixedCost, monthly, type FixedCost } from "../../components/sizing/cost";
+import { regionPriceRatio } from "../../components/catalog/instances";
 import { ALL_POLICIES } from "../../policies/all";
 import { environmentPolicyConfig, readPolicyConfig, runPolicies, type Violation } from "./policy-runner";
 import type { ServiceSummary } from "../../components/serving/model-service";
@@ -42,6 +44,9 @@ export interface Plan {
   readonly endpoints: Readonly<Record<string, string>>;
   /** Kubernetes objects that fail their schema (empty when every manifest is valid). */
   readonly manifestProblems: readonly string[];
+  /** Costs besides GPU nodes (control plane, NAT, load balancers), and monthly totals at min and max. */
+  readonly fixedCost: FixedCost;
+  readonly monthlyUsd: { readonly min: number; readonly max: number };
   /** The policy pack's verdict, run offline the way CrossGuard runs it. */
   readonly policy: { readonly config: string | null; readonly violations: readonly Violation[] };
   /** Where the Grafana dashboard is, when monitoring is installed. */
@@ -120,6 +125,13 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   const manifestProblems = await validateManifests(manifests);
   const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
   const violations = await runPolicies(rec.resources, ALL_POLICIES, readPolicyConfig(policyFile));
+  const st = resolved.stack;
+  const schemes = new Set(st.models.map((m) => m.exposure).filter((e) => e !== "internal"));
+  const fixed = fixedCost({
+    newCluster: st.cluster.mode === "create",
+    natGateways: st.cluster.mode === "create" ? (st.cluster.natGateways === "per-az" ? infra.clusterZones.length : 1) : 0,
+    loadBalancers: schemes.size, regionRatio: regionPriceRatio(st.region),
+  });
   const sum = (f: (m: ServiceSummary) => number) => Math.round(models.reduce((t, m) => t + f(m), 0) * 100) / 100;
   return {
     ok: true,
@@ -135,6 +147,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
       endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
+      fixedCost: fixed,
+      monthlyUsd: { min: monthly(sum((m) => m.hourlyUsd.min) + fixed.hourlyUsd), max: monthly(sum((m) => m.hourlyUsd.max) + fixed.hourlyUsd) },
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
       warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },

@@ -169,6 +169,12 @@ function regionalRatios(): { byRegion: Map<string, { value: number; samples: num
 }
 const { byRegion: REGIONAL_PRICE_RATIOS, fallback: FALLBACK_PRICE_RATIO } = regionalRatios();
 
+/** How much more a region costs than us-east-1 (1 there; the median catalog ratio elsewhere). */
+export function regionPriceRatio(region: string): number {
+  if (region === "us-east-1") return 1;
+  return (REGIONAL_PRICE_RATIOS.get(region) ?? FALLBACK_PRICE_RATIO).value;
+}
+
 /** Memory per GPU that vLLM can see, in GiB (measured where known, else EC2 figure less driver reserve). */
 export function usableGpuMemoryGiB(instance: InstanceSpec): number {
   if (instance.torchVisibleGiB) return instance.torchVisibleGiB;
