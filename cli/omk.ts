@@ -1,5 +1,6 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
 import { Command, InvalidArgumentError } from "commander";
+import { diffCommand } from "./commands/diff";
 import { instancesCommand } from "./commands/instances";
 import { modelsCommand } from "./commands/models";
 import { planCommand } from "./commands/plan";
@@ -73,6 +74,12 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--out <dir>", "write plan.json and manifests/ to this folder")
     .option("--policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
     .action(async (o) => { code = await planCommand(o, io.out, io.err); });
+
+  program.command("diff").description("what a change does to each stack, offline: GPUs, $/hour, resources added/changed/replaced")
+    .requiredOption("--base <ref>", "git ref to compare with, e.g. origin/main")
+    .option("--stack <name>", "only this stack (default: every stack that changed)")
+    .option("--format <f>", "markdown | json", "markdown")
+    .action(async (o) => { code = await diffCommand(o, io.out, io.err); });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

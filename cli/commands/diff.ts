@@ -1,0 +1,74 @@
+/**
+ * `omk diff --base <git-ref> [--stack <name>]`: plans each stack at the base ref (with the base ref's own
+ * code) and in the working tree, offline, and prints what the change does. No credentials needed.
+ */
+import { execFile, execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+import { promisify } from "node:util";
+import { PROJECT_ROOT, readStackFile, stackFilePath } from "../../components/config/load";
+import { diffMarkdown, diffPlans, type StackDiff } from "../engine/diff";
+import { planStack, type Plan } from "../engine/plan";
+import { shippedStacks } from "./stacks";
+
+const run = promisify(execFile);
+
+export interface DiffOptions {
+  readonly base: string;
+  readonly stack?: string;
+  readonly format?: string;
+}
+
+/** The base ref's tree in a temp folder, sharing this checkout's node_modules. */
+function materialize(ref: string): string {
+  const dir = mkdtempSync(path.join(tmpdir(), "omk-diff-"));
+  execFileSync("sh", ["-c", `git -C "$0" archive --format=tar "$1" | tar -x -C "$2"`, PROJECT_ROOT, ref, dir], { stdio: ["ignore", "ignore", "pipe"] });
+  symlinkSync(path.join(PROJECT_ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+  return dir;
+}
+
+async function basePlan(dir: string, stack: string): Promise<Plan | null> {
+  const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
+  if (!existsSync(file)) return null;
+  const bin = path.join(dir, "cli", "bin", "omk.js");
+  if (!existsSync(bin)) throw new Error("the base ref has no `omk` command to plan with");
+  try {
+    const { stdout } = await run(process.execPath, [bin, "plan", "--config", file, "--json"], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
+    return JSON.parse(stdout) as Plan;
+  } catch (err) {
+    // Exit 2 (policy violations) still prints the plan; exit 1 (invalid config) does not.
+    const stdout = (err as { stdout?: string }).stdout ?? "";
+    return stdout.trim().startsWith("{") ? (JSON.parse(stdout) as Plan) : null;
+  }
+}
+
+async function headPlan(stack: string): Promise<Plan | null> {
+  const file = stackFilePath(stack);
+  if (!existsSync(file)) return null;
+  const r = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) });
+  return r.ok ? r.plan : null;
+}
+
+export async function diffCommand(opts: DiffOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let dir: string;
+  try {
+    dir = materialize(opts.base);
+  } catch (e) {
+    err(`omk diff: cannot read git ref "${opts.base}" (${String((e as { stderr?: Buffer }).stderr ?? e).trim().split("\n")[0]}). Fix: pass a branch, tag or commit, e.g. --base origin/main.`);
+    return 1;
+  }
+  try {
+    const baseStacks = existsSync(path.join(dir, "stacks")) ? readdirSync(path.join(dir, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.replace(/^Pulumi\.|\.yaml$/g, "")) : [];
+    const stacks = opts.stack ? [opts.stack] : [...new Set([...baseStacks, ...shippedStacks()])].sort();
+    const diffs: StackDiff[] = [];
+    for (const stack of stacks) diffs.push(diffPlans(stack, await basePlan(dir, stack), await headPlan(stack)));
+    out(opts.format === "json" ? JSON.stringify(diffs, null, 2) : diffMarkdown(diffs, opts.base));
+    return 0;
+  } catch (e) {
+    err(`omk diff: ${(e as Error).message}`);
+    return 1;
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
