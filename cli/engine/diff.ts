@@ -56,9 +56,9 @@ const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
 const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
 
 function flatten(value: unknown, prefix = "", out: Map<string, unknown> = new Map()): Map<string, unknown> {
-  if (value !== null && typeof value === "object" && !Array.isArray(value)) {
-    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
-  } else out.set(prefix, value);
+  if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
+  else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  else out.set(prefix, value);
   return out;
 }
 
@@ -72,7 +72,7 @@ export function inputChanges(before: Record<string, unknown>, after: Record<stri
 function replaceReason(type: string, changes: readonly InputChange[], regionChanged: boolean): string | null {
   if (regionChanged && type.startsWith("aws:")) return "the AWS region changed";
   const keys = REPLACE_ON[type] ?? [];
-  const hit = changes.find((c) => keys.some((k) => c.path === k || c.path.startsWith(`${k}.`)));
+  const hit = changes.find((c) => keys.some((k) => c.path === k || c.path.startsWith(`${k}.`) || c.path.startsWith(`${k}[`)));
   if (hit) return `${hit.path} cannot change in place`;
   if (type.startsWith("kubernetes:") && changes.some((c) => c.path === "metadata.name" || c.path === "metadata.namespace")) return "its Kubernetes name changed";
   return null;
@@ -127,6 +127,8 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string): string 
     if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced.**`);
     const critical = replaced.filter((c) => c.critical);
     if (critical.length) lines.push("", `> ⚠️ **Replaces ${critical.length} critical resource(s):** ${critical.map((c) => `\`${c.type.split(":").pop()} ${c.name}\``).join(", ")}`);
+    const deleted = d.removed.filter((r) => CRITICAL.test(r.type));
+    if (deleted.length && d.after) lines.push("", `> ⚠️ **Deletes ${deleted.length} critical resource(s):** ${deleted.map((r) => `\`${r.type.split(":").pop()} ${r.name}\``).join(", ")}`);
     lines.push("", `${d.added.length} added, ${d.removed.length} removed, ${d.changed.length - replaced.length} changed, ${replaced.length} replaced.`, "");
     if (d.added.length + d.removed.length + d.changed.length) {
       lines.push("| | resource | details |", "|---|---|---|");
