@@ -2,7 +2,9 @@
  * Benchmarks, run by hand with `npm run bench` (never inside `npm test`):
  *  1. size every catalog model in every known region (the search `omk size` and `omk plan` run);
  *  2. wall time of `omk plan` on the default stack, as a user runs it (a fresh node process each time).
- * Goals: the full sizing sweep under 5 s, one `omk plan` under 3 s (median), peak RSS under 500 MiB.
+ *  3. in-process plans of a stack with 1, 10 and 50 models: cost per model must grow no worse than linearly.
+ * Goals: the full sizing sweep under 5 s, one `omk plan` under 3 s (median), peak RSS under 500 MiB,
+ * per-model plan time at 50 models ≤ 1.5 × that at 10.
  */
 import { execFileSync } from "node:child_process";
 import * as os from "node:os";
@@ -12,6 +14,7 @@ import { MODELS } from "../components/catalog/models";
 import { KNOWN_REGIONS } from "../components/catalog/regions";
 import { DEFAULT_CONCURRENCY, DEFAULT_MAX_MODEL_LEN_CAP } from "../components/config/schema";
 import { sizeModel } from "../components/sizing/placement";
+import { planStack } from "../cli/engine/plan";
 
 const GOALS = { sweepMs: 5000, planMs: 3000, rssMiB: 500 };
 
@@ -50,22 +53,47 @@ function planRuns(n: number) {
   return { runs: n, median: percentile(times, 50), max: Math.max(...times) };
 }
 
-const cold = sweep(true);
-const warm = sweep(false);
-const plan = planRuns(5);
-const rssMiB = process.resourceUsage().maxRSS / 1024; // peak, in KiB → MiB
-
-const f = (x: number) => x.toFixed(1);
-console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}`);
-console.log("| benchmark | result | goal |");
-console.log("|---|---|---|");
-console.log(`| size ${MODELS.length} models × ${KNOWN_REGIONS.length} regions (${cold.calls} searches, ${cold.fits} fit; with no-fit explanations) | ${f(cold.totalMs)} ms total, p50 ${f(cold.p50)} ms, p95 ${f(cold.p95)} ms, max ${f(cold.max)} ms | < ${GOALS.sweepMs} ms |`);
-console.log(`| same sweep without explanations | ${f(warm.totalMs)} ms total, p50 ${f(warm.p50)} ms | |`);
-console.log(`| \`omk plan\` (default stack, new process) | median ${f(plan.median)} ms, max ${f(plan.max)} ms over ${plan.runs} runs | < ${GOALS.planMs} ms |`);
-console.log(`| peak RSS of this benchmark process | ${f(rssMiB)} MiB | < ${GOALS.rssMiB} MiB |`);
-
-const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", plan.median > GOALS.planMs && "omk plan", rssMiB > GOALS.rssMiB && "memory"].filter(Boolean);
-if (missed.length) {
-  console.error(`Goals missed: ${missed.join(", ")}`);
-  process.exitCode = 1;
+/** In-process `omk plan` of a stack serving `n` models (one cluster): time and resources. */
+async function planScaling(n: number) {
+  const models = Array.from({ length: n }, (_, i) => ({ id: "Qwen/Qwen3-8B", name: `m${i + 1}`, maxModelLen: 8192 }));
+  const raw = { "aws:region": "us-east-1", "omk:environment": "bench", "omk:models": models, "omk:capacity": { maxGpus: 1000 } };
+  await planStack(raw, { stack: "bench", source: "bench" }); // warm module caches
+  const t = performance.now();
+  const r = await planStack(raw, { stack: "bench", source: "bench" });
+  if (!r.ok) throw r.error;
+  return { n, ms: performance.now() - t, resources: r.plan.resources.length };
 }
+
+async function main() {
+  const cold = sweep(true);
+  const warm = sweep(false);
+  const plan = planRuns(5);
+  const scaling = [];
+  for (const n of [1, 10, 50]) scaling.push(await planScaling(n));
+  const rssMiB = process.resourceUsage().maxRSS / 1024; // peak, in KiB → MiB
+
+  const f = (x: number) => x.toFixed(1);
+  console.log(`Machine: ${os.cpus().length} × ${os.cpus()[0]?.model ?? "cpu"}, ${(os.totalmem() / 1024 ** 3).toFixed(0)} GiB RAM, Node ${process.version}`);
+  console.log("| benchmark | result | goal |");
+  console.log("|---|---|---|");
+  console.log(`| size ${MODELS.length} models × ${KNOWN_REGIONS.length} regions (${cold.calls} searches, ${cold.fits} fit; with no-fit explanations) | ${f(cold.totalMs)} ms total, p50 ${f(cold.p50)} ms, p95 ${f(cold.p95)} ms, max ${f(cold.max)} ms | < ${GOALS.sweepMs} ms |`);
+  console.log(`| same sweep without explanations | ${f(warm.totalMs)} ms total, p50 ${f(warm.p50)} ms | |`);
+  console.log(`| \`omk plan\` (default stack, new process) | median ${f(plan.median)} ms, max ${f(plan.max)} ms over ${plan.runs} runs | < ${GOALS.planMs} ms |`);
+  for (const s of scaling) console.log(`| plan a stack of ${s.n} model(s) in-process (${s.resources} resources) | ${f(s.ms)} ms (${f(s.ms / s.n)} ms per model) | |`);
+  const [one, ten, fifty] = scaling;
+  const growth = (fifty!.ms / fifty!.n) / (ten!.ms / ten!.n);
+  console.log(`| per-model plan time, 50 vs 10 models | ×${growth.toFixed(2)} | ≤ ×1.5 (no worse than linear) |`);
+  console.log(`| peak RSS of this benchmark process | ${f(rssMiB)} MiB | < ${GOALS.rssMiB} MiB |`);
+  void one;
+
+  const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", plan.median > GOALS.planMs && "omk plan", rssMiB > GOALS.rssMiB && "memory", growth > 1.5 && "linear plan scaling"].filter(Boolean);
+  if (missed.length) {
+    console.error(`Goals missed: ${missed.join(", ")}`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((err) => {
+  console.error(err);
+  process.exitCode = 1;
+});
