@@ -111,13 +111,16 @@ describe("search invariants (property tests)", () => {
 
   it("asking for less context never makes a fitting model stop fitting", () => {
     fc.assert(fc.property(arbRequest, ({ model, region, concurrency }) => {
-      const at = (len: number) => sizeModel({ model, region, precision: model.nativePrecision, maxModelLen: len, concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto" }, { explain: false });
-      const long = at(16_384);
+      const at = (len: number, multiNode: "allow" | "when-needed") => sizeModel({ model, region, precision: model.nativePrecision, maxModelLen: len, concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto", multiNode }, { explain: false });
+      // Price alone: less context is never costlier.
+      const long = at(16_384, "allow");
       if (long.ok) {
-        const short = at(4096);
+        const short = at(4096, "allow");
         expect(short.ok).toBe(true);
         if (short.ok) expect(short.placement.hourlyUsd).toBeLessThanOrEqual(long.placement.hourlyUsd);
       }
+      // With the single-node preference it still fits, but may cost more: a single node beats a cheaper group.
+      if (at(16_384, "when-needed").ok) expect(at(4096, "when-needed").ok).toBe(true);
     }), { numRuns: 40 });
   });
 });
