@@ -63,6 +63,7 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--instance <type>", "evaluate this EC2 instance type instead of searching")
     .option("--tp <n>", "with --instance: tensor-parallel size", integer("--tp"))
     .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp"))
+    .option("--multi-node <m>", "when-needed (default: span nodes only if no single node fits) | allow (cheapest wins)")
     .option("--json", "machine-readable output")
     .action((o) => { code = sizeCommand(o, io.out, io.err); });
 

@@ -17,6 +17,7 @@ export interface SizeOptions {
   readonly instance?: string;
   readonly tp?: number;
   readonly pp?: number;
+  readonly multiNode?: string;
   readonly json?: boolean;
 }
 
@@ -24,7 +25,7 @@ export interface SizeOptions {
 const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
   id: "--model", precision: "--precision", maxModelLen: "--max-model-len", concurrency: "--concurrency",
   gpuMemoryUtilization: "--gpu-memory-utilization", kvCacheDtype: "--kv-cache-dtype", instanceType: "--instance",
-  tensorParallelSize: "--tp", pipelineParallelSize: "--pp",
+  tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node",
 };
 
 function flagFor(path: string): string {
@@ -66,6 +67,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (opts.instance !== undefined) entry.instanceType = opts.instance;
   if (opts.tp !== undefined) entry.tensorParallelSize = opts.tp;
   if (opts.pp !== undefined) entry.pipelineParallelSize = opts.pp;
+  if (opts.multiNode !== undefined) entry.multiNode = opts.multiNode;
   const resolved = resolveStack({ "aws:region": opts.region, "omk:environment": "size", "omk:models": [entry] }, "omk size");
   if (!resolved.ok) {
     const problems = resolved.error.problems;

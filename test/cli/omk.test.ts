@@ -44,6 +44,14 @@ describe("omk size", () => {
     for (const a of j.alternatives) if (a.fits) expect(a.hourlyUsd).toBeGreaterThanOrEqual(j.hourlyUsd);
   });
 
+  it("prefers a single node unless --multi-node allow, and says what the cheaper group would have been", async () => {
+    const single = JSON.parse((await omk("size", "--model", "Qwen/Qwen3-32B", "--region", "us-east-2", "--json")).out);
+    const any = JSON.parse((await omk("size", "--model", "Qwen/Qwen3-32B", "--region", "us-east-2", "--multi-node", "allow", "--json")).out);
+    expect(single.nodes).toBe(1);
+    expect(any.hourlyUsd).toBeLessThanOrEqual(single.hourlyUsd);
+    if (any.nodes > 1) expect(single.alternatives.find((a: { nodes: number; fits: boolean }) => a.nodes > 1 && a.fits).reason).toMatch(/cheaper, but spans \d nodes/);
+  });
+
   it("evaluates a pinned instance with --instance/--tp/--pp", async () => {
     const r = await omk("size", "--model", "deepseek-ai/DeepSeek-R1", "--instance", "p5.48xlarge", "--json");
     expect(JSON.parse(r.out)).toMatchObject({ instanceType: "p5.48xlarge", nodes: 2, tensorParallelSize: 8, pipelineParallelSize: 2 });
