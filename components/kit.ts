@@ -100,7 +100,8 @@ export class OpenModelKit extends pulumi.ComponentResource {
     this.endpoints = endpoints;
     this.apiKeys = pulumi.secret(pulumi.all(Object.fromEntries(this.services.flatMap((s, i) => (s.apiKey ? [[stack.models[i]!.name, s.apiKey]] : [])))));
     this.models = pulumi.all(this.services.map((s) => s.summary));
-    this.registerOutputs({ models: this.models, endpoints: this.endpoints });
+    // environment and region are read by the policy pack (allowed-regions).
+    this.registerOutputs({ environment: stack.environment, region: stack.region, models: this.models, endpoints: this.endpoints });
   }
 }
 

@@ -25,7 +25,7 @@ export function planMarkdown(plan: Plan): string {
     lines.push(`${m.name.padEnd(24)} ${memoryBar(m)}  weights ${m.weightsGiBPerGpu} GiB, KV ${m.kvCacheGiBPerGpu} GiB of ${m.gpuMemoryGiB} GiB/GPU`);
   }
   lines.push("W weights · A activation+overhead · K KV cache · . headroom", "```", "</details>", "");
-  if (plan.fixedCost.items.length) lines.push(`Fixed costs: ${plan.fixedCost.items.map((i) => `${i.item} $${i.hourlyUsd.toFixed(4).replace(/0+$/, "")}/h`).join(", ")} (~$${int(monthly(plan.fixedCost.hourlyUsd))}/month).`, "");
+  if (plan.fixedCost.items.length) lines.push(`Fixed costs: ${plan.fixedCost.items.map((i) => `${i.item} $${Number(i.hourlyUsd.toFixed(4))}/h`).join(", ")} (~$${int(monthly(plan.fixedCost.hourlyUsd))}/month).`, "");
   if (plan.policy.violations.length) {
     lines.push("| policy | level | resource | message |", "|---|---|---|---|");
     for (const v of plan.policy.violations) lines.push(`| ${v.policy} | ${v.level} | ${v.urn ? `\`${v.urn.split("::").pop()}\`` : "stack"} | ${v.message.replace(/\|/g, "\\|")} |`);

@@ -53,8 +53,9 @@ class NotApplicable extends Error {}
 
 export async function runPolicies(resources: readonly RecordedResource[], policies: readonly Policy[], file: PolicyConfigFile): Promise<Violation[]> {
   const byUrn = new Map(resources.map((r) => [r.urn, r]));
-  const asPolicyResource = (r: RecordedResource): Record<string, unknown> => ({
-    type: r.type, props: r.inputs, urn: r.urn, name: r.name,
+  // As CrossGuard does: resource policies see a resource's inputs, stack policies its outputs.
+  const asPolicyResource = (r: RecordedResource, props: "inputs" | "outputs" = "inputs"): Record<string, unknown> => ({
+    type: r.type, props: r[props], urn: r.urn, name: r.name,
     opts: { protect: r.protect, ignoreChanges: [], aliases: [], customTimeouts: { createSeconds: 0, updateSeconds: 0, deleteSeconds: 0 }, additionalSecretOutputs: [], parent: r.parent ?? undefined },
     dependencies: [], propertyDependencies: {},
     isType: () => { throw new Error("isType is not available offline; match on `type`"); },
@@ -68,7 +69,7 @@ export async function runPolicies(resources: readonly RecordedResource[], polici
     const common = { stackTags: new Map<string, string>(), getConfig: <T>() => config as T, notApplicable };
     try {
       if ("validateStack" in policy) {
-        await policy.validateStack({ ...common, resources: resources.map((r) => ({ ...asPolicyResource(r), parent: r.parent && byUrn.get(r.parent) ? asPolicyResource(byUrn.get(r.parent)!) : undefined })) } as never, reportAs(null));
+        await policy.validateStack({ ...common, resources: resources.map((r) => ({ ...asPolicyResource(r, "outputs"), parent: r.parent && byUrn.get(r.parent) ? asPolicyResource(byUrn.get(r.parent)!, "outputs") : undefined })) } as never, reportAs(null));
       } else {
         const checks = Array.isArray(policy.validateResource) ? policy.validateResource : policy.validateResource ? [policy.validateResource] : [];
         for (const r of resources) {

@@ -20,6 +20,11 @@ export interface RecordedResource {
   /** URNs this resource waits for (`dependsOn`, expanded through components). */
   readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
+  /**
+   * What the resource exposes after registration — a custom resource's state (inputs plus provider-computed
+   * values), a component's `registerOutputs`. CrossGuard's stack policies read these.
+   */
+  readonly outputs: Record<string, unknown>;
 }
 
 export interface Recording<T> {
@@ -57,7 +62,8 @@ export function recordProgram<T>(program: () => T, options: RecordOptions = {}):
 }
 
 interface MonitorLike {
-  registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string }) => void): unknown;
+  registerResource(req: RegisterRequest, callback: (err: Error | null, resp?: { getUrn(): string; getObject(): unknown }) => void): unknown;
+  registerResourceOutputs(req: { getUrn(): string; getOutputs(): unknown }, callback: (err: Error | null, resp?: unknown) => void): unknown;
 }
 interface RegisterRequest {
   getType(): string;
@@ -73,6 +79,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
   const project = options.project ?? "open-model-kit";
   const stack = options.stack ?? "dev";
   const resources: RecordedResource[] = [];
+  const outputs = new Map<string, Record<string, unknown>>();
   const failures: Error[] = [];
 
   pulumi.runtime.setAllConfig({ ...(options.config ?? {}) });
@@ -107,11 +114,18 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       else if (resp) {
         resources.push({
           urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), dependencies: [...req.getDependenciesList()].sort(),
-          inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)),
+          inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: {},
         });
+        outputs.set(resp.getUrn(), plain(pulumi.runtime.deserializeProperties(resp.getObject() as never)));
       }
       callback(err, resp);
     });
+  const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
+  monitor.registerResourceOutputs = (req, callback) => {
+    const value = req.getOutputs();
+    if (value) outputs.set(req.getUrn(), plain(pulumi.runtime.deserializeProperties(value as never)));
+    return registerOutputs(req, callback);
+  };
 
   let result: Awaited<T>;
   try {
@@ -121,7 +135,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
     await pulumi.runtime.disconnect();
   }
   if (failures.length) throw new Error(`offline engine: ${failures.length} call(s) failed: ${failures.map((e) => e.message).join("; ")}`);
-  return { project, stack, result, resources: treeOrder(resources) };
+  return { project, stack, result, resources: treeOrder(resources.map((r) => ({ ...r, outputs: outputs.get(r.urn) ?? {} }))) };
 }
 
 /**

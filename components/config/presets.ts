@@ -47,8 +47,12 @@ export function deepMerge(base: Record<string, unknown>, over: Record<string, un
 export function applyPresets(raw: RawStackConfig): RawStackConfig {
   const { "omk:preset": presetName, "omk:modelDefaults": defaults, ...rest } = raw as Record<string, unknown>;
   const preset = typeof presetName === "string" ? PRESETS[presetName] : undefined;
-  let models = rest["omk:models"] ?? preset?.models;
-  if (Array.isArray(models) && isObject(defaults)) models = models.map((m) => (isObject(m) ? deepMerge(defaults, m) : m));
+  const explicit = rest["omk:models"];
+  let models = explicit ?? preset?.models;
+  // Precedence: preset model < modelDefaults < a model the stack lists itself.
+  if (Array.isArray(models) && isObject(defaults)) {
+    models = models.map((m) => (!isObject(m) ? m : explicit !== undefined ? deepMerge(defaults, m) : deepMerge(m, defaults)));
+  }
   const out: Record<string, unknown> = { ...rest };
   if (models !== undefined) out["omk:models"] = models;
   if (presetName !== undefined && !preset) out["omk:preset"] = presetName;

@@ -24,6 +24,8 @@ export const autoscalingSchema = z.strictObject({
   targetQueueLength: z.number().min(1).max(1000).default(4),
   /** Average KV-cache usage (vllm:kv_cache_usage_perc) above which KEDA adds a replica. @default 0.85 */
   kvCacheUtilization: z.number().min(0.3).max(0.99).default(0.85),
+  /** Waiting requests above which KEDA wakes a model scaled to zero (its activation threshold). @default 0 */
+  activationQueueLength: z.number().min(0).max(1000).default(0),
   /** Seconds without load before scaling to zero (replicas.min: 0 only). @default 900 */
   cooldownSeconds: z.number().int().min(60).max(86_400).default(900),
   /** Seconds a replica count must be stable before scaling down (avoids flapping GPU nodes). @default 600 */

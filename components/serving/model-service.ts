@@ -152,6 +152,7 @@ export class ModelService extends pulumi.ComponentResource {
     if (pdb) new PodDisruptionBudget(`${name}-pdb`, { metadata: meta, spec: pdb.spec as never }, k8s);
 
     this.summary = pulumi.output({ ...summary, endpoint: `http://${m.name}.${args.namespace}.svc.cluster.local:${VLLM_PORT}/v1` });
-    this.registerOutputs({ summary: this.summary });
+    // `placement` is what the policy pack's stack policies read (they see outputs, not inputs).
+    this.registerOutputs({ summary: this.summary, placement: summary });
   }
 }

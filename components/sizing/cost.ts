@@ -1,8 +1,8 @@
 /**
  * What a stack costs besides GPU nodes, and per month (pure). Fixed hourly prices are us-east-1 list prices
- * from AWS's pricing pages (EKS standard support $0.10/h per cluster, NAT gateway $0.045/h, ALB $0.0225/h,
- * each before data and LCU charges); other regions scale them by the catalog's regional price ratio (an
- * estimate). Not included: EKS Auto Mode's per-instance management fee, data transfer, EBS, S3.
+ * from AWS's pricing pages (EKS standard support $0.10/h per cluster in every region, NAT gateway $0.045/h,
+ * ALB $0.0225/h, each before data and LCU charges); NAT and ALB prices elsewhere scale by the catalog's
+ * regional price ratio (an estimate). Not included: EKS Auto Mode's per-instance management fee, data transfer, EBS, S3.
  */
 export const HOURS_PER_MONTH = 730;
 
@@ -29,11 +29,12 @@ const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
 export function fixedCost(input: FixedCostInput): FixedCost {
   const k = input.regionRatio;
   const items = [
-    ...(input.newCluster ? [{ item: "EKS control plane", hourlyUsd: r4(FIXED_HOURLY_USD.eksCluster * k) }] : []),
+    // The EKS control plane costs the same in every commercial region.
+    ...(input.newCluster ? [{ item: "EKS control plane", hourlyUsd: FIXED_HOURLY_USD.eksCluster }] : []),
     ...(input.natGateways ? [{ item: `NAT gateway × ${input.natGateways}`, hourlyUsd: r4(FIXED_HOURLY_USD.natGateway * input.natGateways * k) }] : []),
     ...(input.loadBalancers ? [{ item: `ALB × ${input.loadBalancers}`, hourlyUsd: r4(FIXED_HOURLY_USD.loadBalancer * input.loadBalancers * k) }] : []),
   ];
-  return { items, hourlyUsd: r4(items.reduce((n, i) => n + i.hourlyUsd, 0)), estimate: k !== 1 };
+  return { items, hourlyUsd: r4(items.reduce((n, i) => n + i.hourlyUsd, 0)), estimate: k !== 1 && items.length > (input.newCluster ? 1 : 0) };
 }
 
 export function monthly(hourlyUsd: number): number {

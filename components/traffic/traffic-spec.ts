@@ -50,7 +50,7 @@ export function buildScaledObject(m: ResolvedModel, namespace: string): Obj | nu
         {
           type: "prometheus",
           name: "queue",
-          metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_waiting{${sel}})`, threshold: String(a.targetQueueLength), activationThreshold: "0" },
+          metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_waiting{${sel}})`, threshold: String(a.targetQueueLength), activationThreshold: String(a.activationQueueLength) },
         },
         {
           type: "prometheus",

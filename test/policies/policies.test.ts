@@ -12,9 +12,10 @@ const ROOT = path.resolve(__dirname, "../..");
 const dev = readPolicyConfig(path.join(ROOT, "policies/config/dev.json"));
 const prod = readPolicyConfig(path.join(ROOT, "policies/config/prod.json"));
 let n = 0;
-const res = (type: string, inputs: Record<string, unknown>, name = `r${n++}`): RecordedResource => ({ urn: `urn:pulumi:t::p::${type}::${name}`, type, name, parent: null, custom: true, protect: false, dependencies: [], inputs });
-const run = (resources: RecordedResource[], config: PolicyConfigFile = {}) => runPolicies(resources, ALL_POLICIES, config);
-const only = async (policy: string, resources: RecordedResource[], config: PolicyConfigFile = {}) => (await run(resources, config)).filter((v) => v.policy === policy);
+/** A synthetic resource whose outputs equal its inputs (as a custom resource's, or a component registering them). */
+const res = (type: string, inputs: Record<string, unknown>, name = `r${n++}`): RecordedResource => ({ urn: `urn:pulumi:t::p::${type}::${name}`, type, name, parent: null, custom: true, protect: false, dependencies: [], inputs, outputs: inputs });
+const run = (resources: readonly RecordedResource[], config: PolicyConfigFile = {}) => runPolicies(resources, ALL_POLICIES, config);
+const only = async (policy: string, resources: readonly RecordedResource[], config: PolicyConfigFile = {}) => (await run(resources, config)).filter((v) => v.policy === policy);
 
 const gpuPool = (limit?: string, extra: Record<string, unknown> = {}) => res("kubernetes:karpenter.sh/v1:NodePool", {
   kind: "NodePool", metadata: { name: "gpu" },
@@ -99,11 +100,23 @@ describe("enforcement levels and advisories", () => {
 });
 
 describe("the kit's own output", () => {
+  it("exposes what stack policies read as outputs (CrossGuard passes outputs, not inputs, to stack policies)", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }]));
+    const service = p.resources.find((r) => r.type === "omk:serving:ModelService")!;
+    expect(service.outputs.placement).toMatchObject({ name: "qwen3-8b", gpusPerReplica: 1, hourlyUsd: expect.any(Object) });
+    expect(p.resources.find((r) => r.type === "omk:index:Kit")!.outputs).toMatchObject({ region: "us-east-1", environment: "test" });
+    // Inputs alone would hide a violation: strip the outputs and the per-model quota can no longer see the model.
+    const inputsOnly = p.resources.map((r) => ({ ...r, outputs: {} }));
+    expect(await only("gpu-quota-per-model", inputsOnly, { "gpu-quota-per-model": { maxGpusPerModel: 0 } })).toEqual([]);
+    expect(await only("gpu-quota-per-model", p.resources, { "gpu-quota-per-model": { maxGpusPerModel: 0 } })).toHaveLength(1);
+  });
+
   const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
   it("a public model passes public-endpoints-tls-auth; without its API key it fails", async () => {
     const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, exposure: "public" }], { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }));
     expect(p.policy.violations.filter((v) => v.policy === "public-endpoints-tls-auth")).toEqual([]);
-    const stripped = p.resources.map((r) => (r.type === "kubernetes:apps/v1:Deployment" ? { ...r, inputs: JSON.parse(JSON.stringify(r.inputs).replace(/VLLM_API_KEY/g, "OTHER")) } : r));
+    const strip = (o: unknown) => JSON.parse(JSON.stringify(o).replace(/VLLM_API_KEY/g, "OTHER"));
+    const stripped = p.resources.map((r) => (r.type === "kubernetes:apps/v1:Deployment" ? { ...r, inputs: strip(r.inputs), outputs: strip(r.outputs) } : r));
     expect((await only("public-endpoints-tls-auth", stripped))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
   });
 
