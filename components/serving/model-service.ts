@@ -22,6 +22,7 @@ import type { ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
 import { buildMirrorJob, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
+import { injectOutput } from "../inject";
 import { cpuPodResources, podResources } from "./pod-resources";
 import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
 import { VLLM_PORT } from "./vllm-args";
@@ -105,23 +106,26 @@ export class ModelService extends pulumi.ComponentResource {
       new Secret(`${name}-api-key`, { metadata: { name: apiKeySecret, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(this.apiKey) } }, k8s);
     }
 
+    // The auto-named bucket is unknown until created: only the strings that name it become Outputs.
+    const BUCKET = "@@omk-bucket@@";
+    const bucketName: pulumi.Input<string> = base.store?.bucketName ?? "";
     let modelUri = m.weights.repo;
     const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
     if (m.weightSource === "s3") {
       const prefix = storePrefix(m);
-      modelUri = `s3://BUCKET/${prefix}`;
+      modelUri = `s3://${BUCKET}/${prefix}`;
       podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix);
       const mirrorAccount = `${m.name}-mirror`;
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
       podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
-      const job = base.store!.bucketName.apply((bucket) => buildMirrorJob({
-        model: m, namespace: args.namespace, bucket, prefix, vllmImage: args.image, serviceAccountName: mirrorAccount,
+      const job = buildMirrorJob({
+        model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, serviceAccountName: mirrorAccount,
         hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
-      }));
+      });
       const minutes = Math.ceil((coldStart.weightsGB * 1000) / 150 / 60) * 3 + 30;
       waitFor.push(new Job(`${name}-mirror`, {
-        metadata: { name: mirrorJobName(m), namespace: args.namespace, labels: job.apply((j) => (j.metadata as { labels: Record<string, string> }).labels) },
-        spec: job.apply((j) => j.spec as never),
+        metadata: { name: mirrorJobName(m), namespace: args.namespace, labels: (job.metadata as { labels: Record<string, string> }).labels },
+        spec: injectOutput(job.spec, BUCKET, bucketName) as never,
       }, { ...k8s, customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
     }
 
@@ -134,17 +138,16 @@ export class ModelService extends pulumi.ComponentResource {
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
       device: m.device, apiKeySecret,
     });
-    const resolvedUri = m.weightSource === "s3" ? base.store!.bucketName.apply((b) => modelUri.replace("BUCKET", b)) : pulumi.output(modelUri);
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout; a large model's first start takes the whole cold start.
     const rollout = `${Math.ceil((coldStart.scaleUpSeconds * 2) / 60) + 10}m`;
     const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: m.replicas.max > m.replicas.min ? ["spec.replicas"] : [] };
     if (multiNode) {
-      const lws = resolvedUri.apply((uri) => buildLeaderWorkerSet(input(uri)));
-      this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: lws.apply((o) => o.spec as never) }, workloadOpts);
+      const lws = buildLeaderWorkerSet(input(modelUri));
+      this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: injectOutput(lws.spec, BUCKET, bucketName) as never }, workloadOpts);
     } else {
-      const dep = resolvedUri.apply((uri) => buildDeployment(input(uri)));
-      this.workload = new Deployment(`${name}-server`, { metadata: meta, spec: dep.apply((o) => o.spec as never) }, workloadOpts);
+      const dep = buildDeployment(input(modelUri));
+      this.workload = new Deployment(`${name}-server`, { metadata: meta, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);
     }
     const service = buildService(input(modelUri));
     new Service(`${name}-svc`, { metadata: meta, spec: service.spec as never }, k8s);

@@ -8,6 +8,7 @@ import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
 import { IngressClass } from "@pulumi/kubernetes/networking/v1/ingressClass";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import type { TrafficSettings } from "../config/traffic-schema";
+import { injectOutput } from "../inject";
 import { buildIngressClass, type IngressFlavor, type Scheme } from "./traffic-spec";
 
 export interface TrafficBaseArgs {
@@ -31,9 +32,10 @@ export class TrafficBase extends pulumi.ComponentResource {
     super("omk:traffic:Base", name, {}, opts);
     const k8s = { parent: this, provider: args.provider, dependsOn: [...args.dependsOn] };
     for (const scheme of args.schemes) {
-      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group, undefined);
-      const spec = pulumi.output(args.certificateArn).apply((arn) => buildIngressClass(args.flavor, scheme, args.traffic, args.group, arn)[1].spec as never);
-      const p = new CustomResource(`${name}-${scheme}-params`, { ...(params as never as object), spec } as never, k8s);
+      // Only the certificate ARN may be unknown at preview (a certificate the kit requests): keep the rest known.
+      const ARN = "@@omk-certificate@@";
+      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group, args.certificateArn === undefined ? undefined : ARN);
+      const p = new CustomResource(`${name}-${scheme}-params`, injectOutput(params, ARN, args.certificateArn ?? "") as never, k8s);
       this.dependencies.push(p, new IngressClass(`${name}-${scheme}`, cls as never, { ...k8s, dependsOn: [...k8s.dependsOn, p] }));
     }
     if (args.enableAutoModeNetworkPolicy) {
