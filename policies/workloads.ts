@@ -47,8 +47,17 @@ export const pinnedImages: ResourceValidationPolicy = {
 const CREDENTIAL_VALUE = /\bhf_[A-Za-z0-9]{20,}\b|\bsk-[A-Za-z0-9-_]{16,}\b|\bAKIA[0-9A-Z]{16}\b/;
 const CREDENTIAL_NAME = /token|secret|password|api[-_]?key/i;
 
+/**
+ * A Pulumi secret placed in a plain env value is still plaintext in the pod spec: offline it shows as the
+ * "[secret]" marker, in CrossGuard as a Secret-wrapped value.
+ */
+function isPulumiSecret(value: unknown): boolean {
+  return value === "[secret]" || (value !== null && typeof value === "object" && "value" in value);
+}
+
 export function looksLikeCredential(name: string, value: unknown): boolean {
-  return typeof value === "string" && value !== "" && value !== "[secret]" && (CREDENTIAL_VALUE.test(value) || CREDENTIAL_NAME.test(name));
+  if (isPulumiSecret(value)) return true;
+  return typeof value === "string" && value !== "" && (CREDENTIAL_VALUE.test(value) || CREDENTIAL_NAME.test(name));
 }
 
 export const noPlaintextSecrets: ResourceValidationPolicy = {

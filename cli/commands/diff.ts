@@ -28,26 +28,29 @@ function materialize(ref: string): string {
   return dir;
 }
 
-async function basePlan(dir: string, stack: string): Promise<Plan | null> {
+type Planned = { readonly plan: Plan | null; readonly error?: string };
+
+async function basePlan(dir: string, stack: string): Promise<Planned> {
   const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
-  if (!existsSync(file)) return null;
+  if (!existsSync(file)) return { plan: null };
   const bin = path.join(dir, "cli", "bin", "omk.js");
   if (!existsSync(bin)) throw new Error("the base ref has no `omk` command to plan with");
   try {
     const { stdout } = await run(process.execPath, [bin, "plan", "--config", file, "--json"], { cwd: dir, maxBuffer: 64 * 1024 * 1024 });
-    return JSON.parse(stdout) as Plan;
+    return { plan: JSON.parse(stdout) as Plan };
   } catch (err) {
     // Exit 2 (policy violations) still prints the plan; exit 1 (invalid config) does not.
-    const stdout = (err as { stdout?: string }).stdout ?? "";
-    return stdout.trim().startsWith("{") ? (JSON.parse(stdout) as Plan) : null;
+    const e = err as { stdout?: string; stderr?: string };
+    const stdout = e.stdout ?? "";
+    return stdout.trim().startsWith("{") ? { plan: JSON.parse(stdout) as Plan } : { plan: null, error: (e.stderr ?? String(err)).trim() };
   }
 }
 
-async function headPlan(stack: string): Promise<Plan | null> {
+async function headPlan(stack: string): Promise<Planned> {
   const file = stackFilePath(stack);
-  if (!existsSync(file)) return null;
+  if (!existsSync(file)) return { plan: null };
   const r = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) });
-  return r.ok ? r.plan : null;
+  return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
 }
 
 export async function diffCommand(opts: DiffOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
@@ -62,8 +65,18 @@ export async function diffCommand(opts: DiffOptions, out: (s: string) => void, e
     const baseStacks = existsSync(path.join(dir, "stacks")) ? readdirSync(path.join(dir, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.replace(/^Pulumi\.|\.yaml$/g, "")) : [];
     const stacks = opts.stack ? [opts.stack] : [...new Set([...baseStacks, ...shippedStacks()])].sort();
     const diffs: StackDiff[] = [];
-    for (const stack of stacks) diffs.push(diffPlans(stack, await basePlan(dir, stack), await headPlan(stack)));
+    const broken: string[] = [];
+    for (const stack of stacks) {
+      const [before, after] = [await basePlan(dir, stack), await headPlan(stack)];
+      // A stack this change breaks is an error, not a "removed stack".
+      if (after.error) broken.push(after.error);
+      else diffs.push(diffPlans(stack, before.plan, after.plan));
+    }
     out(opts.format === "json" ? JSON.stringify(diffs, null, 2) : diffMarkdown(diffs, opts.base));
+    if (broken.length) {
+      err(`omk diff: ${broken.length} stack(s) no longer plan:\n${broken.join("\n")}`);
+      return 1;
+    }
     return 0;
   } catch (e) {
     err(`omk diff: ${(e as Error).message}`);

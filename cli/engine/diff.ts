@@ -90,12 +90,14 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   const b = new Map((before?.resources ?? []).map((r) => [r.urn, r]));
   const a = new Map((after?.resources ?? []).map((r) => [r.urn, r]));
   const regionChanged = Boolean(before && after && before.region !== after.region);
+  // A Kubernetes provider pointed at another cluster (new kubeconfig) recreates everything it manages.
+  const providerMoved = [...a.values()].some((r) => r.type === "pulumi:providers:kubernetes" && b.has(r.urn) && JSON.stringify(b.get(r.urn)!.inputs.kubeconfig) !== JSON.stringify(r.inputs.kubeconfig));
   const changed: ResourceChange[] = [];
   for (const [urn, r] of a) {
     const old = b.get(urn);
     if (!old) continue;
     const changes = inputChanges(old.inputs, r.inputs);
-    const reason = replaceReason(r.type, changes, regionChanged);
+    const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
     if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type) });
   }
   return {
@@ -124,7 +126,7 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string): string 
     const replaced = d.changed.filter((c) => c.replaceReason);
     lines.push(`#### \`${d.stack}\`${!d.before ? " (new stack)" : !d.after ? " (removed stack)" : ""}`, "");
     lines.push(`GPUs ${range(d.before?.gpus)} → **${range(d.after?.gpus)}**, GPU nodes ${money(d.before?.hourlyUsd)} → **${money(d.after?.hourlyUsd)}**; policies after: ${d.after ? (d.after.mandatoryViolations ? `❌ ${d.after.mandatoryViolations} mandatory violation(s)` : "✅ pass") : "—"}.`);
-    if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced.**`);
+    if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced, and every Kubernetes object with its cluster.**`);
     const critical = replaced.filter((c) => c.critical);
     if (critical.length) lines.push("", `> ⚠️ **Replaces ${critical.length} critical resource(s):** ${critical.map((c) => `\`${c.type.split(":").pop()} ${c.name}\``).join(", ")}`);
     const deleted = d.removed.filter((r) => CRITICAL.test(r.type));

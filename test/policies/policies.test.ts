@@ -78,8 +78,10 @@ describe("gpu-containers, pinned-images, no-plaintext-secrets", () => {
     expect(looksLikeCredential("MODEL", "Qwen/Qwen3-8B")).toBe(false);
     const leaky = deployment({ env: [{ name: "HF_TOKEN", value: "hf_abcdefghijklmnopqrstuvwxyz" }, { name: "X", value: "sk-0123456789abcdefXYZ" }] });
     expect(await only("no-plaintext-secrets", [leaky])).toHaveLength(2);
-    const safe = deployment({ env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } }, { name: "VLLM_API_KEY", value: "[secret]" }] });
+    const safe = deployment({ env: [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: "hf-token", key: "HF_TOKEN" } } }, { name: "MODEL", value: "qwen3-8b" }] });
     expect(await only("no-plaintext-secrets", [safe])).toEqual([]);
+    // A Pulumi secret written into a plain env value is still plaintext in the Deployment.
+    expect(await only("no-plaintext-secrets", [deployment({ env: [{ name: "X", value: "[secret]" }] })])).toHaveLength(1);
     const cm = res("kubernetes:core/v1:ConfigMap", { kind: "ConfigMap", data: { "app.env": "OPENAI_KEY=sk-0123456789abcdefXYZ" } });
     expect(await only("no-plaintext-secrets", [cm])).toHaveLength(1);
   });
