@@ -67,7 +67,7 @@ export const maxHourlyCost: StackValidationPolicy = {
     const models = args.resources.map(placementOf).filter((p): p is Record<string, any> => p !== undefined);
     const total = Math.round(models.reduce((n, p) => n + Number(p.hourlyUsd?.max ?? 0), 0) * 100) / 100;
     if (total > maxHourlyUsd) {
-      report(`GPU nodes at max scale cost $${total}/hour (${models.map((p) => `${p.name} $${p.hourlyUsd?.max}`).join(", ")}); the environment allows $${maxHourlyUsd}/hour: $${Math.round((total - maxHourlyUsd) * 100) / 100} over.`);
+      report(`GPU nodes at max scale cost $${total}/hour on-demand (${models.map((p) => `${p.name} $${p.hourlyUsd?.max}`).join(", ")}; EKS Auto Mode's per-instance management fee comes on top); the environment allows $${maxHourlyUsd}/hour: $${Math.round((total - maxHourlyUsd) * 100) / 100} over.`);
     }
   },
 };

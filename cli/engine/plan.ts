@@ -90,10 +90,12 @@ export interface PlanOptions {
   readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
   /** Policy config file; default policies/config/<environment>.json when it exists. */
   readonly policyConfig?: string;
+  /** Keys the engine would mark secret (tests simulate `pulumi config set --secret`). */
+  readonly secretKeys?: readonly string[];
 }
 
 export async function planStack(raw: RawStackConfig, options: PlanOptions): Promise<PlanResult> {
-  const secrets = secureKeys(raw);
+  const secrets = new Set([...secureKeys(raw), ...(options.secretKeys ?? [])]);
   const resolved = resolveStack(raw, options.source, secrets);
   if (!resolved.ok) return resolved;
   const region = resolved.stack.region;

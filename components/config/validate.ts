@@ -213,7 +213,19 @@ function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, secretK
 export function resolveStack(input: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): ResolveResult {
   const raw = applyPresets(input);
   const result = resolveUnredacted(raw, source);
-  return result.ok ? result : { ok: false, error: new ConfigError(source, redact(result.error.problems, raw, secretKeys)) };
+  const plaintext = plaintextSecrets(raw, secretKeys);
+  if (result.ok && !plaintext.length) return result;
+  const problems = [...plaintext, ...(result.ok ? [] : result.error.problems)];
+  return { ok: false, error: new ConfigError(source, redact(problems, raw, secretKeys)) };
+}
+
+/** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */
+const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey"];
+
+function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+  return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({
+    path: k, value: "[secret]", message: "is stored in plain text.", fix: `remove it from the stack file and run \`pulumi config set --secret ${k} <value>\`.`,
+  }));
 }
 
 function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {

@@ -7,6 +7,7 @@ export function servingWarnings(stack: ResolvedStack): string[] {
     if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
+  if (stack.cluster.mode === "existing") out.push("NetworkPolicies only take effect if the existing cluster's CNI enforces them (Amazon VPC CNI: enableNetworkPolicy=true; EKS Auto Mode: the amazon-vpc-cni ConfigMap); the kit turns this on only for clusters it creates.");
   const exposed = stack.models.filter((m) => m.exposure !== "internal").map((m) => m.name);
   if (exposed.length) out.push(`DNS is not managed by the kit: after \`pulumi up\`, point the hosts of ${exposed.join(", ")} at the ALB (\`kubectl -n ${stack.serving.namespace} get ingress\`), or run external-dns.`);
   return out;

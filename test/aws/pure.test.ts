@@ -9,7 +9,7 @@ import { resolveStack } from "../../components/config/validate";
 import { stackConfig } from "../harness/stack";
 
 function stack(models: unknown[], extra: Record<string, unknown> = {}) {
-  const r = resolveStack(stackConfig(models, extra), "t");
+  const r = resolveStack(stackConfig(models, extra), "t", new Set(["omk:hfToken"]));
   if (!r.ok) throw r.error;
   return r.stack;
 }

@@ -150,10 +150,16 @@ describe("secrets", () => {
     const { writeFileSync, mkdtempSync } = await import("node:fs");
     const dir = mkdtempSync("/tmp/omk-secret-");
     writeFileSync(`${dir}/Pulumi.s.yaml`, `config:\n  aws:region: us-east-1\n  omk:environment: s\n  omk:hfToken: ${token}\n  omk:models:\n    - id: meta-llama/Llama-3.1-8B-Instruct\n      maxModelLen: 8192\n`);
-    expect(await main(["plan", "--config", `${dir}/Pulumi.s.yaml`, "--json", "--out", dir], { out: (s) => out.push(s), err: (s) => out.push(s) })).toBe(0);
+    // A token written in plain text into a stack file is refused — without printing it.
+    expect(await main(["plan", "--config", `${dir}/Pulumi.s.yaml`, "--json", "--out", dir], { out: (s) => out.push(s), err: (s) => out.push(s) })).toBe(1);
+    expect(out.join("\n")).toMatch(/omk:hfToken: "\[secret\]" — is stored in plain text\. Fix: remove it from the stack file and run `pulumi config set --secret omk:hfToken <value>`/);
     expect(out.join("\n")).not.toContain(token);
+    // As a `secure:` value it plans, and neither plan.json nor any manifest contains the ciphertext's plaintext.
+    writeFileSync(`${dir}/Pulumi.s.yaml`, `config:\n  aws:region: us-east-1\n  omk:environment: s\n  omk:hfToken:\n    secure: v1:AAAA\n  omk:models:\n    - id: meta-llama/Llama-3.1-8B-Instruct\n      maxModelLen: 8192\n`);
+    out.length = 0;
+    expect(await main(["plan", "--config", `${dir}/Pulumi.s.yaml`, "--json", "--out", dir], { out: (s) => out.push(s), err: (s) => out.push(s) })).toBe(0);
     const { readdirSync, readFileSync } = await import("node:fs");
-    for (const f of [`${dir}/plan.json`, ...readdirSync(`${dir}/manifests`).map((m) => `${dir}/manifests/${m}`)]) expect(readFileSync(f, "utf8")).not.toContain(token);
+    for (const f of [`${dir}/plan.json`, ...readdirSync(`${dir}/manifests`).map((m) => `${dir}/manifests/${m}`)]) expect(readFileSync(f, "utf8")).not.toContain("v1:AAAA");
   });
 });
 
