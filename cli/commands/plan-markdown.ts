@@ -11,7 +11,7 @@ export function planMarkdown(plan: Plan): string {
   const mandatory = plan.policy.violations.filter((v) => v.level === "mandatory");
   lines.push(`### omk plan — \`${plan.stack}\` (${plan.environment}, ${plan.region})`);
   lines.push("");
-  lines.push(`**${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)}/h** for GPU nodes, **~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)}/month** with fixed costs (on-demand${plan.priceEstimate || plan.fixedCost.estimate ? "; includes estimated regional prices" : ""}). Policies: ${mandatory.length ? `❌ ${mandatory.length} mandatory violation(s)` : "✅ pass"}${plan.policy.violations.length - mandatory.length ? `, ⚠️ ${plan.policy.violations.length - mandatory.length} advisory` : ""}.`);
+  lines.push(`**${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)}/h** for GPU nodes, **~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)}/month** with fixed costs (on-demand${plan.cluster.capacityType !== "on-demand" ? ` — an upper bound: this stack buys ${plan.cluster.capacityType} capacity` : ""}${plan.priceEstimate || plan.fixedCost.estimate ? "; includes estimated regional prices" : ""}). Policies: ${mandatory.length ? `❌ ${mandatory.length} mandatory violation(s)` : "✅ pass"}${plan.policy.violations.length - mandatory.length ? `, ⚠️ ${plan.policy.violations.length - mandatory.length} advisory` : ""}.`);
   lines.push("");
   lines.push("| model | placement | GPUs | context × concurrency | replicas | $/h (min–max) | cold start | endpoint |");
   lines.push("|---|---|---|---|---|---|---|---|");

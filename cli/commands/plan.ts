@@ -68,7 +68,8 @@ export function planText(plan: Plan): string {
   lines.push(table(Object.entries(plan.counts).sort().map(([type, n]) => [type, String(n)])));
   lines.push("", `Cost: ${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)} per hour for GPU nodes at min–max replicas, on-demand${plan.priceEstimate ? "; includes ESTIMATED regional prices" : ""}.`);
   if (plan.fixedCost.items.length) lines.push(`Fixed: ${plan.fixedCost.items.map((i) => `${i.item} $${Number(i.hourlyUsd.toFixed(4))}/h`).join(", ")}${plan.fixedCost.estimate ? " (ESTIMATED for this region)" : ""}.`);
-  lines.push(`Monthly (730 h): ~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)} on-demand; spot is usually cheaper but varies (not in the catalog). Not included: EKS Auto Mode management fee, data transfer, storage.`);
+  const spot = plan.cluster.capacityType !== "on-demand" ? ` This stack buys ${plan.cluster.capacityType} capacity: the on-demand figures are its upper bound (spot prices vary and are not in the catalog).` : "";
+  lines.push(`Monthly (730 h): ~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)} on-demand. Not included: EKS Auto Mode management fee, data transfer, storage.${spot}`);
   lines.push("Activation and overhead memory are estimates calibrated on published vLLM logs (see components/sizing/memory.ts).");
   return lines.join("\n");
 }

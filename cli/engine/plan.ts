@@ -34,7 +34,7 @@ export interface Plan {
   readonly hourlyUsd: { readonly min: number; readonly max: number };
   /** True when any price in the plan is a regional estimate rather than a published price. */
   readonly priceEstimate: boolean;
-  readonly cluster: { readonly mode: string; readonly name: string; readonly zones: readonly string[]; readonly capacity: string };
+  readonly cluster: { readonly mode: string; readonly name: string; readonly zones: readonly string[]; readonly capacity: string; readonly capacityType: string };
   readonly pools: readonly PoolSummary[];
   readonly addons: readonly { readonly name: string; readonly install: boolean; readonly reason: string }[];
   readonly quotas: readonly { readonly code: string; readonly name: string; readonly vcpus: number; readonly available: number | null; readonly short: number; readonly message: string }[];
@@ -141,7 +141,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       stack: options.stack, environment: resolved.stack.environment, region: resolved.stack.region, models, resources: rec.resources, counts,
       hourlyUsd: { min: sum((m) => m.hourlyUsd.min), max: sum((m) => m.hourlyUsd.max) },
       priceEstimate: models.some((m) => m.priceEstimate),
-      cluster: { mode: resolved.stack.cluster.mode, name: clusterNameFor(resolved.stack), zones: infra.clusterZones, capacity: resolved.stack.capacity.mode },
+      cluster: { mode: resolved.stack.cluster.mode, name: clusterNameFor(resolved.stack), zones: infra.clusterZones, capacity: resolved.stack.capacity.mode, capacityType: resolved.stack.capacity.capacityType },
       pools: infra.pools.map(({ pool, zones }) => ({
         name: pool.name, instanceType: pool.instanceType, models: pool.models, zones, minNodes: pool.minNodes, maxNodes: pool.maxNodes,
         gpuLimit: pool.gpuLimit, diskGiB: pool.diskGiB, multiNode: pool.multiNode, hourlyUsd: pool.hourlyUsd,
