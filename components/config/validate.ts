@@ -14,6 +14,7 @@ import { checkInfra } from "./validate-infra";
 import { OWNED_FLAGS, type ServingSettings } from "./serving-schema";
 import type { AutoscalingSettings, TrafficSettings } from "./traffic-schema";
 import { checkTraffic } from "./validate-traffic";
+import { plaintextSecrets, redact } from "./secrets";
 import { PRESETS, applyPresets } from "./presets";
 
 /** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
@@ -190,22 +191,6 @@ export function canonicalFlag(flag: string): string {
   return flag.startsWith("--") ? `--${flag.slice(2).replace(/_/g, "-")}` : flag;
 }
 
-/** Key names that hold credentials: their values never appear in an error, even under a typo. */
-const SECRET_NAME = /token|secret|password|api.?key|credential/i;
-
-/**
- * Replaces the value of every problem about a secret key (declared secret, `secure:` ciphertext, or named
- * like a credential) so a config error never prints one.
- */
-function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
-  return problems.map((p) => {
-    const top = /^[\w-]+:[\w-]+/.exec(p.path)?.[0] ?? p.path;
-    const rawValue = raw[top];
-    const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
-    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
-  });
-}
-
 /**
  * Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem.
  * `secretKeys` are the config keys the engine marked secret (their values are redacted from errors).
@@ -217,15 +202,6 @@ export function resolveStack(input: RawStackConfig, source: string, secretKeys: 
   if (result.ok && !plaintext.length) return result;
   const problems = [...plaintext, ...(result.ok ? [] : result.error.problems)];
   return { ok: false, error: new ConfigError(source, redact(problems, raw, secretKeys)) };
-}
-
-/** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */
-const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey"];
-
-function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
-  return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({
-    path: k, value: "[secret]", message: "is stored in plain text.", fix: `remove it from the stack file and run \`pulumi config set --secret ${k} <value>\`.`,
-  }));
 }
 
 function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {

@@ -1,0 +1,30 @@
+/**
+ * Credentials in stack config: they must be Pulumi secrets, and their values never appear in an error.
+ */
+import type { ConfigProblem } from "./errors";
+import type { RawStackConfig } from "./validate";
+
+/** Key names that hold credentials: their values never appear in an error, even under a typo. */
+const SECRET_NAME = /token|secret|password|api.?key|credential/i;
+
+/**
+ * Replaces the value of every problem about a secret key (declared secret, `secure:` ciphertext, or named
+ * like a credential) so a config error never prints one.
+ */
+export function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+  return problems.map((p) => {
+    const top = /^[\w-]+:[\w-]+/.exec(p.path)?.[0] ?? p.path;
+    const rawValue = raw[top];
+    const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
+    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
+  });
+}
+
+/** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */
+const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey"];
+
+export function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+  return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({
+    path: k, value: "[secret]", message: "is stored in plain text.", fix: `remove it from the stack file and run \`pulumi config set --secret ${k} <value>\`.`,
+  }));
+}
