@@ -95,7 +95,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
       }, { parent: this });
       endpoints[model.name] = traffic.url;
     });
-    if (this.monitoring) new Observability(`${name}-observability`, { namespace, provider, dependsOn: [platform] }, { parent: this });
+    if (this.monitoring) new Observability(`${name}-observability`, { namespace, provider, dependsOn: [platform, ...base.dependencies] }, { parent: this });
 
     this.endpoints = endpoints;
     this.apiKeys = pulumi.secret(pulumi.all(Object.fromEntries(this.services.flatMap((s, i) => (s.apiKey ? [[stack.models[i]!.name, s.apiKey]] : [])))));

@@ -49,6 +49,9 @@ export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
     metadata: { name: mirrorJobName(input.model), namespace: input.namespace, labels },
     spec: {
       backoffLimit: 6,
+      // Frees the (large) download volume an hour after success. If Pulumi later recreates the Job, it
+      // finds the marker object and exits at once.
+      ttlSecondsAfterFinished: 3600,
       template: {
         metadata: { labels },
         spec: {

@@ -54,7 +54,8 @@ export type ServiceSummary = PlacementSummary & {
   exposure: string; auth: boolean; autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number };
 };
 
-function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string): void {
+/** A role the service account assumes through Pod Identity; returns the association pods must wait for. */
+function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string): PodIdentityAssociation {
   const store = args.base.store!;
   const role = new Role(name, {
     assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
@@ -70,7 +71,7 @@ function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServic
       ],
     })),
   }, { parent: scope });
-  new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope });
+  return new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope });
 }
 
 export class ModelService extends pulumi.ComponentResource {
@@ -114,10 +115,11 @@ export class ModelService extends pulumi.ComponentResource {
     if (m.weightSource === "s3") {
       const prefix = storePrefix(m);
       modelUri = `s3://${BUCKET}/${prefix}`;
-      podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix);
+      // Pods admitted before their association exists get no AWS credentials: they wait for it.
+      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix));
       const mirrorAccount = `${m.name}-mirror`;
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
-      podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
+      const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
       const job = buildMirrorJob({
         model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, serviceAccountName: mirrorAccount,
         hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
@@ -126,7 +128,7 @@ export class ModelService extends pulumi.ComponentResource {
       waitFor.push(new Job(`${name}-mirror`, {
         metadata: { name: mirrorJobName(m), namespace: args.namespace, labels: (job.metadata as { labels: Record<string, string> }).labels },
         spec: injectOutput(job.spec, BUCKET, bucketName) as never,
-      }, { ...k8s, customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
+      }, { ...k8s, dependsOn: [...k8s.dependsOn, writer], customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
     }
 
     const pool = args.pool;

@@ -137,7 +137,7 @@ export function buildNetworkPolicy(input: NetworkPolicyInput): Obj {
   const port = [{ protocol: "TCP", port: VLLM_PORT }];
   const rules: Obj[] = [];
   if (m.exposure === "internal") {
-    rules.push({ from: [{ namespaceSelector: { matchLabels: { [CLIENT_NAMESPACE_LABEL]: "true" } } }, { podSelector: {} }], ports: port });
+    rules.push({ from: [{ namespaceSelector: { matchLabels: { [CLIENT_NAMESPACE_LABEL]: "true" } } }], ports: port });
   } else {
     rules.push({ from: input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: port });
   }

@@ -176,3 +176,14 @@ describe("startup budget follows model size", () => {
     expect(budgets[3]).toBeGreaterThan(30 * 60);
   });
 });
+
+describe("ordering around the S3 model store", () => {
+  it("the mirror Job waits for its Pod Identity association, the server for its own, and the Job frees its volume", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-32B", maxModelLen: 8192, weights: { source: "s3" } }]));
+    const assoc = (sa: string) => p.resources.find((r) => r.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation" && r.inputs.serviceAccount === sa)!.urn;
+    const job = p.resources.find((r) => r.type === "kubernetes:batch/v1:Job")!;
+    expect(job.dependencies).toContain(assoc("qwen3-32b-mirror"));
+    expect(p.resources.find((r) => r.type === "kubernetes:apps/v1:Deployment")!.dependencies).toContain(assoc("qwen3-32b"));
+    expect((job.inputs as Record<string, any>).spec.ttlSecondsAfterFinished).toBe(3600);
+  });
+});
