@@ -5,6 +5,16 @@ export const int = (n: number) => Math.round(n).toLocaleString("en-US");
 export const gib = (n: number) => `${n.toFixed(1)} GiB`;
 export const usd = (n: number | null) => (n === null ? "n/a" : `$${n.toFixed(2)}`);
 
+/** A duration for people: seconds below 90 s, else minutes (`space` between number and unit for seconds). */
+export function duration(seconds: number, space = ""): string {
+  return seconds < 90 ? `${seconds}${space}s` : `${(seconds / 60).toFixed(1)} min`;
+}
+
+/** A Markdown table (README catalogs, PR comments). */
+export function markdownTable(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  return [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...rows.map((r) => `| ${r.join(" | ")} |`)].join("\n");
+}
+
 /** Left-aligned columns, widths from the longest cell. */
 export function table(rows: readonly (readonly string[])[], indent = "  "): string {
   const widths: number[] = [];

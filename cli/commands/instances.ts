@@ -1,7 +1,7 @@
 /** `omk instances [--region r] [--json|--markdown]`: the GPU instance catalog with prices for a region. */
 import { INSTANCES, offeredIn, priceIn } from "../../components/catalog/instances";
 import { isKnownRegion, KNOWN_REGIONS } from "../../components/catalog/regions";
-import { table } from "../format";
+import { markdownTable, table } from "../format";
 
 export function instanceRows(region: string) {
   return INSTANCES.map((i) => {
@@ -31,7 +31,7 @@ export function instancesCommand(opts: { region: string; json?: boolean; markdow
   ]);
   const header = ["TYPE", "GPUS", "MEM/GPU", "NATIVE", "EFA", `$/H ${opts.region}`, "AVAILABILITY"];
   if (opts.markdown) {
-    out([`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n"));
+    out(markdownTable(header, cells));
   } else {
     out(table([header, ...cells], ""));
     out("\nAvailability: listed (a source listed it), assumed (broadly offered family), priced-only, not-offered. (est.) = estimated regional price.");

@@ -1,6 +1,6 @@
 /** `omk models [--json]`: the model catalog. */
 import { MODELS } from "../../components/catalog/models";
-import { table } from "../format";
+import { markdownTable, table } from "../format";
 
 export interface ModelRow {
   readonly id: string;
@@ -41,7 +41,7 @@ export function modelsCommand(opts: { json?: boolean; markdown?: boolean }, out:
       r.license,
     ]);
   if (opts.markdown) {
-    out([`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n"));
+    out(markdownTable(header, cells));
     return 0;
   }
   out(table([header, ...cells], ""));

@@ -1,10 +1,9 @@
 /** `omk plan --format markdown`: the plan as a reviewer reads it in a pull-request comment. */
 import type { Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
+import { duration, int, markdownTable, usd } from "../format";
 
-const usd = (n: number) => `$${n.toFixed(2)}`;
-const int = (n: number) => Math.round(n).toLocaleString("en-US");
-const mins = (s: number) => (s < 90 ? `${s} s` : `${(s / 60).toFixed(1)} min`);
+const mins = (s: number) => duration(s, " ");
 
 export function planMarkdown(plan: Plan): string {
   const lines: string[] = [];
@@ -13,12 +12,11 @@ export function planMarkdown(plan: Plan): string {
   lines.push("");
   lines.push(`**${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)}/h** for GPU nodes, **~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)}/month** with fixed costs (on-demand${plan.cluster.capacityType !== "on-demand" ? ` — an upper bound: this stack buys ${plan.cluster.capacityType} capacity` : ""}${plan.priceEstimate || plan.fixedCost.estimate ? "; includes estimated regional prices" : ""}). Policies: ${mandatory.length ? `❌ ${mandatory.length} mandatory violation(s)` : "✅ pass"}${plan.policy.violations.length - mandatory.length ? `, ⚠️ ${plan.policy.violations.length - mandatory.length} advisory` : ""}.`);
   lines.push("");
-  lines.push("| model | placement | GPUs | context × concurrency | replicas | $/h (min–max) | cold start | endpoint |");
-  lines.push("|---|---|---|---|---|---|---|---|");
-  for (const m of plan.models) {
+  lines.push(markdownTable(["model", "placement", "GPUs", "context × concurrency", "replicas", "$/h (min–max)", "cold start", "endpoint"], plan.models.map((m) => {
     const placement = m.instanceType === "cpu" ? "cluster CPUs" : `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}`;
-    lines.push(`| \`${m.name}\` (${m.model}, ${m.precision}) | ${placement} | ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} | ${int(m.maxModelLen)} × ${m.maxConcurrency} | ${m.replicas.min}–${m.replicas.max} | ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (est.)" : ""} | ~${mins(m.coldStart.scaleUpSeconds)} (est.) | ${plan.endpoints[m.name] ?? "-"} |`);
-  }
+    return [`\`${m.name}\` (${m.model}, ${m.precision})`, placement, `${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max}`, `${int(m.maxModelLen)} × ${m.maxConcurrency}`,
+      `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (est.)" : ""}`, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, plan.endpoints[m.name] ?? "-"];
+  })));
   lines.push("");
   lines.push("<details><summary>GPU memory per model</summary>", "", "```");
   for (const m of plan.models.filter((x) => x.instanceType !== "cpu")) {
@@ -27,9 +25,7 @@ export function planMarkdown(plan: Plan): string {
   lines.push("W weights · A activation+overhead · K KV cache · . headroom", "```", "</details>", "");
   if (plan.fixedCost.items.length) lines.push(`Fixed costs: ${plan.fixedCost.items.map((i) => `${i.item} $${Number(i.hourlyUsd.toFixed(4))}/h`).join(", ")} (~$${int(monthly(plan.fixedCost.hourlyUsd))}/month).`, "");
   if (plan.policy.violations.length) {
-    lines.push("| policy | level | resource | message |", "|---|---|---|---|");
-    for (const v of plan.policy.violations) lines.push(`| ${v.policy} | ${v.level} | ${v.urn ? `\`${v.urn.split("::").pop()}\`` : "stack"} | ${v.message.replace(/\|/g, "\\|")} |`);
-    lines.push("");
+    lines.push(markdownTable(["policy", "level", "resource", "message"], plan.policy.violations.map((v) => [v.policy, v.level, v.urn ? `\`${v.urn.split("::").pop()}\`` : "stack", v.message.replace(/\|/g, "\\|")])), "");
   }
   if (plan.warnings.length) lines.push("<details><summary>Notes</summary>", "", ...plan.warnings.map((w) => `- ${w}`), "", "</details>");
   return lines.join("\n");

@@ -4,7 +4,7 @@ import { ConfigError } from "../../components/config/errors";
 import { DEFAULT_STACK, readStackFile, stackFilePath } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
-import { alternativesTable, gib, int, table, usd } from "../format";
+import { alternativesTable, duration as mins, gib, int, table, usd } from "../format";
 import { planMarkdown } from "./plan-markdown";
 
 export interface PlanOptions {
@@ -16,8 +16,6 @@ export interface PlanOptions {
   readonly out?: string;
   readonly policyConfig?: string;
 }
-
-const mins = (s: number) => (s < 90 ? `${s}s` : `${(s / 60).toFixed(1)} min`);
 
 export function planText(plan: Plan): string {
   const lines: string[] = [];

@@ -4,6 +4,8 @@
  */
 import { resolveStack, type ResolvedModel } from "../../components/config/validate";
 import { formatValue } from "../../components/config/errors";
+import { placementSummary } from "../../components/serving/placement-summary";
+import { summarizeAlternative } from "../../components/sizing/placement";
 import { alternativesTable, gib, int, usd } from "../format";
 
 export interface SizeOptions {
@@ -36,25 +38,19 @@ function flagFor(path: string): string {
 
 /** The JSON contract of `omk size --json`. */
 export function sizeJson(m: ResolvedModel, region: string) {
-  const p = m.placement;
+  // The same summary `omk plan` shows; `hourlyUsd` here is per replica.
+  const s = placementSummary(m, region);
   return {
-    model: m.spec.id, region, precision: m.precision, weightsRepo: m.weights.repo,
-    instanceType: p.instanceType, gpu: p.gpu.model, nodes: p.nodes, gpusPerNode: p.gpusPerNode,
-    tensorParallelSize: p.tensorParallelSize, pipelineParallelSize: p.pipelineParallelSize,
-    maxModelLen: m.maxModelLen, concurrency: m.concurrency, gpuMemoryUtilization: m.gpuMemoryUtilization, kvCacheDtype: m.kvCacheDtype,
-    gpuMemoryGiB: round2(p.memory.gpuMemoryGiB), weightsGiBPerGpu: round2(p.memory.weightsGiBPerGpu), activationGiB: round2(p.memory.activationGiB),
-    overheadGiB: round2(p.memory.nonTorchGiB + p.memory.cudaGraphGiB), kvCacheGiBPerGpu: round2(p.memory.kvCacheGiBPerGpu),
-    kvCacheTokens: p.memory.kvCacheTokens, maxConcurrency: p.maxConcurrency, maxNumSeqs: p.memory.batch.maxNumSeqs,
-    hourlyUsd: p.hourlyUsd, priceEstimate: p.priceEstimate, priceBasis: p.priceBasis, fits: true as const,
-    alternatives: m.alternatives.map((a) => ({
-      instanceType: a.instanceType, nodes: a.nodes, tensorParallelSize: a.tensorParallelSize, pipelineParallelSize: a.pipelineParallelSize,
-      hourlyUsd: a.hourlyUsd, priceEstimate: a.priceEstimate, fits: a.fits, reason: a.reason,
-    })),
+    model: s.model, region, precision: s.precision, weightsRepo: s.weightsRepo,
+    instanceType: s.instanceType, gpu: s.gpu, nodes: s.nodes, gpusPerNode: s.gpusPerNode,
+    tensorParallelSize: s.tensorParallelSize, pipelineParallelSize: s.pipelineParallelSize,
+    maxModelLen: s.maxModelLen, concurrency: s.concurrency, gpuMemoryUtilization: s.gpuMemoryUtilization, kvCacheDtype: s.kvCacheDtype,
+    gpuMemoryGiB: s.gpuMemoryGiB, weightsGiBPerGpu: s.weightsGiBPerGpu, activationGiB: s.activationGiB,
+    overheadGiB: s.overheadGiB, kvCacheGiBPerGpu: s.kvCacheGiBPerGpu,
+    kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs,
+    hourlyUsd: s.hourlyUsdPerReplica, priceEstimate: s.priceEstimate, priceBasis: s.priceBasis, fits: s.fits,
+    alternatives: m.alternatives.map(summarizeAlternative),
   };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s: string) => void): number {

@@ -2,8 +2,8 @@
 import { readdirSync } from "node:fs";
 import * as path from "node:path";
 import { PROJECT_ROOT, readStackFile } from "../../components/config/load";
-import { resolveStack } from "../../components/config/validate";
-import { table } from "../format";
+import { gpusPerReplica, resolveStack } from "../../components/config/validate";
+import { markdownTable, table } from "../format";
 
 export interface StackRow {
   readonly stack: string;
@@ -25,7 +25,7 @@ export function stackRows(): StackRow[] {
     const r = resolveStack(readStackFile(path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`)), stack);
     if (!r.ok) throw r.error;
     return r.stack.models.map((m) => {
-      const gpus = m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
+      const gpus = gpusPerReplica(m);
       return {
         stack, region: r.stack.region, model: m.spec.id,
         instance: m.device === "cpu" ? "cluster CPUs" : `${m.placement.instanceType}${m.placement.nodes > 1 ? ` × ${m.placement.nodes}` : ""}`,
@@ -43,6 +43,6 @@ export function stacksCommand(opts: { json?: boolean; markdown?: boolean }, out:
   }
   const header = ["STACK", "REGION", "MODEL", "INSTANCE", "GPUS (min–max)", "$/HOUR (min–max)"];
   const cells = rows.map((r) => [r.stack, r.region, r.model, r.instance, r.gpus, `$${r.hourlyUsd.min.toFixed(2)}–$${r.hourlyUsd.max.toFixed(2)}${r.priceEstimate ? " (est.)" : ""}`]);
-  out(opts.markdown ? [`| ${header.join(" | ")} |`, `|${header.map(() => "---").join("|")}|`, ...cells.map((c) => `| ${c.join(" | ")} |`)].join("\n") : table([header, ...cells], ""));
+  out(opts.markdown ? markdownTable(header, cells) : table([header, ...cells], ""));
   return 0;
 }

@@ -22,6 +22,7 @@ import { ALL_POLICIES } from "../../policies/all";
 import { environmentPolicyConfig, readPolicyConfig, runPolicies, type Violation } from "./policy-runner";
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
+import { summarizeAlternative, type AlternativeSummary } from "../../components/sizing/placement";
 
 export interface Plan {
   readonly stack: string;
@@ -66,16 +67,6 @@ export interface PoolSummary {
   readonly hourlyUsd: { readonly min: number; readonly max: number };
 }
 
-export interface AlternativeSummary {
-  readonly instanceType: string;
-  readonly nodes: number;
-  readonly tensorParallelSize: number;
-  readonly pipelineParallelSize: number;
-  readonly hourlyUsd: number | null;
-  readonly fits: boolean;
-  readonly reason: string;
-}
-
 export type PlanResult = { readonly ok: true; readonly plan: Plan } | { readonly ok: false; readonly error: ConfigError };
 
 /** Config as the Pulumi engine hands it to a program: every value a string, objects as JSON. */
@@ -115,10 +106,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
     const m = resolved.stack.models.find((x) => x.name === s.name)!;
     return {
       ...s,
-      alternatives: m.alternatives.map((a) => ({
-        instanceType: a.instanceType, nodes: a.nodes, tensorParallelSize: a.tensorParallelSize, pipelineParallelSize: a.pipelineParallelSize,
-        hourlyUsd: a.hourlyUsd, fits: a.fits, reason: a.reason,
-      })),
+      alternatives: m.alternatives.map(summarizeAlternative),
     };
   });
   const counts: Record<string, number> = {};

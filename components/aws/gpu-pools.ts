@@ -8,6 +8,7 @@
 import { findInstance, type InstanceSpec } from "../catalog/instances";
 import type { ResolvedModel } from "../config/validate";
 import { GiB, totalWeightBytes } from "../sizing/memory";
+import { round } from "../round";
 
 /** Taint every GPU node carries, so only pods that tolerate it (vLLM) land there. */
 export const GPU_TAINT = { key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" } as const;
@@ -67,7 +68,7 @@ export function planGpuPools(models: readonly ResolvedModel[], minDiskGiB: numbe
       name, instanceType: instance.type, instance, models: members.map((m) => m.name), multiNode: first.placement.nodes > 1,
       gpusPerNode: instance.gpu.count, minNodes, maxNodes, gpuLimit: maxNodes * instance.gpu.count,
       diskGiB: nodeDiskGiB(members, minDiskGiB),
-      hourlyUsd: { min: round2(minNodes * perNode), max: round2(maxNodes * perNode) },
+      hourlyUsd: { min: round(minNodes * perNode), max: round(maxNodes * perNode) },
       labels: { [POOL_LABEL]: name, "omk.dev/gpu": instance.gpu.model.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-|-$/g, "") },
     };
   });
@@ -78,8 +79,4 @@ export function poolOf(pools: readonly GpuPool[], modelName: string): GpuPool {
   const pool = pools.find((p) => p.models.includes(modelName));
   if (!pool) throw new Error(`no GPU pool holds model ${modelName}`);
   return pool;
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

@@ -7,6 +7,7 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
 import { isKnownRegion, type PriceQuote } from "./regions";
+import { round } from "../round";
 
 const rawPrice = z.object({ usd_per_hour: z.number(), as_of: z.string(), source: z.string() });
 const rawInstance = z.object({
@@ -139,11 +140,7 @@ export function priceIn(instance: InstanceSpec, region: string): PriceQuote | nu
   const how = REGIONAL_PRICE_RATIOS.has(region)
     ? `median ${region}/us-east-1 ratio of catalog types priced in both`
     : "median non-US/us-east-1 ratio of all catalog prices (no price seen in this region)";
-  return { usdPerHour: round4(base.usdPerHour * ratio.value), estimate: true, basis: `ESTIMATE: us-east-1 price × ${ratio.value.toFixed(3)} (${how}, n=${ratio.samples})` };
-}
-
-function round4(x: number): number {
-  return Math.round(x * 10_000) / 10_000;
+  return { usdPerHour: round(base.usdPerHour * ratio.value, 4), estimate: true, basis: `ESTIMATE: us-east-1 price × ${ratio.value.toFixed(3)} (${how}, n=${ratio.samples})` };
 }
 
 function median(xs: readonly number[]): number {

@@ -5,7 +5,7 @@
 import type { ConfigProblem } from "./errors";
 import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
 import type { TrafficSettings } from "./traffic-schema";
-import type { ResolvedModel } from "./validate";
+import { gpusPerReplica, type ResolvedModel } from "./validate";
 
 export interface TrafficContext {
   readonly models: readonly ResolvedModel[];
@@ -15,10 +15,6 @@ export interface TrafficContext {
   readonly capacity: CapacitySettings;
   readonly cluster: ClusterSettings;
   readonly addons: AddonsSettings;
-}
-
-export function gpusPerReplica(m: ResolvedModel): number {
-  return m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
 }
 
 /** Host a model is served at through the ALB, or null when internal or undecidable. */

@@ -21,6 +21,7 @@ import { PRESETS, applyPresets } from "./presets";
 export const S3_DEFAULT_MIN_PARAMS_B = 30;
 import { z as zod } from "zod";
 import { DEFAULT_MAX_MODEL_LEN_CAP, KNOWN_KEYS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema, type ModelEntry } from "./schema";
+import { round } from "../round";
 
 const lenientEntrySchema = zod.object({ ...modelEntrySchema.shape, replicas: zod.object(replicasSchema.shape).default({ min: 1, max: 1 }) });
 
@@ -53,6 +54,11 @@ export interface ResolvedModel {
   readonly exposure: "internal" | "private" | "public";
   readonly host: string | undefined;
   readonly auth: boolean;
+}
+
+/** GPUs one replica of the model requests (TP × PP; none on CPU). */
+export function gpusPerReplica(m: ResolvedModel): number {
+  return m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
 }
 
 export interface ResolvedStack {
@@ -270,7 +276,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
       name, spec: checked.spec, precision: checked.precision, weights: weightsFor(checked.spec, checked.precision)!,
       maxModelLen: checked.maxModelLen, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
       kvCacheDtype: entry.kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
-      hourlyUsd: { min: round2(sized.placement.hourlyUsd * entry.replicas.min), max: round2(sized.placement.hourlyUsd * entry.replicas.max) },
+      hourlyUsd: { min: round(sized.placement.hourlyUsd * entry.replicas.min), max: round(sized.placement.hourlyUsd * entry.replicas.max) },
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
       revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
       autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
@@ -282,8 +288,4 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
   problems.push(...checkTraffic({ models, indexOf: (n) => [...names].find(([k]) => k === n)?.[1] ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
   return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey } };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }

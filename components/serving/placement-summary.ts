@@ -2,7 +2,8 @@
  * The sizing decision of one model as plain, serialisable data: what `omk plan --json`, stack outputs
  * and reviewers read. Pure: no Pulumi.
  */
-import type { ResolvedModel } from "../config/validate";
+import { gpusPerReplica, type ResolvedModel } from "../config/validate";
+import { round } from "../round";
 
 export interface PlacementSummary {
   readonly name: string;
@@ -41,8 +42,6 @@ export interface PlacementSummary {
   readonly availability: string;
 }
 
-const r2 = (x: number) => Math.round(x * 100) / 100;
-
 export function placementSummary(m: ResolvedModel, region: string): PlacementSummary {
   const p = m.placement;
   return {
@@ -57,18 +56,18 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     gpu: p.gpu.model,
     nodes: p.nodes,
     gpusPerNode: p.gpusPerNode,
-    gpusPerReplica: m.device === "cpu" ? 0 : p.tensorParallelSize * p.pipelineParallelSize,
+    gpusPerReplica: gpusPerReplica(m),
     tensorParallelSize: p.tensorParallelSize,
     pipelineParallelSize: p.pipelineParallelSize,
     maxModelLen: m.maxModelLen,
     concurrency: m.concurrency,
     gpuMemoryUtilization: m.gpuMemoryUtilization,
     kvCacheDtype: m.kvCacheDtype,
-    gpuMemoryGiB: r2(p.memory.gpuMemoryGiB),
-    weightsGiBPerGpu: r2(p.memory.weightsGiBPerGpu),
-    activationGiB: r2(p.memory.activationGiB),
-    overheadGiB: r2(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
-    kvCacheGiBPerGpu: r2(p.memory.kvCacheGiBPerGpu),
+    gpuMemoryGiB: round(p.memory.gpuMemoryGiB),
+    weightsGiBPerGpu: round(p.memory.weightsGiBPerGpu),
+    activationGiB: round(p.memory.activationGiB),
+    overheadGiB: round(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
+    kvCacheGiBPerGpu: round(p.memory.kvCacheGiBPerGpu),
     kvCacheTokens: p.memory.kvCacheTokens,
     maxConcurrency: p.maxConcurrency,
     maxNumSeqs: p.memory.batch.maxNumSeqs,

@@ -4,6 +4,8 @@
  * ALB $0.0225/h, each before data and LCU charges); NAT and ALB prices elsewhere scale by the catalog's
  * regional price ratio (an estimate). Not included: EKS Auto Mode's per-instance management fee, data transfer, EBS, S3.
  */
+import { round } from "../round";
+
 export const HOURS_PER_MONTH = 730;
 
 export const FIXED_HOURLY_USD = { eksCluster: 0.1, natGateway: 0.045, loadBalancer: 0.0225 } as const;
@@ -24,17 +26,15 @@ export interface FixedCost {
   readonly estimate: boolean;
 }
 
-const r4 = (x: number) => Math.round(x * 10_000) / 10_000;
-
 export function fixedCost(input: FixedCostInput): FixedCost {
   const k = input.regionRatio;
   const items = [
     // The EKS control plane costs the same in every commercial region.
     ...(input.newCluster ? [{ item: "EKS control plane", hourlyUsd: FIXED_HOURLY_USD.eksCluster }] : []),
-    ...(input.natGateways ? [{ item: `NAT gateway × ${input.natGateways}`, hourlyUsd: r4(FIXED_HOURLY_USD.natGateway * input.natGateways * k) }] : []),
-    ...(input.loadBalancers ? [{ item: `ALB × ${input.loadBalancers}`, hourlyUsd: r4(FIXED_HOURLY_USD.loadBalancer * input.loadBalancers * k) }] : []),
+    ...(input.natGateways ? [{ item: `NAT gateway × ${input.natGateways}`, hourlyUsd: round(FIXED_HOURLY_USD.natGateway * input.natGateways * k, 4) }] : []),
+    ...(input.loadBalancers ? [{ item: `ALB × ${input.loadBalancers}`, hourlyUsd: round(FIXED_HOURLY_USD.loadBalancer * input.loadBalancers * k, 4) }] : []),
   ];
-  return { items, hourlyUsd: r4(items.reduce((n, i) => n + i.hourlyUsd, 0)), estimate: k !== 1 && items.length > (input.newCluster ? 1 : 0) };
+  return { items, hourlyUsd: round(items.reduce((n, i) => n + i.hourlyUsd, 0), 4), estimate: k !== 1 && items.length > (input.newCluster ? 1 : 0) };
 }
 
 export function monthly(hourlyUsd: number): number {

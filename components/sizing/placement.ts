@@ -10,6 +10,7 @@ import { validTensorParallelSizes, weightsFor, type ModelSpec } from "../catalog
 import { PRECISION_TRAITS, type Precision } from "../catalog/precision";
 import { KNOWN_REGIONS } from "../catalog/regions";
 import { estimateMemory, type KvCacheDtype, type MemoryBreakdown, type ParallelLayout } from "./memory";
+import { round } from "../round";
 
 /** @default 4 — beyond four nodes per replica, inter-node pipeline bubbles dominate (estimate). */
 export const DEFAULT_MAX_NODES = 4;
@@ -65,6 +66,25 @@ export interface Placement extends Candidate {
   readonly gpu: { readonly model: string; readonly memoryGiB: number; readonly computeCapability: number };
 }
 
+/** A rejected or losing option as outputs show it (`omk size --json`, `plan.json`). */
+export interface AlternativeSummary {
+  readonly instanceType: string;
+  readonly nodes: number;
+  readonly tensorParallelSize: number;
+  readonly pipelineParallelSize: number;
+  readonly hourlyUsd: number | null;
+  readonly priceEstimate: boolean;
+  readonly fits: boolean;
+  readonly reason: string;
+}
+
+export function summarizeAlternative(c: Candidate): AlternativeSummary {
+  return {
+    instanceType: c.instanceType, nodes: c.nodes, tensorParallelSize: c.tensorParallelSize, pipelineParallelSize: c.pipelineParallelSize,
+    hourlyUsd: c.hourlyUsd, priceEstimate: c.priceEstimate, fits: c.fits, reason: c.reason,
+  };
+}
+
 export type SizingResult =
   | { readonly ok: true; readonly placement: Placement; readonly alternatives: readonly Candidate[] }
   | { readonly ok: false; readonly error: string; readonly alternatives: readonly Candidate[] };
@@ -116,15 +136,11 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
   return {
     instanceType: inst.type, nodes: layout.nodes, gpusPerNode: Math.min(inst.gpu.count, layout.tensorParallel * layout.pipelineParallel),
     tensorParallelSize: layout.tensorParallel, pipelineParallelSize: layout.pipelineParallel,
-    hourlyUsd: price ? round2(price.usdPerHour * layout.nodes) : null, priceEstimate: price?.estimate ?? false,
+    hourlyUsd: price ? round(price.usdPerHour * layout.nodes) : null, priceEstimate: price?.estimate ?? false,
     priceBasis: price?.basis ?? inst.priceNote ?? "no on-demand price", availability: offeredIn(inst, req.region),
     fits: fits && price !== null, reason: price ? reason : `${reason}; but no on-demand price (${inst.priceNote ?? "unknown"})`,
     memory, maxConcurrency,
   };
-}
-
-function round2(x: number): number {
-  return Math.round(x * 100) / 100;
 }
 
 /** Fitting layouts first (larger TP = lower latency), then the one with most KV capacity. */
