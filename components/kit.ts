@@ -115,10 +115,15 @@ export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pul
   };
 }
 
+/** Preflight and build for an already resolved stack (`omk plan` resolves first, to report config errors). */
+export async function runResolvedKit(stack: ResolvedStack, source: string): Promise<KitOutputs & { kit: OpenModelKit; stack: ResolvedStack }> {
+  const infra = await planInfrastructure(stack, source);
+  return { ...buildKit(stack, infra), stack };
+}
+
 /** The whole program: validate, preflight, build. Throws ConfigError (all problems) before registering anything. */
 export async function runKit(raw: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): Promise<KitOutputs & { kit: OpenModelKit; stack: ResolvedStack }> {
   const resolved = resolveStack(raw, source, secretKeys);
   if (!resolved.ok) throw resolved.error;
-  const infra = await planInfrastructure(resolved.stack, source);
-  return { ...buildKit(resolved.stack, infra), stack: resolved.stack };
+  return runResolvedKit(resolved.stack, source);
 }

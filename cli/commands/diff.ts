@@ -3,11 +3,11 @@
  * code) and in the working tree, offline, and prints what the change does. No credentials needed.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { PROJECT_ROOT, readStackFile, stackFilePath } from "../../components/config/load";
+import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { diffMarkdown, diffPlans, type StackDiff } from "../engine/diff";
 import { planStack, type Plan } from "../engine/plan";
 import { shippedStacks } from "./stacks";
@@ -62,7 +62,7 @@ export async function diffCommand(opts: DiffOptions, out: (s: string) => void, e
     return 1;
   }
   try {
-    const baseStacks = existsSync(path.join(dir, "stacks")) ? readdirSync(path.join(dir, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.replace(/^Pulumi\.|\.yaml$/g, "")) : [];
+    const baseStacks = stacksIn(path.join(dir, "stacks"));
     const stacks = opts.stack ? [opts.stack] : [...new Set([...baseStacks, ...shippedStacks()])].sort();
     const diffs: StackDiff[] = [];
     const broken: string[] = [];

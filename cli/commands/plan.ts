@@ -1,7 +1,7 @@
 /** `omk plan`: validate a stack, run the kit offline, summarise what `pulumi up` would create. */
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { DEFAULT_STACK, readStackFile, stackFilePath } from "../../components/config/load";
+import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
 import { alternativesTable, duration as mins, gib, int, table, usd } from "../format";
@@ -81,7 +81,7 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
     err("omk plan: use either --stack <name> or --config <file>, not both.");
     return 1;
   }
-  const stack = opts.stack ?? (opts.config ? path.basename(opts.config).replace(/^Pulumi\.|\.ya?ml$/g, "") : DEFAULT_STACK);
+  const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : DEFAULT_STACK);
   const file = opts.config ? path.resolve(opts.config) : stackFilePath(stack);
   let result;
   try {

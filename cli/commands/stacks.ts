@@ -1,7 +1,6 @@
 /** `omk stacks [--json|--markdown]`: every shipped stack with its models, GPUs, instances and $/hour. */
-import { readdirSync } from "node:fs";
 import * as path from "node:path";
-import { PROJECT_ROOT, readStackFile } from "../../components/config/load";
+import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { gpusPerReplica, resolveStack } from "../../components/config/validate";
 import { markdownTable, table } from "../format";
 
@@ -16,13 +15,13 @@ export interface StackRow {
 }
 
 export function shippedStacks(): string[] {
-  return readdirSync(path.join(PROJECT_ROOT, "stacks")).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map((f) => f.replace(/^Pulumi\.|\.yaml$/g, "")).sort();
+  return stacksIn(path.join(PROJECT_ROOT, "stacks"));
 }
 
 /** Rows from the same sizing `omk plan` runs, so the README table cannot drift from the code. */
 export function stackRows(): StackRow[] {
   return shippedStacks().flatMap((stack) => {
-    const r = resolveStack(readStackFile(path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`)), stack);
+    const r = resolveStack(readStackFile(stackFilePath(stack)), stack);
     if (!r.ok) throw r.error;
     return r.stack.models.map((m) => {
       const gpus = gpusPerReplica(m);

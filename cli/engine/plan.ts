@@ -8,7 +8,7 @@ import { stringify } from "yaml";
 import type { RawStackConfig } from "../../components/config/validate";
 import { resolveStack } from "../../components/config/validate";
 import type { ConfigError } from "../../components/config/errors";
-import { runKit } from "../../components/kit";
+import { runResolvedKit } from "../../components/kit";
 import { secureKeys } from "../../components/config/load";
 import { clusterNameFor } from "../../components/aws/platform";
 import { quotaMessage } from "../../components/aws/quota";
@@ -92,7 +92,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   const region = resolved.stack.region;
   let rec;
   try {
-    rec = await recordProgram(() => runKit(raw, options.source, secrets), {
+    // The stack is resolved (and sized) once, above; the program only runs the preflight and builds.
+    rec = await recordProgram(() => runResolvedKit(resolved.stack, options.source), {
       stack: options.stack, config: toEngineConfig(raw),
       invokes: { ...offlineInvokes(region), ...options.invokes }, computed: offlineComputed(region), computedDefault: offlineDefault(region),
     });
@@ -111,7 +112,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   });
   const counts: Record<string, number> = {};
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
-  const manifests = rec.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string").map((r) => r.inputs);
+  const manifests = rec.resources.filter(isKubernetesObject).map((r) => r.inputs);
   const manifestProblems = await validateManifests(manifests);
   const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
   const violations = await runPolicies(rec.resources, ALL_POLICIES, readPolicyConfig(policyFile));
@@ -145,10 +146,15 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   };
 }
 
+/** A Kubernetes object the kit creates itself (Helm releases excluded: Helm renders those). */
+export function isKubernetesObject(r: RecordedResource): boolean {
+  return r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string";
+}
+
 /** Kubernetes objects in the plan, as the manifests `kubectl` would receive. */
 export function kubernetesManifests(plan: Plan): { file: string; object: Record<string, unknown> }[] {
   return plan.resources
-    .filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string")
+    .filter(isKubernetesObject)
     .map((r) => {
       const meta = (r.inputs.metadata ?? {}) as { name?: string; namespace?: string };
       const kind = String(r.inputs.kind).toLowerCase();

@@ -2,7 +2,7 @@
  * Where raw stack config comes from: a `Pulumi.<stack>.yaml` file (for `omk plan` and tests) or the running
  * Pulumi program's config (for `pulumi preview/up`). Both produce the same flat `namespace:key` map.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
 import { ConfigError } from "./errors";
@@ -15,6 +15,16 @@ export const DEFAULT_STACK = "dev";
 
 export function stackFilePath(stack: string): string {
   return path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`);
+}
+
+/** The stack a config file describes: `Pulumi.prod.yaml` → `prod` (any other name loses only its extension). */
+export function stackNameOf(file: string): string {
+  return path.basename(file).replace(/^Pulumi\.|\.ya?ml$/g, "");
+}
+
+/** Stacks with a `Pulumi.<stack>.yaml` file in a folder, sorted (none when the folder is missing). */
+export function stacksIn(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map(stackNameOf).sort() : [];
 }
 
 /**

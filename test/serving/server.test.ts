@@ -1,13 +1,13 @@
 /** The vLLM server as a reviewer checks it: manifests, GPU limits, args, scheduling, secrets, cold start. */
 import { describe, expect, it } from "vitest";
-import type { Plan } from "../../cli/engine/plan";
+import { isKubernetesObject, type Plan } from "../../cli/engine/plan";
 import { main } from "../../cli/omk";
 import { flagValue } from "../../components/serving/vllm-args";
 import { validateManifest } from "../harness/manifests";
 import { ofType, plan, stackConfig } from "../harness/stack";
 
 type Obj = Record<string, any>;
-const k8sObjects = (p: Plan) => p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && typeof r.inputs.kind === "string").map((r) => r.inputs as Obj);
+const k8sObjects = (p: Plan) => p.resources.filter(isKubernetesObject).map((r) => r.inputs as Obj);
 const workload = (p: Plan, name: string) => k8sObjects(p).find((o) => (o.kind === "Deployment" || o.kind === "LeaderWorkerSet") && o.metadata.name === name)!;
 const container = (pod: Obj) => pod.spec.containers[0] as Obj;
 
