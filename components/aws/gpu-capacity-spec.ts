@@ -90,6 +90,7 @@ export interface NodePoolInput {
 
 export function buildNodePool(input: NodePoolInput): Record<string, unknown> {
   const { pool, capacity } = input;
+  const nodeClass = nodeClassType(input.flavor);
   return {
     apiVersion: "karpenter.sh/v1",
     kind: "NodePool",
@@ -98,7 +99,7 @@ export function buildNodePool(input: NodePoolInput): Record<string, unknown> {
       template: {
         metadata: { labels: { ...pool.labels, "nvidia.com/gpu.present": "true", ...(pool.multiNode ? { "omk.dev/efa": "true" } : {}) } },
         spec: {
-          nodeClassRef: { group: nodeClassType(input.flavor).apiVersion.split("/")[0], kind: nodeClassType(input.flavor).kind, name: nodeClassName(pool) },
+          nodeClassRef: { group: nodeClass.apiVersion.split("/")[0], kind: nodeClass.kind, name: nodeClassName(pool) },
           requirements: [
             { key: "node.kubernetes.io/instance-type", operator: "In", values: [pool.instanceType] },
             { key: "karpenter.sh/capacity-type", operator: "In", values: capacityTypes(capacity) },

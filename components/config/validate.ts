@@ -285,7 +285,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
       problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });
     }
   });
-  problems.push(...checkTraffic({ models, indexOf: (n) => [...names].find(([k]) => k === n)?.[1] ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
+  problems.push(...checkTraffic({ models, indexOf: (n) => names.get(n) ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
   return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey } };
 }

@@ -65,13 +65,15 @@ export function estimateColdStart(m: ResolvedModel): ColdStart {
     loadSeconds = Math.round(perNodeGB / Math.min(a.s3MaxGBps, networkGBps));
   }
   // CPU serving (laptop): nodes already exist and there is no CUDA graph capture.
-  const warmupSeconds = m.device === "cpu" ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB);
+  const cpu = m.device === "cpu";
+  const nodeBootSeconds = cpu ? 0 : a.nodeBootSeconds;
+  const warmupSeconds = cpu ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB);
   const containerStartSeconds = downloadSeconds + loadSeconds + warmupSeconds;
   const budgetSeconds = Math.max(a.probeFloorSeconds, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
   const periodSeconds = 10;
   return {
-    nodeBootSeconds: m.device === "cpu" ? 0 : a.nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, warmupSeconds, containerStartSeconds,
-    scaleUpSeconds: (m.device === "cpu" ? 0 : a.nodeBootSeconds) + imagePullSeconds + containerStartSeconds,
+    nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, warmupSeconds, containerStartSeconds,
+    scaleUpSeconds: nodeBootSeconds + imagePullSeconds + containerStartSeconds,
     startupProbe: { periodSeconds, failureThreshold: Math.ceil(budgetSeconds / periodSeconds), budgetSeconds },
     weightsGB: Math.round(weightsGB * 10) / 10,
   };

@@ -14,9 +14,6 @@ export interface ArgsInput {
   readonly bf16: boolean;
 }
 
-/** Flags that only mean something on GPUs (the CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE). */
-const GPU_ONLY_FLAGS = new Set(["--gpu-memory-utilization", "--tensor-parallel-size", "--pipeline-parallel-size"]);
-
 /**
  * Why no `--quantization`: vLLM reads the method from the checkpoint's quantization_config and picks its
  * fastest kernel (e.g. Marlin for AWQ/GPTQ); forcing `--quantization awq` would select the slower one.
@@ -28,14 +25,15 @@ function dtypeFor(m: ResolvedModel, bf16: boolean): string {
 
 export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   const p = m.placement;
+  // Parallelism and GPU memory only mean something on GPUs (the CPU backend sizes its KV cache from VLLM_CPU_KVCACHE_SPACE).
+  const gpu = m.device === "gpu";
   const args = [
     modelUri,
     "--served-model-name", m.name,
     "--port", String(VLLM_PORT),
-    "--tensor-parallel-size", String(p.tensorParallelSize),
-    "--pipeline-parallel-size", String(p.pipelineParallelSize),
+    ...(gpu ? ["--tensor-parallel-size", String(p.tensorParallelSize), "--pipeline-parallel-size", String(p.pipelineParallelSize)] : []),
     "--max-model-len", String(m.maxModelLen),
-    "--gpu-memory-utilization", String(m.gpuMemoryUtilization),
+    ...(gpu ? ["--gpu-memory-utilization", String(m.gpuMemoryUtilization)] : []),
     "--max-num-seqs", String(p.memory.batch.maxNumSeqs),
     "--dtype", dtypeFor(m, bf16),
     // On by default in vLLM v1; explicit so the plan states it.
@@ -48,8 +46,7 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   if (m.spec.toolCallParser) args.push("--enable-auto-tool-choice", "--tool-call-parser", m.spec.toolCallParser);
   if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify({ concurrency: 16 }));
   if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
-  const device = m.device === "cpu" ? args.filter((a, i) => !GPU_ONLY_FLAGS.has(a) && !GPU_ONLY_FLAGS.has(args[i - 1] ?? "")) : args;
-  return [...device, ...m.extraArgs];
+  return [...args, ...m.extraArgs];
 }
 
 /** Value of a flag in an argument list (tests and plan summaries read the command line this way). */
