@@ -73,10 +73,3 @@ export function planGpuPools(models: readonly ResolvedModel[], minDiskGiB: numbe
     };
   });
 }
-
-/** The pool a model runs in. */
-export function poolOf(pools: readonly GpuPool[], modelName: string): GpuPool {
-  const pool = pools.find((p) => p.models.includes(modelName));
-  if (!pool) throw new Error(`no GPU pool holds model ${modelName}`);
-  return pool;
-}

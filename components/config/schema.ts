@@ -6,7 +6,8 @@
  */
 import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
-import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, existingClusterSchema } from "./infra-schema";
+import { DEFAULT_GPU_MEMORY_UTILIZATION } from "../sizing/memory";
+import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema } from "./infra-schema";
 import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
 import { HOSTNAME_PATTERN, autoscalingSchema, exposureSchema, trafficSchema, warmWindowSchema } from "./traffic-schema";
 
@@ -27,7 +28,6 @@ export const DEFAULT_CONCURRENCY = 4;
  */
 export const DEFAULT_MAX_MODEL_LEN_CAP = 32_768;
 
-const dnsLabel = /^[a-z]([-a-z0-9]*[a-z0-9])?$/;
 
 export const replicasSchema = z.strictObject({
   /** Replicas kept running; 0 scales to zero outside `autoscaling.warmWindows`. @default 1 */
@@ -50,8 +50,8 @@ export const modelEntrySchema = z.strictObject({
   maxModelLen: z.number().int().min(256).optional(),
   /** Sequences at `maxModelLen` each replica must hold at once. @default 4 */
   concurrency: z.number().int().min(1).max(1024).default(DEFAULT_CONCURRENCY),
-  /** vLLM `--gpu-memory-utilization`. @default 0.9 (vLLM's default) */
-  gpuMemoryUtilization: z.number().min(0.5).max(0.98).default(0.9),
+  /** vLLM `--gpu-memory-utilization`, always passed explicitly. @default 0.9 */
+  gpuMemoryUtilization: z.number().min(0.5).max(0.98).default(DEFAULT_GPU_MEMORY_UTILIZATION),
   /** vLLM `--kv-cache-dtype`: `fp8` halves KV memory at a small accuracy cost. @default "auto" (the model dtype) */
   kvCacheDtype: z.enum(["auto", "fp8"]).default("auto"),
   replicas: replicasSchema.default({ min: 1, max: 1 }),

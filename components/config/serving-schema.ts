@@ -2,6 +2,7 @@
  * Stack config for serving: `omk:serving` (stack-wide) and the `weights` / `extraArgs` keys of each model.
  */
 import { z } from "zod";
+import { dnsLabel } from "./infra-schema";
 
 /**
  * vLLM release the kit pins by default (Docker Hub `vllm/vllm-openai`; v0.32.0 images were in public use
@@ -15,7 +16,7 @@ const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})
 
 export const servingSchema = z.strictObject({
   /** Namespace for every model server. @default "omk" */
-  namespace: z.string().max(63).regex(/^[a-z]([-a-z0-9]*[a-z0-9])?$/, "must be a DNS label").default("omk"),
+  namespace: z.string().max(63).regex(dnsLabel, "must be a DNS label").default("omk"),
   /** vLLM image for GPU servers, pinned by tag or digest (never latest). @default DEFAULT_VLLM_IMAGE */
   image: pinnedImage.default(DEFAULT_VLLM_IMAGE),
   /** vLLM image for models whose replica spans nodes: one with the aws-ofi-nccl plugin, so NCCL uses EFA. @default image */

@@ -18,7 +18,7 @@ import { PRECISION_TRAITS, type Precision } from "../catalog/precision";
 
 export const GiB = 1024 ** 3;
 
-/** vLLM's own default for `--gpu-memory-utilization`. */
+/** The kit's `--gpu-memory-utilization`, passed explicitly (vLLM's default was 0.9; recent releases use 0.92). */
 export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 
 /** Bytes of sampler working memory per (sequence × vocab entry), fitted to the H100 logs above. */
