@@ -5,6 +5,7 @@
  * 125–1000 MiB/s), SNAT and network policy, tags, capacity reservation selector terms.
  */
 import { z } from "zod";
+import { isReservedTagKey } from "./auto-mode-tags";
 
 const selectorTerm = z.strictObject({ id: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), name: z.string().optional() })
   .refine((t) => Boolean(t.id) !== Boolean(t.tags || t.name), "a selector term has either an id, or tags/name");
@@ -27,7 +28,7 @@ export const autoModeNodeClassSchema = z.strictObject({
     networkPolicy: z.enum(["DefaultAllow", "DefaultDeny"]).optional(),
     networkPolicyEventLogs: z.enum(["Enabled", "Disabled"]).optional(),
     // Keys EKS reserves for itself must not be set by users.
-    tags: z.record(z.string().refine((k) => !/^(kubernetes\.io\/cluster\/|karpenter\.sh\/(nodepool|nodeclaim)$|eks:eks-cluster-name$|eks\.amazonaws\.com\/)/.test(k), "reserved tag key"), z.string()).optional(),
+    tags: z.record(z.string().refine((k) => !isReservedTagKey(k), "reserved tag key"), z.string()).optional(),
     capacityReservationSelectorTerms: z.array(z.strictObject({ id: z.string().optional(), tags: z.record(z.string(), z.string()).optional(), owner: z.string().optional() })).optional(),
   }),
 });

@@ -12,10 +12,12 @@ import { AccessEntry } from "@pulumi/aws/eks/accessEntry";
 import { AccessPolicyAssociation } from "@pulumi/aws/eks/accessPolicyAssociation";
 import { Cluster } from "@pulumi/aws/eks/cluster";
 import { Role } from "@pulumi/aws/iam/role";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { RolePolicyAttachment } from "@pulumi/aws/iam/rolePolicyAttachment";
 import { Key } from "@pulumi/aws/kms/key";
 import { Provider } from "@pulumi/kubernetes/provider";
 import type { CreateClusterSettings } from "../config/infra-schema";
+import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
 import { kubeconfigFor } from "./kubeconfig";
 
 export interface EksClusterArgs {
@@ -58,7 +60,10 @@ export class EksCluster extends pulumi.ComponentResource {
     }, guarded);
 
     const clusterRole = new Role(`${name}-cluster`, { assumeRolePolicy: trustPolicy("eks.amazonaws.com", ["sts:AssumeRole", "sts:TagSession"]), tags: args.tags }, parent);
-    const clusterPolicies = AUTO_MODE_CLUSTER_POLICIES.map((p) => new RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: managedPolicy(p) }, parent));
+    const clusterPolicies: pulumi.Resource[] = AUTO_MODE_CLUSTER_POLICIES.map((p) => new RolePolicyAttachment(`${name}-cluster-${p}`, { role: clusterRole.name, policyArn: managedPolicy(p) }, parent));
+    // The GPU NodeClasses tag their nodes; the managed policies refuse user-defined tags (auto-mode-tags.ts), so
+    // without this Auto Mode never launches a GPU node. The cluster waits for it, and NodeClasses wait for the cluster.
+    clusterPolicies.push(new RolePolicy(`${name}-cluster-custom-tags`, { role: clusterRole.name, policy: JSON.stringify(autoModeCustomTagsPolicy()) }, parent));
     const nodeRole = new Role(`${name}-node`, { assumeRolePolicy: trustPolicy("ec2.amazonaws.com", ["sts:AssumeRole"]), tags: args.tags }, parent);
     const nodePolicies = AUTO_MODE_NODE_POLICIES.map((p) => new RolePolicyAttachment(`${name}-node-${p}`, { role: nodeRole.name, policyArn: managedPolicy(p) }, parent));
 

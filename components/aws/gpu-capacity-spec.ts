@@ -4,6 +4,7 @@
  * Tests validate them against the Karpenter CRD schemas; `omk plan --out` writes them as YAML.
  */
 import type { CapacitySettings } from "../config/infra-schema";
+import { autoModeNodeClassTags } from "./auto-mode-tags";
 import { GPU_TAINT, type GpuPool } from "./gpu-pools";
 
 export type KarpenterFlavor = "auto-mode" | "self-managed";
@@ -19,6 +20,12 @@ export interface NodeClassInput {
   readonly securityGroupId: string;
   readonly capacity: CapacitySettings;
   readonly tags: Readonly<Record<string, string>>;
+  /**
+   * Auto Mode only: whether the cluster IAM role may put user-defined tags on what Auto Mode launches (the
+   * kit grants it on clusters it creates). Without it a tagged NodeClass never gets a node, so none are set.
+   * @see ./auto-mode-tags.ts
+   */
+  readonly rolePermitsCustomTags: boolean;
 }
 
 /**
@@ -49,7 +56,7 @@ export function buildNodeClass(input: NodeClassInput): Record<string, unknown> {
         subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": input.discoveryTag } }],
         securityGroupSelectorTerms: [{ id: input.securityGroupId }],
         ephemeralStorage: { size: `${pool.diskGiB}Gi`, iops: DISK.iops, throughput: DISK.throughput },
-        tags: { ...input.tags, "omk.dev/pool": pool.name },
+        ...withTags(autoModeNodeClassTags(input.tags, pool.name, input.rolePermitsCustomTags)),
         ...reservations,
       },
     };
@@ -74,6 +81,10 @@ export function buildNodeClass(input: NodeClassInput): Record<string, unknown> {
       ...reservations,
     },
   };
+}
+
+function withTags(tags: Record<string, string> | undefined): { tags?: Record<string, string> } {
+  return tags ? { tags } : {};
 }
 
 export function capacityTypes(capacity: CapacitySettings): string[] {

@@ -15,6 +15,8 @@ export interface KarpenterPoolsArgs {
   /** Cluster security group (Auto Mode NodeClass). */
   readonly securityGroupId: pulumi.Input<string>;
   readonly capacity: CapacitySettings;
+  /** Auto Mode: the cluster role may apply user-defined tags (see ./auto-mode-tags.ts). */
+  readonly rolePermitsCustomTags: boolean;
   readonly provider: Provider;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -27,7 +29,7 @@ export class KarpenterPools extends pulumi.ComponentResource {
     const k8s = { parent: this, provider: args.provider };
     this.nodePools = args.pools.map(({ pool, zones }) => {
       const nodeClass = pulumi.all([args.nodeRoleName, args.securityGroupId]).apply(([nodeRoleName, securityGroupId]) =>
-        buildNodeClass({ pool, flavor: args.flavor, nodeRoleName, securityGroupId, discoveryTag: args.discoveryTag, capacity: args.capacity, tags: args.tags }));
+        buildNodeClass({ pool, flavor: args.flavor, nodeRoleName, securityGroupId, discoveryTag: args.discoveryTag, capacity: args.capacity, tags: args.tags, rolePermitsCustomTags: args.rolePermitsCustomTags }));
       const nodeClassResource = new CustomResource(`${name}-${pool.name}-class`, {
         ...nodeClassType(args.flavor),
         metadata: nodeClass.apply((o) => o.metadata as Record<string, unknown>), spec: nodeClass.apply((o) => o.spec as Record<string, unknown>),

@@ -69,6 +69,8 @@ export class Platform extends pulumi.ComponentResource {
         pools: infra.pools, flavor: autoMode ? "auto-mode" : "self-managed", nodeRoleName, securityGroupId,
         discoveryTag: stack.cluster.mode === "existing" ? stack.cluster.discoveryTag ?? clusterName : clusterName,
         capacity: stack.capacity, provider: this.provider, tags,
+        // A cluster the kit creates gets the tagging permissions on its role (cluster.ts); an existing one only if the stack says so.
+        rolePermitsCustomTags: stack.cluster.mode === "create" || stack.cluster.customTagPermissions,
       }, parent);
     } else if (infra.pools.length) {
       new ManagedPools(`${name}-gpu`, {

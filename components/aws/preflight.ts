@@ -12,6 +12,7 @@ import { getServiceQuota } from "@pulumi/aws/servicequotas/getServiceQuota";
 import { ConfigError, type ConfigProblem } from "../config/errors";
 import type { ResolvedStack } from "../config/validate";
 import { planAddons, type AddonDecision } from "./addon-plan";
+import { AUTO_MODE_TAGS_DOC } from "./auto-mode-tags";
 import { planGpuPools, type GpuPool } from "./gpu-pools";
 import { checkQuotas, quotaMessage, quotaNeeds, type QuotaLookup, type QuotaVerdict } from "./quota";
 import { chooseClusterZones, poolZones, zoneProblems, type Offerings } from "./zones";
@@ -104,6 +105,9 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
   const addons = planAddons(stack, pools);
   if (placed.some((p) => p.pool.multiNode) && stack.serving.multiNodeImage === undefined) {
     warnings.push("Multi-node models run the stock vLLM image, which does not appear to ship the aws-ofi-nccl plugin: NCCL would then use TCP sockets instead of EFA (slower between nodes). Set omk:serving.multiNodeImage to an EFA-enabled vLLM build.");
+  }
+  if (placed.length && stack.cluster.mode === "existing" && stack.cluster.autoMode && stack.capacity.mode === "karpenter" && !stack.cluster.customTagPermissions) {
+    warnings.push(`GPU nodes of the existing Auto Mode cluster are launched without the stack's tags: its cluster IAM role is not known to allow user-defined tags (${AUTO_MODE_TAGS_DOC}). Grant them, then set omk:cluster.customTagPermissions: true.`);
   }
   return { pools: placed, clusterZones, addons, quotas, subnetsByZone, warnings };
 }

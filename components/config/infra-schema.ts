@@ -48,6 +48,13 @@ export const existingClusterSchema = z.strictObject({
   context: z.string().min(1).optional(),
   /** Whether the cluster runs EKS Auto Mode (GPU NodePools then use its NodeClass, and it has ingress). @default false */
   autoMode: z.boolean().default(false),
+  /**
+   * With autoMode: the cluster's IAM role has the EKS user guide's "Custom AWS tags for EKS Auto resources"
+   * permissions (https://docs.aws.amazon.com/eks/latest/userguide/auto-cluster-iam-role.html#tag-prop). Only then do
+   * the kit's NodeClasses tag GPU nodes (environment, stack, pool); without them a tagged NodeClass never launches a
+   * node, so the kit leaves the tags off. @default false
+   */
+  customTagPermissions: z.boolean().default(false),
   /** Whether self-managed Karpenter is installed (used when autoMode is false and capacity is karpenter). @default false */
   karpenter: z.boolean().default(false),
   /** IAM role the GPU nodes run as (self-managed Karpenter's EC2NodeClass, managed node groups). */
