@@ -31,7 +31,7 @@ function sweep(explain: boolean) {
     for (const region of KNOWN_REGIONS) {
       const t = performance.now();
       const r = sizeModel({
-        model, region, precision: model.nativePrecision, maxModelLen: Math.min(model.nativeContext, DEFAULT_MAX_MODEL_LEN_CAP),
+        model, region, precision: model.nativePrecision, maxModelLen: Math.min(model.context.derivedMax, DEFAULT_MAX_MODEL_LEN_CAP),
         concurrency: DEFAULT_CONCURRENCY, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto",
       }, { explain });
       times.push(performance.now() - t);

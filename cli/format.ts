@@ -1,4 +1,5 @@
 /** Text formatting shared by the `omk` commands. */
+import { layoutName } from "../components/sizing/parallel";
 import type { Candidate } from "../components/sizing/placement";
 
 export const int = (n: number) => Math.round(n).toLocaleString("en-US");
@@ -22,11 +23,18 @@ export function table(rows: readonly (readonly string[])[], indent = "  "): stri
   return rows.map((row) => indent + row.map((cell, i) => (i === row.length - 1 ? cell : cell.padEnd(widths[i]!))).join("  ")).join("\n");
 }
 
-export function alternativesTable(alternatives: readonly Pick<Candidate, "instanceType" | "nodes" | "tensorParallelSize" | "pipelineParallelSize" | "hourlyUsd" | "fits" | "reason">[], limit: number): string {
+type Layout = Pick<Candidate, "nodes" | "tensorParallelSize" | "pipelineParallelSize" | "dataParallelSize" | "expertParallel">;
+
+/** "TP 8", "DP 8 + EP", "TP 8 + PP 2" — or "-" for an option rejected before any layout was tried. */
+export function layoutOf(c: Layout): string {
+  return c.tensorParallelSize ? layoutName({ tensorParallel: c.tensorParallelSize, pipelineParallel: c.pipelineParallelSize, dataParallel: c.dataParallelSize, expertParallel: c.expertParallel, nodes: c.nodes }) : "-";
+}
+
+export function alternativesTable(alternatives: readonly (Layout & Pick<Candidate, "instanceType" | "hourlyUsd" | "fits" | "reason">)[], limit: number): string {
   const shown = alternatives.slice(0, limit).map((a) => [
     a.fits ? "fits" : "no",
     `${a.instanceType} ×${a.nodes}`,
-    a.tensorParallelSize ? `TP${a.tensorParallelSize} PP${a.pipelineParallelSize}` : "-",
+    layoutOf(a),
     `${usd(a.hourlyUsd)}/h`,
     a.reason,
   ]);

@@ -1,6 +1,7 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
 import { Command, InvalidArgumentError } from "commander";
 import { diffCommand } from "./commands/diff";
+import { docsCommand } from "./commands/docs";
 import { instancesCommand } from "./commands/instances";
 import { modelsCommand } from "./commands/models";
 import { planCommand } from "./commands/plan";
@@ -53,7 +54,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .action((o: { region: string; json?: boolean; markdown?: boolean }) => { code = instancesCommand(o, io.out, io.err); });
 
   program.command("size").description("find the cheapest GPU placement for a model (or evaluate a pinned one)")
-    .requiredOption("--model <id>", "catalog model id, e.g. Qwen/Qwen3-8B")
+    .option("--model <id>", "catalog model id, e.g. Qwen/Qwen3-8B (with --model-config: the Hub repo to serve)")
+    .option("--model-config <file>", "size a model the catalog lacks from its Hugging Face config.json")
     .option("--region <region>", "AWS region", "us-east-1")
     .option("--precision <p>", "bf16 | fp8 | int8 | int4 | mxfp4 | nvfp4 (default: the model's native precision)")
     .option("--max-model-len <n>", "context length per sequence", integer("--max-model-len"))
@@ -65,7 +67,14 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp"))
     .option("--multi-node <m>", "when-needed (default: span nodes only if no single node fits) | allow (cheapest wins)")
     .option("--json", "machine-readable output")
-    .action((o) => { code = sizeCommand(o, io.out, io.err); });
+    .action((o) => {
+      if (!o.model && !o.modelConfig) {
+        io.err("omk size: give --model <id> (see `npx omk models`) or --model-config <config.json> for a model the catalog lacks.");
+        code = 1;
+        return;
+      }
+      code = sizeCommand(o, io.out, io.err);
+    });
 
   program.command("plan").description("validate a stack and preview what it creates, offline")
     .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")
@@ -81,6 +90,10 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--stack <name>", "only this stack (default: every stack that changed)")
     .option("--format <f>", "markdown | json", "markdown")
     .action(async (o) => { code = await diffCommand(o, io.out, io.err); });
+
+  program.command("docs").description("rebuild the README's generated sections (plan output, stack and catalog tables) from fresh runs")
+    .option("--check", "only report whether README.md is up to date (exit 1 when not)")
+    .action(async (o: { check?: boolean }) => { code = await docsCommand(o, io.out, io.err); });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

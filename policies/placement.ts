@@ -74,10 +74,10 @@ export const kvHeadroom: StackValidationPolicy = {
     const { minKvHeadroom } = args.getConfig<HeadroomConfig>();
     for (const r of args.resources) {
       const p = placementOf(r);
-      if (!p || !p.kvCacheTokens) continue;
-      const needed = Number(p.maxModelLen) * Number(p.concurrency);
-      const headroom = Number(p.kvCacheTokens) / needed - 1;
-      if (headroom < minKvHeadroom) report(`Model ${p.name}'s KV cache holds ${p.kvCacheTokens} tokens for ${needed} needed: ${Math.round(headroom * 100)} % headroom (< ${Math.round(minKvHeadroom * 100)} %). A small vLLM or driver change could stop it starting; lower maxModelLen or pin a larger instance.`, r.urn);
+      if (!p || !p.kvCacheTokens || p.kvHeadroom === null) continue;
+      // Spare KV memory beyond concurrency × maxModelLen; plans before kvHeadroom existed fall back to tokens.
+      const headroom = typeof p.kvHeadroom === "number" ? p.kvHeadroom : Number(p.kvCacheTokens) / (Number(p.maxModelLen) * Number(p.concurrency)) - 1;
+      if (headroom < minKvHeadroom) report(`Model ${p.name}'s KV cache has ${Math.round(headroom * 100)} % headroom beyond ${p.concurrency} × ${p.maxModelLen} tokens (< ${Math.round(minKvHeadroom * 100)} %). A small vLLM or driver change could stop it starting; lower maxModelLen or concurrency, or pin a larger instance.`, r.urn);
     }
   },
 };

@@ -1,7 +1,7 @@
 /** `omk plan --format markdown`: the plan as a reviewer reads it in a pull-request comment. */
 import type { Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
-import { duration, int, markdownTable, usd } from "../format";
+import { duration, int, layoutOf, markdownTable, usd } from "../format";
 
 const mins = (s: number) => duration(s, " ");
 
@@ -13,7 +13,7 @@ export function planMarkdown(plan: Plan): string {
   lines.push(`**${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)}/h** for GPU nodes, **~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)}/month** with fixed costs (on-demand${plan.cluster.capacityType !== "on-demand" ? ` — an upper bound: this stack buys ${plan.cluster.capacityType} capacity` : ""}${plan.priceEstimate || plan.fixedCost.estimate ? "; includes estimated regional prices" : ""}). Policies: ${mandatory.length ? `❌ ${mandatory.length} mandatory violation(s)` : "✅ pass"}${plan.policy.violations.length - mandatory.length ? `, ⚠️ ${plan.policy.violations.length - mandatory.length} advisory` : ""}.`);
   lines.push("");
   lines.push(markdownTable(["model", "placement", "GPUs", "context × concurrency", "replicas", "$/h (min–max)", "cold start", "endpoint"], plan.models.map((m) => {
-    const placement = m.instanceType === "cpu" ? "cluster CPUs" : `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}`;
+    const placement = m.instanceType === "cpu" ? "cluster CPUs" : `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}, ${layoutOf(m)}`;
     return [`\`${m.name}\` (${m.model}, ${m.precision})`, placement, `${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max}`, `${int(m.maxModelLen)} × ${m.maxConcurrency}`,
       `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (est.)" : ""}`, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, plan.endpoints[m.name] ?? "-"];
   })));

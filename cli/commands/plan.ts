@@ -4,7 +4,7 @@ import { ConfigError } from "../../components/config/errors";
 import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
-import { alternativesTable, duration as mins, gib, int, table, usd } from "../format";
+import { alternativesTable, duration as mins, gib, int, layoutOf, table, usd } from "../format";
 import { planMarkdown } from "./plan-markdown";
 
 export interface PlanOptions {
@@ -26,13 +26,18 @@ export function planText(plan: Plan): string {
     if (m.instanceType === "cpu") {
       lines.push(`    placement  the cluster's CPUs (no GPU), replicas ${m.replicas.min}–${m.replicas.max}; KV cache ${gib(m.kvCacheGiBPerGpu)} of host memory`);
     } else {
-      lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, TP ${m.tensorParallelSize} PP ${m.pipelineParallelSize}, replicas ${m.replicas.min}–${m.replicas.max}`);
+      lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, ${layoutOf(m)}, replicas ${m.replicas.min}–${m.replicas.max}`);
+      lines.push(`    layout     ${m.layoutReason}`);
       lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
     }
     lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(monthly(m.hourlyUsd.min))}–$${int(monthly(m.hourlyUsd.max))}/month${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
     if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
-    lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})`);
+    lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}`);
+    if (m.stateBytesPerSequencePerGpu || m.windowBytesPerSequencePerGpu) {
+      lines.push(`    KV layout  ${int(m.kvBytesPerTokenPerGpu)} B/token/GPU${m.stateBytesPerSequencePerGpu ? ` + linear-attention state ${gib(m.stateBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}${m.windowBytesPerSequencePerGpu ? ` + windowed layers ${gib(m.windowBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}`);
+    }
+    if (m.yarnFactor) lines.push(`    context    YaRN factor ${m.yarnFactor} (--hf-overrides): static YaRN also applies to short prompts and can cost quality there`);
     const cs = m.coldStart;
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
     lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);

@@ -1,15 +1,20 @@
 /**
  * `omk size`: size one model without a stack file. The flags become a one-model stack config, so the
- * checks, defaults and errors are exactly those of `omk plan` and `pulumi up`.
+ * checks, defaults and errors are exactly those of `omk plan` and `pulumi up` — except that sizing is
+ * arithmetic and needs no Hugging Face token, even for gated models.
  */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { resolveStack, type ResolvedModel } from "../../components/config/validate";
 import { formatValue } from "../../components/config/errors";
 import { placementSummary } from "../../components/serving/placement-summary";
 import { summarizeAlternative } from "../../components/sizing/placement";
-import { alternativesTable, gib, int, usd } from "../format";
+import { alternativesTable, gib, int, layoutOf, usd } from "../format";
 
 export interface SizeOptions {
-  readonly model: string;
+  /** Catalog id; with modelConfig, the Hub repo (default: the config's `_name_or_path`, else its folder's name). */
+  readonly model?: string;
+  readonly modelConfig?: string;
   readonly region: string;
   readonly precision?: string;
   readonly maxModelLen?: number;
@@ -25,7 +30,7 @@ export interface SizeOptions {
 
 /** Stack keys → the flag a `size` user typed, so errors name what they can change. */
 const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
-  id: "--model", precision: "--precision", maxModelLen: "--max-model-len", concurrency: "--concurrency",
+  id: "--model", modelConfig: "--model-config", precision: "--precision", maxModelLen: "--max-model-len", concurrency: "--concurrency",
   gpuMemoryUtilization: "--gpu-memory-utilization", kvCacheDtype: "--kv-cache-dtype", instanceType: "--instance",
   tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node",
 };
@@ -41,20 +46,35 @@ export function sizeJson(m: ResolvedModel, region: string) {
   // The same summary `omk plan` shows; `hourlyUsd` here is per replica.
   const s = placementSummary(m, region);
   return {
-    model: s.model, region, precision: s.precision, weightsRepo: s.weightsRepo,
+    model: s.model, region, precision: s.precision, weightsRepo: s.weightsRepo, gated: m.spec.gated,
     instanceType: s.instanceType, gpu: s.gpu, nodes: s.nodes, gpusPerNode: s.gpusPerNode,
     tensorParallelSize: s.tensorParallelSize, pipelineParallelSize: s.pipelineParallelSize,
-    maxModelLen: s.maxModelLen, concurrency: s.concurrency, gpuMemoryUtilization: s.gpuMemoryUtilization, kvCacheDtype: s.kvCacheDtype,
+    dataParallelSize: s.dataParallelSize, expertParallel: s.expertParallel, layoutReason: s.layoutReason,
+    maxModelLen: s.maxModelLen, yarnFactor: s.yarnFactor, concurrency: s.concurrency, gpuMemoryUtilization: s.gpuMemoryUtilization, kvCacheDtype: s.kvCacheDtype,
     gpuMemoryGiB: s.gpuMemoryGiB, weightsGiBPerGpu: s.weightsGiBPerGpu, activationGiB: s.activationGiB,
     overheadGiB: s.overheadGiB, kvCacheGiBPerGpu: s.kvCacheGiBPerGpu,
-    kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs,
+    kvBytesPerTokenPerGpu: s.kvBytesPerTokenPerGpu, stateBytesPerSequencePerGpu: s.stateBytesPerSequencePerGpu, windowBytesPerSequencePerGpu: s.windowBytesPerSequencePerGpu,
+    kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
     hourlyUsd: s.hourlyUsdPerReplica, priceEstimate: s.priceEstimate, priceBasis: s.priceBasis, fits: s.fits,
+    estimates: ["activation and overhead memory (calibrated on published vLLM H100 logs)", ...(m.spec.userSupplied ? ["parameter counts computed from config.json"] : [])],
     alternatives: m.alternatives.map(summarizeAlternative),
   };
 }
 
+/** A Hub-like id for a config.json given without --model: its `_name_or_path`, else `local/<folder>`. */
+function defaultIdFor(file: string): string {
+  try {
+    const name = (JSON.parse(readFileSync(file, "utf8")) as { _name_or_path?: unknown })._name_or_path;
+    if (typeof name === "string" && /^[\w.-]+\/[\w.-]+$/.test(name)) return name;
+  } catch {
+    // The sizing reports an unreadable file with the flag that named it.
+  }
+  return `local/${path.basename(path.dirname(path.resolve(file))) || "model"}`;
+}
+
 export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s: string) => void): number {
-  const entry: Record<string, unknown> = { id: opts.model };
+  const entry: Record<string, unknown> = { id: opts.model ?? defaultIdFor(opts.modelConfig ?? "") };
+  if (opts.modelConfig !== undefined) entry.modelConfig = path.resolve(opts.modelConfig);
   if (opts.precision !== undefined) entry.precision = opts.precision;
   if (opts.maxModelLen !== undefined) entry.maxModelLen = opts.maxModelLen;
   if (opts.concurrency !== undefined) entry.concurrency = opts.concurrency;
@@ -64,7 +84,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (opts.tp !== undefined) entry.tensorParallelSize = opts.tp;
   if (opts.pp !== undefined) entry.pipelineParallelSize = opts.pp;
   if (opts.multiNode !== undefined) entry.multiNode = opts.multiNode;
-  const resolved = resolveStack({ "aws:region": opts.region, "omk:environment": "size", "omk:models": [entry] }, "omk size");
+  const resolved = resolveStack({ "aws:region": opts.region, "omk:environment": "size", "omk:models": [entry] }, "omk size", new Set(), { purpose: "sizing" });
   if (!resolved.ok) {
     const problems = resolved.error.problems;
     err(`omk size: ${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
@@ -80,11 +100,19 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   }
   const p = m.placement;
   const mem = p.memory;
+  const gpus = json.tensorParallelSize * json.pipelineParallelSize * json.dataParallelSize;
   out(`${m.spec.id} (${m.precision}, ${m.weights.repo}) in ${json.region}: maxModelLen ${int(m.maxModelLen)} × concurrency ${m.concurrency}`);
-  out(`Chosen: ${p.instanceType} × ${p.nodes} node${p.nodes > 1 ? "s" : ""}, ${json.tensorParallelSize * json.pipelineParallelSize} × ${p.gpu.model} (${gib(mem.gpuMemoryGiB)} each), TP ${p.tensorParallelSize}, PP ${p.pipelineParallelSize}`);
+  out(`Chosen: ${p.instanceType} × ${p.nodes} node${p.nodes > 1 ? "s" : ""}, ${gpus} × ${p.gpu.model} (${gib(mem.gpuMemoryGiB)} each), ${layoutOf(p)} — ${p.layoutReason}`);
   out(`Cost: ${usd(p.hourlyUsd)}/hour per replica, on-demand${p.priceEstimate ? " (ESTIMATE: no published price for this region)" : ""}`);
   out(`Memory per GPU: budget ${gib(mem.budgetGiB)} (${m.gpuMemoryUtilization} × ${gib(mem.gpuMemoryGiB)}) = weights ${gib(mem.weightsGiBPerGpu)} + activation ${gib(mem.activationGiB)} + overhead ${gib(mem.nonTorchGiB + mem.cudaGraphGiB)} + KV cache ${gib(mem.kvCacheGiBPerGpu)}`);
-  out(`KV cache: ${int(mem.kvCacheTokens)} tokens → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (vLLM max_num_seqs ${mem.batch.maxNumSeqs})`);
+  const extras = [
+    mem.stateBytesPerSequencePerGpu ? `linear-attention state ${int(mem.stateBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
+    mem.windowBytesPerSequencePerGpu ? `windowed layers ${int(mem.windowBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
+  ].filter(Boolean);
+  out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens})`);
+  if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} over ${int(m.spec.context.derivedMax)} tokens (static YaRN can cost quality on short prompts; vLLM applies it to every request).`);
+  if (m.spec.gated) out(`Gated on Hugging Face: deploying it needs the license accepted and omk:hfToken; sizing did not.`);
+  if (m.spec.userSupplied) out(`From ${opts.modelConfig}: parameter counts are computed from the config (ESTIMATE); license and gating are unknown to the kit.`);
   out("Activation and overhead figures are estimates calibrated on published vLLM H100 logs; weights and KV follow vLLM's formulas.");
   out(`\nAlternatives (cheapest first):\n${alternativesTable(m.alternatives, 12)}`);
   return 0;

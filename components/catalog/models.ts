@@ -1,122 +1,131 @@
 /**
- * The model catalog: architecture facts the sizing needs, licenses, official weight repos per precision and
- * vLLM parsers. Facts live in `data/models.json` (each record names its sources; copied from the project's
- * research pass) so a correction is a one-line data edit; this module validates and types them.
+ * The model catalog: each entry's Hugging Face config fields (read by `hf-config.ts`, exactly as for a user's
+ * own `config.json`), published facts (parameter counts, context, license, gating) and the weight repos per
+ * precision, every one with its source. Facts live in `data/models.json`, so a correction is a data edit.
  */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { z } from "zod";
+import type { Architecture, AttentionGroup, MoeShape } from "./architecture";
+import { derivedMaxModelLen, type ContextLimits } from "./context";
+import { architectureFromConfig } from "./hf-config";
+import { paramsFromArchitecture, type ParamBreakdown } from "./params";
 import { parsePrecisionLabel, type Precision, type QuantizationMethod } from "./precision";
 
+const rawYarn = z.object({
+  original_max_position_embeddings: z.number().int(), max_context: z.number().int(), rope_theta: z.number().nullable(),
+  nested: z.literal("text_config").optional(), source: z.string(),
+});
 const rawModel = z.object({
   id: z.string(),
   family: z.string(),
-  architecture: z.string(),
-  type: z.enum(["dense", "moe"]),
-  total_params_b: z.number().nullable(),
-  total_params_b_computed: z.number().nullable(),
-  active_params_b: z.number().nullable(),
-  num_hidden_layers: z.number().int(),
-  hidden_size: z.number().int(),
-  num_attention_heads: z.number().int(),
-  num_key_value_heads: z.number().int(),
-  head_dim: z.number().int().nullable(),
-  intermediate_size: z.number().int(),
-  vocab_size: z.number().int(),
-  tie_word_embeddings: z.boolean(),
-  attention: z.string(),
-  sliding_window: z.number().nullable(),
-  mla: z.object({ kv_lora_rank: z.number().int(), qk_rope_head_dim: z.number().int() }).passthrough().nullable(),
-  moe: z.object({ num_experts: z.number().int(), experts_per_tok: z.number().int(), moe_intermediate: z.number().int() }).passthrough().nullable(),
+  total_params_b: z.number(),
+  active_params_b: z.number(),
+  vision_params_b: z.number().nullable(),
   native_context: z.number().int(),
-  torch_dtype: z.string(),
+  config: z.record(z.string(), z.unknown()),
+  config_source: z.string(),
+  yarn: rawYarn.nullable(),
+  kv_cache_dtype_default: z.enum(["fp8"]).nullable(),
+  gated: z.boolean(),
+  gated_source: z.string(),
   license: z.string(),
   license_source: z.string(),
   trust_remote_code: z.boolean(),
   reasoning_parser: z.string().nullable(),
+  tool_call_parser: z.string().nullable(),
+  tool_call_source: z.string(),
+  vllm_flags: z.array(z.string()),
+  min_vllm: z.string().nullable(),
   weights: z.array(z.object({ repo: z.string(), precision: z.string(), official: z.boolean().nullable() })),
   weights_source: z.string(),
-  valid_tp_sizes: z.array(z.number().int()),
-  fp8_block_valid_tp: z.array(z.number().int()).nullable(),
+  valid_tp_sizes: z.array(z.number().int()).nullable(),
   sources: z.record(z.string(), z.string()),
   unverified_fields: z.array(z.string()),
 }).passthrough();
 const rawModelFile = z.object({ source_keys: z.record(z.string(), z.string()), models: z.array(rawModel) });
+export type RawCatalogModel = z.infer<typeof rawModel>;
 
 export interface WeightVariant {
   readonly precision: Precision;
-  /** Hugging Face repo id. */
+  /** Hugging Face repo id (or the model id of a user's own config). */
   readonly repo: string;
   /** Published by the model's authors (false: a well-known community quantization). */
   readonly official: boolean;
   readonly quantization: QuantizationMethod;
+  /** FP8 block-wise scales of this size: every tensor-parallel slice must be whole blocks (vLLM fp8.py). */
+  readonly fp8BlockSize: number | null;
+  /** Only routed experts are quantized; attention, shared experts and embeddings stay BF16. */
+  readonly expertsOnly: boolean;
 }
-
-export type AttentionLayout =
-  | { readonly kind: "gqa"; readonly kvHeads: number; readonly headDim: number; readonly slidingWindow: number | null }
-  | { readonly kind: "mla"; readonly kvLoraRank: number; readonly qkRopeHeadDim: number };
 
 export interface ModelSpec {
   readonly id: string;
   readonly family: string;
-  readonly architecture: string;
+  readonly architecture: Architecture;
   readonly kind: "dense" | "moe";
   readonly totalParamsB: number;
   readonly activeParamsB: number;
+  /** The split the memory model needs (embeddings, routed experts, vision), scaled to the published total. */
+  readonly params: ParamBreakdown;
   readonly layers: number;
   readonly hiddenSize: number;
   readonly attentionHeads: number;
   readonly intermediateSize: number;
   readonly vocabSize: number;
   readonly tiedEmbeddings: boolean;
-  readonly attention: AttentionLayout;
-  readonly moe: { readonly experts: number; readonly expertsPerToken: number; readonly intermediateSize: number } | null;
-  /** Context the model was trained for (no RoPE scaling), in tokens. */
-  readonly nativeContext: number;
+  readonly attention: readonly AttentionGroup[];
+  readonly moe: MoeShape | null;
+  readonly context: ContextLimits;
   readonly license: string;
   readonly trustRemoteCode: boolean;
   /** vLLM `--reasoning-parser`, when the model emits separable reasoning. */
   readonly reasoningParser: string | null;
-  /** vLLM `--tool-call-parser`, when the model has a tool-calling chat template vLLM can parse. */
+  /** vLLM `--tool-call-parser`, when vLLM can parse the model's tool calls with its own chat template. */
   readonly toolCallParser: string | null;
+  /** Extra `vllm serve` flags the model needs (e.g. a tokenizer mode). */
+  readonly vllmFlags: readonly string[];
+  /** The oldest vLLM release that serves it, per its recipe (null: any the kit pins). */
+  readonly minVllm: string | null;
+  /** KV-cache dtype vLLM uses for it by default (DeepSeek-V3.2: fp8, stored as fp8_ds_mla). */
+  readonly kvCacheDtypeDefault: "auto" | "fp8";
   /** The precision the authors ship; the default when a stack does not choose. */
   readonly nativePrecision: Precision;
-  /** One entry per precision (official repos preferred). */
   readonly weights: readonly WeightVariant[];
-  /** Tensor-parallel sizes vLLM accepts for this model (heads, KV heads, vocab). */
+  /** Tensor-parallel sizes vLLM accepts for the attention layout (heads and KV heads divide evenly). */
   readonly validTensorParallel: readonly number[];
-  /** Narrower TP set for block-128 FP8 checkpoints (MoE intermediate must split into 128-blocks). */
-  readonly fp8ValidTensorParallel: readonly number[] | null;
   readonly sources: readonly string[];
   readonly unverified: readonly string[];
   /** The Hub requires accepting the license (and a token) before download. */
   readonly gated: boolean;
+  /** Why it cannot be sized yet (listed, never sized with a wrong number); null when it can. */
+  readonly cannotSize: string | null;
+  /** True for a model read from a user's config.json rather than the catalog. */
+  readonly userSupplied: boolean;
 }
 
-/** Repos the Hub gates behind a license click-through (Meta's Llama license, Mistral's terms). */
-const GATED = /^(meta-llama|mistralai)\//;
+const TP_CANDIDATES = [1, 2, 4, 8, 16, 32, 64];
 
-/**
- * vLLM tool-call parser per family, from docs.vllm.ai "Tool Calling" (hermes for Qwen2.5/Qwen3/QwQ,
- * llama3_json for Llama 3.1, mistral, deepseek_v3, openai for gpt-oss). R1 distills ship no tool template.
- */
-const TOOL_CALL_PARSERS: ReadonlyArray<readonly [RegExp, string]> = [
-  [/^Qwen\/(Qwen2\.5|Qwen3|QwQ)/, "hermes"],
-  [/^meta-llama\/Llama-3\.1/, "llama3_json"],
-  [/^mistralai\//, "mistral"],
-  [/^deepseek-ai\/DeepSeek-(V3|R1)$/, "deepseek_v3"],
-  [/^openai\/gpt-oss/, "openai"],
-];
-const TOOL_PARSER_SOURCE = "docs.vllm.ai features/tool_calling (parser names per model family)";
-
-function nativePrecisionOf(torchDtype: string): Precision {
-  const t = torchDtype.toLowerCase();
-  if (t.includes("mxfp4")) return "mxfp4";
-  if (t.includes("fp8")) return "fp8";
-  return "bf16";
+/** TP must divide the attention heads; KV heads are split or replicated (vllm/config/model.py verify_with_parallel_config). */
+export function tensorParallelSizesFor(arch: Architecture): number[] {
+  const divides = (n: number, tp: number) => n % tp === 0;
+  return TP_CANDIDATES.filter((tp) => divides(arch.attentionHeads, tp) && arch.attention.every((g) => {
+    if (g.kind === "full" || g.kind === "sliding" || g.kind === "chunked") return divides(g.kvHeads, tp) || divides(tp, g.kvHeads);
+    if (g.kind === "gated-deltanet") return divides(g.keyHeads, tp) && divides(g.valueHeads, tp);
+    if (g.kind === "lightning") return divides(g.heads, tp);
+    return true;
+  }));
 }
 
-function toWeights(raw: z.infer<typeof rawModel>): WeightVariant[] {
+function nativePrecisionOf(arch: Architecture): Precision {
+  const q = arch.quantization;
+  if (!q) return "bf16";
+  if (q.method === "mxfp4") return "mxfp4";
+  if (q.method === "modelopt_fp4") return "nvfp4";
+  return q.bits <= 4 ? "int4" : q.method === "fp8" ? "fp8" : "int8";
+}
+
+function toWeights(raw: RawCatalogModel, arch: Architecture, native: Precision): WeightVariant[] {
   const byPrecision = new Map<Precision, WeightVariant>();
   for (const w of raw.weights) {
     const parsed = parsePrecisionLabel(w.precision);
@@ -124,59 +133,55 @@ function toWeights(raw: z.infer<typeof rawModel>): WeightVariant[] {
     // Repo cells sometimes carry a remark ("… (3.3)" marks a different release): keep only same-model repos.
     const [repo = "", remark] = w.repo.split(" (");
     if (remark && /^\d/.test(remark)) continue;
-    const variant: WeightVariant = { precision: parsed.precision, repo, official: w.official === true, quantization: parsed.quantization };
+    const isNative = repo === raw.id && parsed.precision === native;
+    const variant: WeightVariant = {
+      precision: parsed.precision, repo, official: w.official === true, quantization: parsed.quantization,
+      fp8BlockSize: isNative ? arch.quantization?.blockSize ?? null : parsed.blockSize,
+      expertsOnly: isNative ? arch.quantization?.expertsOnly ?? false : parsed.precision === "mxfp4" || parsed.quantization === "experts_int8",
+    };
     const seen = byPrecision.get(parsed.precision);
     if (!seen || (!seen.official && variant.official)) byPrecision.set(parsed.precision, variant);
   }
   return [...byPrecision.values()];
 }
 
-function toModelSpec(raw: z.infer<typeof rawModel>, sourceKeys: Record<string, string>): ModelSpec {
-  const totalParamsB = raw.total_params_b ?? raw.total_params_b_computed;
-  if (totalParamsB === null) throw new Error(`catalog: ${raw.id} has no parameter count`);
-  const attention: AttentionLayout = raw.mla
-    ? { kind: "mla", kvLoraRank: raw.mla.kv_lora_rank, qkRopeHeadDim: raw.mla.qk_rope_head_dim }
-    : { kind: "gqa", kvHeads: raw.num_key_value_heads, headDim: raw.head_dim ?? raw.hidden_size / raw.num_attention_heads, slidingWindow: raw.sliding_window };
-  const cited = Object.keys(sourceKeys).filter((k) => JSON.stringify(raw.sources).includes(k) || raw.weights_source.includes(k) || raw.license_source.includes(k));
+/** Scales the architecture's split to the published total (the split's shares stay, the total is the card's). */
+function publishedParams(arch: Architecture, totalB: number, activeB: number, visionB: number | null): ParamBreakdown {
+  const computed = paramsFromArchitecture({ ...arch, visionParamsB: visionB ?? arch.visionParamsB });
+  const scale = (totalB - computed.visionB) / Math.max(1e-9, computed.totalB - computed.visionB);
+  return { totalB, activeB, embeddingB: computed.embeddingB, routedExpertB: computed.routedExpertB * scale, visionB: computed.visionB };
+}
+
+export function modelSpecFrom(raw: RawCatalogModel, sourceKeys: Readonly<Record<string, string>> = {}): ModelSpec {
+  const arch = architectureFromConfig(raw.config, `catalog entry ${raw.id}`);
+  const native = nativePrecisionOf(arch);
+  const cited = Object.keys(sourceKeys).filter((k) => [JSON.stringify(raw.sources), raw.weights_source, raw.license_source, raw.config_source].some((s) => s.includes(k)));
   return {
-    id: raw.id,
-    family: raw.family,
-    architecture: raw.architecture,
-    kind: raw.type,
-    totalParamsB,
-    activeParamsB: raw.active_params_b ?? totalParamsB,
-    layers: raw.num_hidden_layers,
-    hiddenSize: raw.hidden_size,
-    attentionHeads: raw.num_attention_heads,
-    intermediateSize: raw.intermediate_size,
-    vocabSize: raw.vocab_size,
-    tiedEmbeddings: raw.tie_word_embeddings,
-    attention,
-    moe: raw.moe ? { experts: raw.moe.num_experts, expertsPerToken: raw.moe.experts_per_tok, intermediateSize: raw.moe.moe_intermediate } : null,
-    nativeContext: raw.native_context,
-    license: raw.license,
-    trustRemoteCode: raw.trust_remote_code,
-    reasoningParser: raw.reasoning_parser,
-    toolCallParser: TOOL_CALL_PARSERS.find(([re]) => re.test(raw.id))?.[1] ?? null,
-    nativePrecision: nativePrecisionOf(raw.torch_dtype),
-    weights: toWeights(raw),
-    validTensorParallel: raw.valid_tp_sizes,
-    fp8ValidTensorParallel: raw.fp8_block_valid_tp,
+    id: raw.id, family: raw.family, architecture: arch, kind: arch.moe ? "moe" : "dense",
+    totalParamsB: raw.total_params_b, activeParamsB: raw.active_params_b,
+    params: publishedParams(arch, raw.total_params_b, raw.active_params_b, raw.vision_params_b),
+    layers: arch.layers, hiddenSize: arch.hiddenSize, attentionHeads: arch.attentionHeads, intermediateSize: arch.intermediateSize,
+    vocabSize: arch.vocabSize, tiedEmbeddings: arch.tiedEmbeddings, attention: arch.attention, moe: arch.moe,
+    context: {
+      derivedMax: derivedMaxModelLen(arch), nativeContext: raw.native_context,
+      yarn: raw.yarn ? { originalMaxPositionEmbeddings: raw.yarn.original_max_position_embeddings, maxContext: raw.yarn.max_context, ropeTheta: raw.yarn.rope_theta ?? arch.ropeTheta, nestedUnder: raw.yarn.nested ?? null, source: raw.yarn.source } : null,
+    },
+    license: raw.license, trustRemoteCode: raw.trust_remote_code, reasoningParser: raw.reasoning_parser, toolCallParser: raw.tool_call_parser,
+    vllmFlags: raw.vllm_flags, minVllm: raw.min_vllm, kvCacheDtypeDefault: raw.kv_cache_dtype_default ?? "auto",
+    nativePrecision: native, weights: toWeights(raw, arch, native), validTensorParallel: tensorParallelSizesFor(arch),
     sources: [
-      ...Object.values(raw.sources),
-      ...(raw.weights_source ? [`weights: ${raw.weights_source}`] : []),
-      `license: ${raw.license_source}`,
+      `architecture: ${raw.config_source}`, ...Object.entries(raw.sources).map(([k, v]) => `${k}: ${v}`),
+      ...(raw.weights_source ? [`weights: ${raw.weights_source}`] : []), `license: ${raw.license_source}`, `gated: ${raw.gated_source}`,
+      ...(raw.tool_call_source ? [`tool calls: ${raw.tool_call_source}`] : []), ...(raw.yarn ? [`YaRN: ${raw.yarn.source}`] : []),
       ...cited.map((k) => `${k}: ${sourceKeys[k]}`),
-      TOOL_PARSER_SOURCE,
     ],
-    unverified: raw.unverified_fields,
-    gated: GATED.test(raw.id),
+    unverified: raw.unverified_fields, gated: raw.gated, cannotSize: arch.unsupported, userSupplied: false,
   };
 }
 
 function loadModels(): ModelSpec[] {
   const file = rawModelFile.parse(JSON.parse(readFileSync(path.join(__dirname, "data", "models.json"), "utf8")));
-  return file.models.map((m) => toModelSpec(m, file.source_keys));
+  return file.models.map((m) => modelSpecFrom(m, file.source_keys));
 }
 
 /** Every model the kit knows, in catalog order. */
@@ -191,9 +196,4 @@ export function findModel(id: string): ModelSpec | undefined {
 /** The weight repo for a precision, or undefined when no checkpoint exists in that precision. */
 export function weightsFor(model: ModelSpec, precision: Precision): WeightVariant | undefined {
   return model.weights.find((w) => w.precision === precision);
-}
-
-/** Tensor-parallel sizes valid for this model at this precision. */
-export function validTensorParallelSizes(model: ModelSpec, precision: Precision): readonly number[] {
-  return precision === "fp8" && model.fp8ValidTensorParallel ? model.fp8ValidTensorParallel : model.validTensorParallel;
 }

@@ -10,7 +10,7 @@ export const PRECISIONS = ["bf16", "fp8", "int8", "int4", "mxfp4", "nvfp4"] as c
 export type Precision = (typeof PRECISIONS)[number];
 
 /** vLLM `--quantization` family a checkpoint needs (null: vLLM reads it from the checkpoint, or none). */
-export type QuantizationMethod = "fp8" | "gptq" | "awq" | "compressed-tensors" | "mxfp4" | "modelopt_fp4" | null;
+export type QuantizationMethod = "fp8" | "gptq" | "awq" | "compressed-tensors" | "mxfp4" | "modelopt_fp4" | "experts_int8" | null;
 
 export interface PrecisionTraits {
   /** Bytes per quantized (non-embedding) parameter, including group scales. */
@@ -40,25 +40,33 @@ export const PRECISION_TRAITS: Readonly<Record<Precision, PrecisionTraits>> = {
 export interface ParsedPrecision {
   readonly precision: Precision;
   readonly quantization: QuantizationMethod;
+  /** FP8 with block-wise scales ("block 128"): vLLM needs whole blocks per tensor-parallel slice. */
+  readonly blockSize: number | null;
 }
 
 /**
  * Maps a precision label from `data/models.json` to the kit's vocabulary.
- * Returns `null` for labels the kit deliberately does not serve (AMD-only checkpoints, a different model
- * release such as "2507", the config-only BF16 label of FP8-shipped DeepSeek weights); throws on a label
+ * Returns `null` for labels the kit deliberately does not serve (AMD-only checkpoints, the config-only BF16
+ * label of FP8-shipped DeepSeek weights); throws on a label
  * it has never seen, so data edits are reviewed.
  */
 export function parsePrecisionLabel(label: string): ParsedPrecision | null {
   const l = label.toLowerCase();
-  if (l.includes("(amd)") || l.includes("2507") || l.startsWith("bfloat16 (config)")) return null;
-  if (l === "bf16") return { precision: "bf16", quantization: null };
-  if (l.startsWith("bfloat16 + mxfp4") || l.startsWith("mxfp4")) return { precision: "mxfp4", quantization: "mxfp4" };
-  if (l.startsWith("nvfp4") || l === "fp4") return { precision: "nvfp4", quantization: "modelopt_fp4" };
-  if (l.startsWith("fp8")) return { precision: "fp8", quantization: l.includes("compressed") || l.includes("dynamic") ? "compressed-tensors" : "fp8" };
-  if (l === "int8 (gptq)") return { precision: "int8", quantization: "gptq" };
-  if (l === "int8 w8a8") return { precision: "int8", quantization: "compressed-tensors" };
-  if (l === "int4 (awq)") return { precision: "int4", quantization: "awq" };
-  if (l === "int4 (gptq)") return { precision: "int4", quantization: "gptq" };
-  if (l.startsWith("int4 w4a16")) return { precision: "int4", quantization: "compressed-tensors" };
+  if (l.includes("(amd)") || l.startsWith("bfloat16 (config)")) return null;
+  const plain = (precision: Precision, quantization: QuantizationMethod): ParsedPrecision => ({ precision, quantization, blockSize: null });
+  if (l === "bf16") return plain("bf16", null);
+  if (l.startsWith("bfloat16 + mxfp4") || l.startsWith("mxfp4")) return plain("mxfp4", "mxfp4");
+  if (l.startsWith("nvfp4") || l === "fp4") return plain("nvfp4", "modelopt_fp4");
+  if (l.startsWith("fp8")) {
+    const compressed = l.includes("compressed") || l.includes("dynamic");
+    return { precision: "fp8", quantization: compressed ? "compressed-tensors" : "fp8", blockSize: /block[ -]?128/.test(l) ? 128 : null };
+  }
+  if (l === "int8 (gptq)") return plain("int8", "gptq");
+  // vLLM quantizes the BF16 checkpoint's experts to INT8 while loading (`--quantization experts_int8`).
+  if (l.startsWith("int8 (experts_int8")) return plain("int8", "experts_int8");
+  if (l === "int8 w8a8") return plain("int8", "compressed-tensors");
+  if (l === "int4 (awq)") return plain("int4", "awq");
+  if (l === "int4 (gptq)") return plain("int4", "gptq");
+  if (l.startsWith("int4 w4a16")) return plain("int4", "compressed-tensors");
   throw new Error(`catalog: unknown precision label "${label}" in models.json; map it in components/catalog/precision.ts`);
 }

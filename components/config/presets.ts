@@ -10,22 +10,26 @@ export interface Preset {
   readonly models: readonly Record<string, unknown>[];
 }
 
+/**
+ * Why these models (README "Presets"): each is the newest open model of its size class the catalog sizes, with
+ * a published vLLM recipe, an Apache-2.0 or MIT license and no remote code.
+ */
 export const PRESETS: Readonly<Record<string, Preset>> = {
   small: {
     description: "≈8B model on one GPU: Qwen3-8B, 16K context",
     models: [{ id: "Qwen/Qwen3-8B", maxModelLen: 16_384, replicas: { min: 1, max: 2 } }],
   },
   medium: {
-    description: "≈32B model: Qwen3-32B, 32K context",
-    models: [{ id: "Qwen/Qwen3-32B", maxModelLen: 32_768, replicas: { min: 1, max: 2 } }],
+    description: "≈30B dense model: Qwen3.6-27B (hybrid linear attention: small KV cache), 32K context",
+    models: [{ id: "Qwen/Qwen3.6-27B", maxModelLen: 32_768, replicas: { min: 1, max: 2 } }],
   },
   large: {
-    description: "≈70B model: DeepSeek-R1-Distill-Llama-70B, 32K context, weights streamed from S3",
-    models: [{ id: "deepseek-ai/DeepSeek-R1-Distill-Llama-70B", maxModelLen: 32_768, replicas: { min: 1, max: 2 }, weights: { source: "s3" } }],
+    description: "≈80B MoE with 3B active: Qwen3-Next-80B-A3B-Instruct, 32K context, weights streamed from S3",
+    models: [{ id: "Qwen/Qwen3-Next-80B-A3B-Instruct", maxModelLen: 32_768, replicas: { min: 1, max: 2 }, weights: { source: "s3" } }],
   },
   xlarge: {
-    description: "DeepSeek-R1 (671B MoE, FP8): a full 8-GPU node or more, 32K context",
-    models: [{ id: "deepseek-ai/DeepSeek-R1", maxModelLen: 32_768, replicas: { min: 1, max: 1 }, weights: { source: "s3" } }],
+    description: "DeepSeek-V3.2 (671B MoE, FP8, sparse attention): a full 8-GPU H200-class node, 32K context",
+    models: [{ id: "deepseek-ai/DeepSeek-V3.2", maxModelLen: 32_768, replicas: { min: 1, max: 1 }, weights: { source: "s3" } }],
   },
 };
 

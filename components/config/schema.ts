@@ -37,8 +37,19 @@ export const replicasSchema = z.strictObject({
 });
 
 export const modelEntrySchema = z.strictObject({
-  /** Catalog model id, the Hugging Face repo of the original weights (`npx omk models`). */
+  /** Catalog model id, the Hugging Face repo of the original weights (`npx omk models`); with `modelConfig`, any Hub repo. */
   id: z.string().min(1),
+  /**
+   * A model the catalog lacks: the path of its Hugging Face `config.json` (relative to the repository root), or
+   * `{file, trustRemoteCode, reasoningParser, toolCallParser}`. It is sized from the config exactly like a catalog model.
+   */
+  modelConfig: z.union([z.string().min(1), z.strictObject({
+    file: z.string().min(1),
+    /** Run the repo's own model code (`--trust-remote-code`): only for repos you trust. @default false */
+    trustRemoteCode: z.boolean().default(false),
+    reasoningParser: z.string().regex(/^[\w-]+$/).optional(),
+    toolCallParser: z.string().regex(/^[\w-]+$/).optional(),
+  })]).optional(),
   /**
    * Served model name clients send as `model`, also the base of Kubernetes names (DNS label, ≤ 40 chars).
    * @default the id's last segment, lower-cased, dots as dashes (`Qwen/Qwen3-8B` → `qwen3-8b`)
@@ -46,14 +57,20 @@ export const modelEntrySchema = z.strictObject({
   name: z.string().max(40).regex(dnsLabel, "must be a DNS label: lower-case letters, digits and '-', starting with a letter").optional(),
   /** Weight precision. @default the model's native precision (bf16; fp8 for DeepSeek-V3/R1; mxfp4 for gpt-oss) */
   precision: z.enum(PRECISIONS).optional(),
-  /** vLLM `--max-model-len`. @default min(native context, 32768) */
+  /**
+   * vLLM `--max-model-len`. Up to vLLM's maximum for the model (from its config); beyond it, within the model's
+   * documented YaRN extension, the kit turns YaRN on. @default min(vLLM's maximum, 32768)
+   */
   maxModelLen: z.number().int().min(256).optional(),
   /** Sequences at `maxModelLen` each replica must hold at once. @default 4 */
   concurrency: z.number().int().min(1).max(1024).default(DEFAULT_CONCURRENCY),
   /** vLLM `--gpu-memory-utilization`, always passed explicitly. @default 0.9 */
   gpuMemoryUtilization: z.number().min(0.5).max(0.98).default(DEFAULT_GPU_MEMORY_UTILIZATION),
-  /** vLLM `--kv-cache-dtype`: `fp8` halves KV memory at a small accuracy cost. @default "auto" (the model dtype) */
-  kvCacheDtype: z.enum(["auto", "fp8"]).default("auto"),
+  /**
+   * vLLM `--kv-cache-dtype`: `fp8` halves KV memory at a small accuracy cost.
+   * @default the model's own default in vLLM: "fp8" for DeepSeek-V3.2 (stored as fp8_ds_mla), else "auto" (the model dtype)
+   */
+  kvCacheDtype: z.enum(["auto", "fp8"]).optional(),
   replicas: replicasSchema.default({ min: 1, max: 1 }),
   /** Pin an EC2 instance type; the sizing then evaluates only it (and says why it does not fit). */
   instanceType: z.string().min(1).optional(),
@@ -112,6 +129,7 @@ export type StackSettings = z.output<typeof stackSchema>;
 export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   root: [...Object.keys(stackSchema.shape), "preset", "modelDefaults"],
   model: Object.keys(modelEntrySchema.shape),
+  modelConfig: ["file", "trustRemoteCode", "reasoningParser", "toolCallParser"],
   replicas: Object.keys(replicasSchema.shape),
   cluster: [...new Set([...Object.keys(createClusterSchema.shape), ...Object.keys(existingClusterSchema.shape)])],
   endpoint: Object.keys(createClusterSchema.shape.endpoint.unwrap().shape),

@@ -44,6 +44,7 @@ export const OWNED_FLAGS: Readonly<Record<string, string>> = {
   "--reasoning-parser": "(catalog)", "--tool-call-parser": "(catalog)", "--enable-auto-tool-choice": "(catalog)",
   "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
   "--port": "(kit)", "--host": "(kit)", "--api-key": "(traffic)", "--distributed-executor-backend": "(sizing)",
+  "--max-num-batched-tokens": "(sizing)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
 };
 
 export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value")).max(50);

@@ -3,7 +3,13 @@
  * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
  */
 import { INSTANCES, findInstance, offeredIn } from "../catalog/instances";
-import { MODELS, findModel, validTensorParallelSizes, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import { contextCeiling, yarnFor, type YarnSetting } from "../catalog/context";
+import { ModelConfigError } from "../catalog/hf-config";
+import { MODELS, findModel, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import { readModelConfigFile, userModelSpec } from "../catalog/user-model";
+import { layoutProblem } from "../sizing/parallel";
+import * as path from "node:path";
+import { PROJECT_ROOT } from "./load";
 import type { Precision } from "../catalog/precision";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
@@ -34,6 +40,8 @@ export interface ResolvedModel {
   readonly precision: Precision;
   readonly weights: WeightVariant;
   readonly maxModelLen: number;
+  /** YaRN turned on for a context beyond vLLM's derived maximum (null: none needed). */
+  readonly yarn: YarnSetting | null;
   readonly concurrency: number;
   readonly gpuMemoryUtilization: number;
   readonly kvCacheDtype: "auto" | "fp8";
@@ -56,9 +64,9 @@ export interface ResolvedModel {
   readonly auth: boolean;
 }
 
-/** GPUs one replica of the model requests (TP × PP; none on CPU). */
+/** GPUs one replica of the model requests (TP × PP × DP; none on CPU). */
 export function gpusPerReplica(m: ResolvedModel): number {
-  return m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize;
+  return m.device === "cpu" ? 0 : m.placement.tensorParallelSize * m.placement.pipelineParallelSize * m.placement.dataParallelSize;
 }
 
 export interface ResolvedStack {
@@ -145,36 +153,63 @@ function regionProblems(raw: RawStackConfig): ConfigProblem[] {
   }];
 }
 
-/** Catalog checks for one structurally valid entry; returns problems or the resolved inputs for sizing. */
-function checkEntry(entry: ModelEntry, i: number, region: string | null): { problems: ConfigProblem[]; spec?: ModelSpec; precision?: Precision; maxModelLen?: number } {
-  const at = (key: string) => `${NAMESPACE}:models[${i}].${key}`;
-  const problems: ConfigProblem[] = [];
+/** The model an entry names: its own config.json when it gives one, else the catalog entry. */
+function modelOf(entry: ModelEntry, at: (key: string) => string): { spec?: ModelSpec; problems: ConfigProblem[] } {
+  if (entry.modelConfig !== undefined) {
+    const opts = typeof entry.modelConfig === "string" ? { file: entry.modelConfig } : entry.modelConfig;
+    const file = path.isAbsolute(opts.file) ? opts.file : path.join(PROJECT_ROOT, opts.file);
+    try {
+      const spec = userModelSpec(entry.id, readModelConfigFile(file), opts.file, opts as { trustRemoteCode?: boolean });
+      return { spec, problems: [] };
+    } catch (err) {
+      if (!(err instanceof ModelConfigError)) throw err;
+      return { problems: [{ path: at("modelConfig"), value: opts.file, message: `${err.message.replace(/\.$/, "")}.`, fix: err.field === "(file)" ? "point modelConfig at the model's config.json (relative to the repository root)." : `correct ${err.field} in the config, or ask for the model to be added to the catalog.` }] };
+    }
+  }
   const spec = findModel(entry.id);
-  if (!spec) {
-    return { problems: [{ path: at("id"), value: entry.id, message: "is not in the model catalog.", fix: `did you mean ${nearest(entry.id, MODELS.map((m) => m.id)).join(", ")}? Run \`npx omk models\` for the full list.` }] };
+  if (spec) return { spec, problems: [] };
+  return { problems: [{ path: at("id"), value: entry.id, message: "is not in the model catalog.", fix: `did you mean ${nearest(entry.id, MODELS.map((m) => m.id)).join(", ")}? Run \`npx omk models\` for the full list, or give the model's config.json as modelConfig.` }] };
+}
+
+/** Catalog checks for one structurally valid entry; returns problems or the resolved inputs for sizing. */
+function checkEntry(entry: ModelEntry, i: number, region: string | null): { problems: ConfigProblem[]; spec?: ModelSpec; precision?: Precision; maxModelLen?: number; yarn?: YarnSetting | null } {
+  const at = (key: string) => `${NAMESPACE}:models[${i}].${key}`;
+  const found = modelOf(entry, at);
+  const spec = found.spec;
+  if (!spec) return { problems: found.problems };
+  const problems: ConfigProblem[] = [];
+  if (spec.cannotSize) {
+    return { problems: [{ path: at("id"), value: entry.id, message: `cannot be sized yet: ${spec.cannotSize}.`, fix: "serve another model for now (`npx omk models` lists what the kit can size)." }] };
   }
   const precision = entry.precision ?? spec.nativePrecision;
-  if (!weightsFor(spec, precision)) {
+  const variant = weightsFor(spec, precision);
+  if (!variant) {
     problems.push({ path: at("precision"), value: precision, message: `${spec.id} has no ${precision} checkpoint in the catalog.`, fix: `use one of: ${spec.weights.map((w) => w.precision).join(", ")}.` });
   }
-  const maxModelLen = entry.maxModelLen ?? Math.min(spec.nativeContext, DEFAULT_MAX_MODEL_LEN_CAP);
-  if (maxModelLen > spec.nativeContext) {
-    problems.push({ path: at("maxModelLen"), value: maxModelLen, message: `must be ≤ ${spec.nativeContext} for ${spec.id} (its native context).`, fix: `set maxModelLen to ${spec.nativeContext} or less.` });
+  const limits = spec.context;
+  const ceiling = contextCeiling(limits);
+  const maxModelLen = entry.maxModelLen ?? Math.min(limits.derivedMax, DEFAULT_MAX_MODEL_LEN_CAP);
+  if (maxModelLen > ceiling) {
+    const why = limits.yarn ? `its documented YaRN extension (${limits.yarn.source})` : `vLLM's maximum for it (from its config.json; no YaRN extension is documented)`;
+    problems.push({ path: at("maxModelLen"), value: maxModelLen, message: `must be ≤ ${ceiling} for ${spec.id}: ${why}.`, fix: `set maxModelLen to ${ceiling} or less.` });
   }
+  const yarn = yarnFor(limits, maxModelLen);
   if (entry.replicas.min > entry.replicas.max) {
     problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
   }
   entry.extraArgs.forEach((arg, j) => {
     const flag = canonicalFlag(arg.split("=")[0]!);
-    const owner = OWNED_FLAGS[flag];
-    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: arg, message: `${flag} is set by the kit${owner.startsWith("(") ? ` ${owner.slice(1, -1) === "sizing" ? "from the sizing" : owner === "(catalog)" ? "from the model catalog" : "itself"}` : ` from ${owner}`}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
+    const owner = OWNED_FLAGS[flag] ?? (yarn && flag === "--hf-overrides" ? "(yarn)" : spec.vllmFlags.includes(flag) ? "(catalog)" : undefined);
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: arg, message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
   });
   const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
   if (pinnedLayout && !entry.instanceType) {
     problems.push({ path: at(entry.tensorParallelSize !== undefined ? "tensorParallelSize" : "pipelineParallelSize"), value: entry.tensorParallelSize ?? entry.pipelineParallelSize, message: "only applies to a pinned instance type.", fix: "also set instanceType, or remove it and let the sizing choose the layout." });
   }
-  if (entry.tensorParallelSize !== undefined && !validTensorParallelSizes(spec, precision).includes(entry.tensorParallelSize)) {
-    problems.push({ path: at("tensorParallelSize"), value: entry.tensorParallelSize, message: `is not valid for ${spec.id} at ${precision} (vLLM needs it to divide the attention heads).`, fix: `use one of: ${validTensorParallelSizes(spec, precision).join(", ")}.` });
+  if (entry.tensorParallelSize !== undefined && variant) {
+    const problem = layoutProblem(spec, variant, { tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize ?? 1, nodes: 1 });
+    const valid = spec.validTensorParallel.filter((tp) => !layoutProblem(spec, variant, { tensorParallel: tp, pipelineParallel: 1, nodes: 1 }));
+    if (problem) problems.push({ path: at("tensorParallelSize"), value: entry.tensorParallelSize, message: `is not valid for ${spec.id} at ${precision}: ${problem}.`, fix: `use one of: ${valid.join(", ")}.` });
   }
   if (entry.instanceType) {
     const inst = findInstance(entry.instanceType);
@@ -185,7 +220,14 @@ function checkEntry(entry: ModelEntry, i: number, region: string | null): { prob
       problems.push({ path: at("instanceType"), value: entry.instanceType, message: `is not offered in ${region}.`, fix: where.length ? `use ${where.slice(0, 3).join(", ")}, another region, or remove instanceType.` : "choose another region or remove instanceType so the sizing picks one." });
     }
   }
-  return { problems, spec, precision, maxModelLen };
+  return { problems, spec, precision, maxModelLen, yarn };
+}
+
+function ownerText(owner: string): string {
+  if (owner === "(sizing)") return "from the sizing";
+  if (owner === "(catalog)") return "from the model catalog";
+  if (owner === "(yarn)") return "to turn YaRN on for this maxModelLen";
+  return owner.startsWith("(") ? "itself" : `from ${owner}`;
 }
 
 /** vLLM's short forms of flags the kit owns (argparse aliases). */
@@ -201,16 +243,24 @@ export function canonicalFlag(flag: string): string {
  * Parses, checks and sizes a stack config. Never throws for bad input: the error lists every problem.
  * `secretKeys` are the config keys the engine marked secret (their values are redacted from errors).
  */
-export function resolveStack(input: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set()): ResolveResult {
+export interface ResolveOptions {
+  /**
+   * deploy: the stack will pull weights, so gated models need `omk:hfToken`. sizing: arithmetic only
+   * (`omk size`), which needs no credentials. @default "deploy"
+   */
+  readonly purpose?: "deploy" | "sizing";
+}
+
+export function resolveStack(input: RawStackConfig, source: string, secretKeys: ReadonlySet<string> = new Set(), options: ResolveOptions = {}): ResolveResult {
   const raw = applyPresets(input);
-  const result = resolveUnredacted(raw, source);
+  const result = resolveUnredacted(raw, source, options.purpose ?? "deploy");
   const plaintext = plaintextSecrets(raw, secretKeys);
   if (result.ok && !plaintext.length) return result;
   const problems = [...plaintext, ...(result.ok ? [] : result.error.problems)];
   return { ok: false, error: new ConfigError(source, redact(problems, raw, secretKeys)) };
 }
 
-function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
+function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy" | "sizing"): ResolveResult {
   const settings: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(raw)) {
     if (key.startsWith(`${NAMESPACE}:`) && key !== "omk:preset" && key !== "omk:modelDefaults") settings[key.slice(NAMESPACE.length + 1)] = value;
@@ -256,16 +306,17 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
         return;
       }
       models.push({
-        name, spec: checked.spec, precision: "bf16", weights: weightsFor(checked.spec, "bf16")!, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
+        name, spec: checked.spec, precision: "bf16", weights: weightsFor(checked.spec, "bf16")!, maxModelLen: checked.maxModelLen, yarn: checked.yarn ?? null, concurrency: entry.concurrency,
         gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, placement: cpu.placement, alternatives: [],
         hourlyUsd: { min: 0, max: 0 }, weightSource: "huggingface", revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "cpu", cpuKvSpaceGiB: cpu.kvSpaceGiB,
         autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
       });
       return;
     }
+    const kvCacheDtype = entry.kvCacheDtype ?? checked.spec.kvCacheDtypeDefault;
     const sized = sizeModel({
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
-      gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: entry.kvCacheDtype, instanceType: entry.instanceType,
+      gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype, instanceType: entry.instanceType,
       tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize, multiNode: entry.multiNode,
     });
     if (!sized.ok) {
@@ -274,14 +325,14 @@ function resolveUnredacted(raw: RawStackConfig, source: string): ResolveResult {
     }
     models.push({
       name, spec: checked.spec, precision: checked.precision, weights: weightsFor(checked.spec, checked.precision)!,
-      maxModelLen: checked.maxModelLen, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
-      kvCacheDtype: entry.kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
+      maxModelLen: checked.maxModelLen, yarn: checked.yarn ?? null, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
+      kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
       hourlyUsd: { min: round(sized.placement.hourlyUsd * entry.replicas.min), max: round(sized.placement.hourlyUsd * entry.replicas.max) },
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
       revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
       autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
     });
-    if (checked.spec.gated && parsed.data.hfToken === undefined) {
+    if (purpose === "deploy" && checked.spec.gated && parsed.data.hfToken === undefined) {
       problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });
     }
   });

@@ -18,7 +18,7 @@ import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1/podDisruptionBudget";
 import type { Provider } from "@pulumi/kubernetes/provider";
 import type { InstanceSpec } from "../catalog/instances";
-import type { ResolvedModel } from "../config/validate";
+import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
 import { buildMirrorJob, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
@@ -133,7 +133,7 @@ export class ModelService extends pulumi.ComponentResource {
 
     const pool = args.pool;
     const resources = pool
-      ? podResources(pool.instance, multiNode ? pool.instance.gpu.count : m.placement.tensorParallelSize * m.placement.pipelineParallelSize)
+      ? podResources(pool.instance, multiNode ? pool.instance.gpu.count : gpusPerReplica(m))
       : cpuPodResources(m.placement.memory.weightsGiBPerGpu, m.cpuKvSpaceGiB);
     const input = (uri: string): ServerInput => ({
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,

@@ -4,6 +4,7 @@
  */
 import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { round } from "../round";
+import { kvHeadroom } from "../sizing/memory";
 
 export interface PlacementSummary {
   readonly name: string;
@@ -20,7 +21,13 @@ export interface PlacementSummary {
   readonly gpusPerReplica: number;
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
+  readonly dataParallelSize: number;
+  readonly expertParallel: boolean;
+  /** Why this layout on this hardware. */
+  readonly layoutReason: string;
   readonly maxModelLen: number;
+  /** YaRN factor the kit turned on (null: none). */
+  readonly yarnFactor: number | null;
   readonly concurrency: number;
   readonly gpuMemoryUtilization: number;
   readonly kvCacheDtype: string;
@@ -30,8 +37,17 @@ export interface PlacementSummary {
   readonly overheadGiB: number;
   readonly kvCacheGiBPerGpu: number;
   readonly kvCacheTokens: number;
+  /** vLLM's per-token KV accounting per GPU at this layout (layers whose cache grows with context). */
+  readonly kvBytesPerTokenPerGpu: number;
+  /** Fixed per-sequence linear-attention state per GPU (0 where none). */
+  readonly stateBytesPerSequencePerGpu: number;
+  /** Per-sequence memory of bounded-window layers per GPU at maxModelLen (0 where none). */
+  readonly windowBytesPerSequencePerGpu: number;
   readonly maxConcurrency: number;
+  /** Spare KV memory beyond concurrency × maxModelLen (0.2 = 20 %); null on CPUs, where the kit sizes host memory to fit. */
+  readonly kvHeadroom: number | null;
   readonly maxNumSeqs: number;
+  readonly maxNumBatchedTokens: number;
   readonly fits: true;
   readonly replicas: { readonly min: number; readonly max: number };
   /** Per replica. */
@@ -59,7 +75,11 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     gpusPerReplica: gpusPerReplica(m),
     tensorParallelSize: p.tensorParallelSize,
     pipelineParallelSize: p.pipelineParallelSize,
+    dataParallelSize: p.dataParallelSize,
+    expertParallel: p.expertParallel,
+    layoutReason: p.layoutReason,
     maxModelLen: m.maxModelLen,
+    yarnFactor: m.yarn?.factor ?? null,
     concurrency: m.concurrency,
     gpuMemoryUtilization: m.gpuMemoryUtilization,
     kvCacheDtype: m.kvCacheDtype,
@@ -69,8 +89,13 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     overheadGiB: round(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
     kvCacheGiBPerGpu: round(p.memory.kvCacheGiBPerGpu),
     kvCacheTokens: p.memory.kvCacheTokens,
+    kvBytesPerTokenPerGpu: p.memory.kvBytesPerTokenPerGpu,
+    stateBytesPerSequencePerGpu: p.memory.stateBytesPerSequencePerGpu,
+    windowBytesPerSequencePerGpu: p.memory.windowBytesPerSequencePerGpu,
     maxConcurrency: p.maxConcurrency,
+    kvHeadroom: m.device === "cpu" ? null : round(kvHeadroom(p.memory, m.concurrency, p.dataParallelSize)),
     maxNumSeqs: p.memory.batch.maxNumSeqs,
+    maxNumBatchedTokens: p.memory.batch.maxNumBatchedTokens,
     fits: true,
     replicas: m.replicas,
     hourlyUsdPerReplica: p.hourlyUsd,

@@ -32,18 +32,30 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
     "--served-model-name", m.name,
     "--port", String(VLLM_PORT),
     ...(gpu ? ["--tensor-parallel-size", String(p.tensorParallelSize), "--pipeline-parallel-size", String(p.pipelineParallelSize)] : []),
+    // Data-parallel attention with expert parallelism (docs.vllm.ai serving/data_parallel_deployment): one engine per GPU.
+    ...(gpu && p.dataParallelSize > 1 ? ["--data-parallel-size", String(p.dataParallelSize)] : []),
+    ...(gpu && p.expertParallel ? ["--enable-expert-parallel"] : []),
     "--max-model-len", String(m.maxModelLen),
     ...(gpu ? ["--gpu-memory-utilization", String(m.gpuMemoryUtilization)] : []),
+    // Both batch limits are explicit: the sizing's activation memory assumes exactly these.
     "--max-num-seqs", String(p.memory.batch.maxNumSeqs),
+    ...(gpu ? ["--max-num-batched-tokens", String(p.memory.batch.maxNumBatchedTokens)] : []),
     "--dtype", dtypeFor(m, bf16),
     // On by default in vLLM v1; explicit so the plan states it.
     "--enable-prefix-caching",
   ];
+  // YaRN beyond vLLM's derived maximum: `--rope-scaling` is gone from vLLM (vllm-project/vllm#28006); the
+  // documented way is --hf-overrides with rope_parameters (docs.vllm.ai features/context_extension).
+  if (m.yarn) args.push("--hf-overrides", JSON.stringify(m.yarn.hfOverrides));
   if (m.kvCacheDtype === "fp8") args.push("--kv-cache-dtype", "fp8");
+  // Online quantization is the one case vLLM cannot read from the checkpoint (MiniMax-M1's deployment guide:
+  // BF16 weights, experts quantized to INT8 at load).
+  if (m.weights.quantization === "experts_int8") args.push("--quantization", "experts_int8");
   if (m.spec.trustRemoteCode) args.push("--trust-remote-code");
   if (m.revision && m.weightSource === "huggingface") args.push("--revision", m.revision);
   if (m.spec.reasoningParser) args.push("--reasoning-parser", m.spec.reasoningParser);
   if (m.spec.toolCallParser) args.push("--enable-auto-tool-choice", "--tool-call-parser", m.spec.toolCallParser);
+  args.push(...m.spec.vllmFlags);
   if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify({ concurrency: 16 }));
   if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
   return [...args, ...m.extraArgs];

@@ -3,7 +3,8 @@
  * lives in host memory (`VLLM_CPU_KVCACHE_SPACE`), and the cost is zero. Pure.
  */
 import type { ModelSpec } from "../catalog/models";
-import { GiB, kvBytesPerTokenPerGpu, totalWeightBytes } from "./memory";
+import { kvCacheSpec } from "./kv-cache";
+import { GiB, totalWeightBytes } from "./memory";
 import type { Placement } from "./placement";
 
 /** Larger models take minutes per answer on a laptop CPU: not a useful trial (judgment). */
@@ -17,22 +18,26 @@ export function sizeOnCpu(model: ModelSpec, maxModelLen: number, concurrency: nu
   if (model.totalParamsB > CPU_MAX_PARAMS_B) {
     return { ok: false, error: `${model.id} has ${model.totalParamsB}B parameters; CPU serving is for trying the kit with models up to ${CPU_MAX_PARAMS_B}B (e.g. Qwen/Qwen2.5-0.5B-Instruct). Use a GPU capacity mode for it.` };
   }
-  const layout = { tensorParallel: 1, pipelineParallel: 1, nodes: 1 };
-  const perToken = kvBytesPerTokenPerGpu(model, layout, "auto");
-  const kvSpaceGiB = Math.max(1, Math.ceil((maxModelLen * concurrency * perToken) / GiB));
+  const batch = { maxNumSeqs: CPU_MAX_NUM_SEQS, maxNumBatchedTokens: 2048 };
+  const kv = kvCacheSpec({ model, tensorParallel: 1, pipelineParallel: 1, kvCacheDtype: "auto", maxModelLen, maxNumBatchedTokens: batch.maxNumBatchedTokens, prefixCaching: true });
+  const perToken = kv.bytesPerTokenPerGpu;
+  const kvSpaceGiB = Math.max(1, Math.ceil((kv.bytesPerSequence(maxModelLen) * concurrency) / GiB));
   const weights = totalWeightBytes(model, "bf16") / GiB;
-  const kvCacheTokens = Math.floor((kvSpaceGiB * GiB) / perToken);
+  const maxConcurrency = Math.floor((kvSpaceGiB * GiB) / kv.bytesPerSequence(maxModelLen));
+  const kvCacheTokens = maxConcurrency * maxModelLen;
   return {
     ok: true,
     kvSpaceGiB,
     placement: {
       instanceType: "cpu", nodes: 1, gpusPerNode: 0, tensorParallelSize: 1, pipelineParallelSize: 1,
+      dataParallelSize: 1, expertParallel: false, layoutReason: "CPU serving",
       hourlyUsd: 0, priceEstimate: false, priceBasis: "your own machine", availability: "listed", fits: true,
-      reason: `KV cache in host memory holds ${kvCacheTokens} tokens`, maxConcurrency: Math.floor(kvCacheTokens / maxModelLen),
+      reason: `KV cache in host memory holds ${kvCacheTokens} tokens`, maxConcurrency,
       gpu: { model: "CPU", memoryGiB: weights + kvSpaceGiB, computeCapability: 0 },
       memory: {
         gpuMemoryGiB: weights + kvSpaceGiB, budgetGiB: weights + kvSpaceGiB, weightsGiBPerGpu: weights, activationGiB: 0, nonTorchGiB: 0, cudaGraphGiB: 0,
-        kvCacheGiBPerGpu: kvSpaceGiB, kvBytesPerTokenPerGpu: perToken, kvCacheTokens, batch: { maxNumSeqs: CPU_MAX_NUM_SEQS, maxNumBatchedTokens: 2048 },
+        kvCacheGiBPerGpu: kvSpaceGiB, kvBytesPerTokenPerGpu: perToken, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
+        windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(maxModelLen), maxConcurrency, kvCacheTokens, batch,
       },
     },
   };

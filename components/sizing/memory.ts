@@ -1,20 +1,24 @@
 /**
  * vLLM's GPU memory accounting, as pure functions.
  *
- * vLLM (v1 engine, `Worker.determine_available_memory`) reserves `gpu_memory_utilization × total` per GPU and
- * gives the KV cache whatever is left after the weights, the peak activation of a profiling forward pass
- * (including the sampler over `max_num_seqs` rows of logits) and non-torch memory (NCCL buffers, CUDA
- * context growth). CUDA graphs are captured afterwards from the same GPU; the kit subtracts an allowance
- * for them too, so its KV figure is slightly conservative rather than optimistic.
+ * vLLM (v1 engine, `Worker.determine_available_memory`, vllm/v1/worker/gpu_worker.py) reserves
+ * `gpu_memory_utilization × total` per GPU and gives the KV cache whatever is left after the weights, the peak
+ * activation of a profiling forward pass over `--max-num-batched-tokens` tokens (plus the sampler over
+ * `min(max_num_seqs, max_num_batched_tokens)` rows of logits), non-torch memory (NCCL buffers, CUDA context
+ * growth) and — by default since v0.21 — an estimate of CUDA-graph memory. The kit passes both batch flags
+ * explicitly, so the activation here follows the arguments the server really gets.
  *
  * Calibration (all on H100, vLLM logs published in llm-d/llm-d-benchmark
  * config_explorer/empirical-vllm-memory-results.md): peak activation 4.76 GiB (Llama-3.1-8B, vocab 128256),
- * 5.56 GiB (Qwen3-0.6B, vocab 151936), 7.38 GiB (gpt-oss-20b, vocab 201088), each at max_num_seqs 1024 —
- * proportional to vocab × max_num_seqs at ≈ 38.5 bytes per logit; non-torch 0.13 GiB at TP=1 and 0.55 GiB
- * at TP=2; CUDA-graph memory between −0.45 and 1.03 GiB. Figures beyond those measurements are estimates.
+ * 5.56 GiB (Qwen3-0.6B, vocab 151936), 7.38 GiB (gpt-oss-20b, vocab 201088), each at max_num_seqs 1024 and
+ * 8192 batched tokens — proportional to vocab × sequences at ≈ 38.5 bytes per logit; non-torch 0.13 GiB at TP=1
+ * and 0.55 GiB at TP=2; CUDA-graph memory between −0.45 and 1.03 GiB. Figures beyond those are ESTIMATES.
  */
-import type { ModelSpec } from "../catalog/models";
+import type { ModelSpec, WeightVariant } from "../catalog/models";
 import { PRECISION_TRAITS, type Precision } from "../catalog/precision";
+import { kvCacheSpec, type KvCacheDtype, type KvCacheSpec } from "./kv-cache";
+
+export type { KvCacheDtype } from "./kv-cache";
 
 export const GiB = 1024 ** 3;
 
@@ -25,10 +29,12 @@ export const DEFAULT_GPU_MEMORY_UTILIZATION = 0.9;
 const SAMPLER_BYTES_PER_LOGIT = 38.5;
 /** Non-torch memory: 0.13 GiB measured at TP=1, 0.55 GiB at TP=2; multi-node adds NCCL/EFA buffers (estimate). */
 const NON_TORCH_GIB = { single: 0.15, multiGpu: 0.6, multiNode: 1.0 } as const;
+/** Expert parallelism's all-to-all buffers on top (estimate). */
+const EXPERT_PARALLEL_GIB = 0.5;
 /** CUDA-graph allowance: the measured range tops at 1.03 GiB; larger at TP ≥ 2 (estimate). */
 const CUDA_GRAPH_GIB = { single: 0.5, multiGpu: 1.0 } as const;
-
-export type KvCacheDtype = "auto" | "fp8";
+/** Tokens of one image the encoder profiling run budgets for (vLLM raises the budget to one item's size; estimate). */
+const ENCODER_PROFILE_TOKENS = 16_384;
 
 /** The parallel layout of one replica. */
 export interface ParallelLayout {
@@ -36,26 +42,29 @@ export interface ParallelLayout {
   readonly pipelineParallel: number;
   /** Nodes the replica spans (pipeline stages across nodes). */
   readonly nodes: number;
+  /** Data-parallel attention ranks (`--data-parallel-size`): each holds its own sequences. @default 1 */
+  readonly dataParallel?: number;
+  /** `--enable-expert-parallel`: whole experts per GPU instead of slices of every expert. @default false */
+  readonly expertParallel?: boolean;
 }
 
-/** What vLLM's scheduler will use by default on this GPU (vllm/engine/arg_utils.py `get_batch_defaults`). */
-export interface BatchDefaults {
+export function gpusOf(layout: ParallelLayout): number {
+  return layout.tensorParallel * layout.pipelineParallel * (layout.dataParallel ?? 1);
+}
+
+/** The scheduler limits the kit passes (`--max-num-seqs`, `--max-num-batched-tokens`). */
+export interface BatchSettings {
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
 }
 
 /**
- * `vllm serve` defaults: GPUs with ≥ 70 GiB that are not A100 get max_num_seqs 1024 and 8192 batched
- * tokens; all others 256 and 2048 (vllm/engine/arg_utils.py, OPENAI_API_SERVER usage context).
+ * `vllm serve` defaults (vllm/engine/arg_utils.py, OPENAI_API_SERVER usage context): GPUs with ≥ 70 GiB that are
+ * not A100 get max_num_seqs 1024 and 8192 batched tokens; all others 256 and 2048. The kit starts from these.
  */
-export function vllmBatchDefaults(gpuModel: string, gpuMemoryGiB: number): BatchDefaults {
+export function vllmBatchDefaults(gpuModel: string, gpuMemoryGiB: number): BatchSettings {
   const large = gpuMemoryGiB >= 70 && !gpuModel.toLowerCase().includes("a100");
   return large ? { maxNumSeqs: 1024, maxNumBatchedTokens: 8192 } : { maxNumSeqs: 256, maxNumBatchedTokens: 2048 };
-}
-
-/** Parameters (billions) in the input embedding and, when untied, the LM head: they stay BF16 when quantized. */
-export function embeddingParamsB(model: ModelSpec): number {
-  return (model.vocabSize * model.hiddenSize * (model.tiedEmbeddings ? 1 : 2)) / 1e9;
 }
 
 /**
@@ -68,60 +77,67 @@ const MEASURED_WEIGHTS_GIB: Readonly<Record<string, number>> = {
   "openai/gpt-oss-120b@mxfp4": 64.38,
 };
 
-/** Total weight bytes of the checkpoint at a precision. */
-export function totalWeightBytes(model: ModelSpec, precision: Precision): number {
+/** Bytes per routed-expert parameter of an experts-only INT4 checkpoint: INT4 plus a BF16 scale per 32 (Kimi-K2.x). */
+const INT4_GROUP32_BYTES = 0.5 + 2 / 32;
+
+export interface WeightBytes {
+  /** Replicated across data-parallel ranks, split by TP × PP: attention, dense MLPs, shared experts, embeddings, vision. */
+  readonly sharedBytes: number;
+  /** Split across every GPU of the replica (TP × PP × DP), with or without expert parallelism. */
+  readonly routedExpertBytes: number;
+}
+
+/** The checkpoint's weight bytes at a precision, split the way parallelism splits them. */
+export function weightBytes(model: ModelSpec, precision: Precision, variant?: Pick<WeightVariant, "expertsOnly">): WeightBytes {
+  const p = model.params;
+  const bf16 = 2;
+  const expertsOnly = variant?.expertsOnly ?? (precision === "mxfp4");
+  const quantized = PRECISION_TRAITS[precision].bytesPerParam;
+  const expertBytesPerParam = precision === "int4" && expertsOnly ? INT4_GROUP32_BYTES : quantized;
+  const bodyB = Math.max(0, p.totalB - p.embeddingB - p.visionB - p.routedExpertB);
+  const shared = (p.embeddingB + p.visionB) * bf16 + bodyB * (precision === "bf16" || expertsOnly ? bf16 : quantized);
+  const routed = p.routedExpertB * (precision === "bf16" ? bf16 : expertBytesPerParam);
   const measured = MEASURED_WEIGHTS_GIB[`${model.id}@${precision}`];
-  if (measured !== undefined) return measured * GiB;
-  const embedB = embeddingParamsB(model);
-  const bodyB = Math.max(0, model.totalParamsB - embedB);
-  if (precision === "bf16") return model.totalParamsB * 1e9 * 2;
-  if (precision === "mxfp4" && model.moe) {
-    // gpt-oss: only the MoE experts are MXFP4; attention, router and embeddings stay BF16.
-    const expertB = (model.layers * model.moe.experts * 3 * model.hiddenSize * model.moe.intermediateSize) / 1e9;
-    const otherB = Math.max(0, model.totalParamsB - expertB);
-    return (expertB * PRECISION_TRAITS.mxfp4.bytesPerParam + otherB * 2) * 1e9;
-  }
-  return (bodyB * PRECISION_TRAITS[precision].bytesPerParam + embedB * 2) * 1e9;
+  const scale = measured !== undefined ? (measured * GiB) / ((shared + routed) * 1e9) : 1;
+  return { sharedBytes: shared * 1e9 * scale, routedExpertBytes: routed * 1e9 * scale };
 }
 
-/** Weights each GPU holds: TP and PP both split the weights evenly (embeddings are vocab-parallel). */
-export function weightsGiBPerGpu(model: ModelSpec, precision: Precision, layout: ParallelLayout): number {
-  return totalWeightBytes(model, precision) / (layout.tensorParallel * layout.pipelineParallel) / GiB;
+/** Total weight bytes of the checkpoint at a precision. */
+export function totalWeightBytes(model: ModelSpec, precision: Precision, variant?: Pick<WeightVariant, "expertsOnly">): number {
+  const w = weightBytes(model, precision, variant);
+  return w.sharedBytes + w.routedExpertBytes;
 }
 
-/**
- * KV-cache bytes one token costs on one GPU.
- * GQA: 2 (K and V) × layers/PP × max(1, kvHeads/TP) × headDim × dtype bytes — KV heads are replicated
- * when TP exceeds them. MLA (DeepSeek-V3/R1): one latent of kv_lora_rank + qk_rope_head_dim per layer,
- * replicated on every TP rank (vLLM stores it with num_kv_heads = 1).
- */
-export function kvBytesPerTokenPerGpu(model: ModelSpec, layout: ParallelLayout, kvDtype: KvCacheDtype): number {
-  const dtypeBytes = kvDtype === "fp8" ? 1 : 2;
-  const layersPerStage = Math.ceil(model.layers / layout.pipelineParallel);
-  if (model.attention.kind === "mla") {
-    return layersPerStage * (model.attention.kvLoraRank + model.attention.qkRopeHeadDim) * dtypeBytes;
-  }
-  const kvHeadsPerGpu = Math.max(1, Math.floor(model.attention.kvHeads / layout.tensorParallel));
-  return 2 * layersPerStage * kvHeadsPerGpu * model.attention.headDim * dtypeBytes;
+/** Weights each GPU holds: shared parts split by TP × PP (copied per DP rank), routed experts by every GPU. */
+export function weightsGiBPerGpu(model: ModelSpec, precision: Precision, layout: ParallelLayout, variant?: Pick<WeightVariant, "expertsOnly">): number {
+  const w = weightBytes(model, precision, variant);
+  const split = layout.tensorParallel * layout.pipelineParallel;
+  return (w.sharedBytes / split + w.routedExpertBytes / (split * (layout.dataParallel ?? 1))) / GiB;
 }
 
-/** Peak activation of the profiling run: the larger of the forward pass and the sampler (estimate). */
-export function activationGiB(model: ModelSpec, layout: ParallelLayout, batch: BatchDefaults): number {
-  const sampler = batch.maxNumSeqs * model.vocabSize * SAMPLER_BYTES_PER_LOGIT;
+/** Peak activation of the profiling run on one GPU: the larger of the forward pass and the sampler (estimate). */
+export function activationGiB(model: ModelSpec, layout: ParallelLayout, batch: BatchSettings): number {
+  const sampler = Math.min(batch.maxNumSeqs, batch.maxNumBatchedTokens) * model.vocabSize * SAMPLER_BYTES_PER_LOGIT;
   const ffnPerToken = model.moe ? model.moe.intermediateSize * model.moe.expertsPerToken : model.intermediateSize;
   const forward = batch.maxNumBatchedTokens * (4 * model.hiddenSize + (2 * ffnPerToken) / layout.tensorParallel) * 2;
-  return Math.max(sampler, forward) / GiB;
+  // Multimodal models profile the vision encoder first and keep its outputs in the encoder cache.
+  const encoder = model.params.visionB > 0 ? Math.max(batch.maxNumBatchedTokens, ENCODER_PROFILE_TOKENS) * model.hiddenSize * 2 * 2 : 0;
+  return (Math.max(sampler, forward) + encoder) / GiB;
 }
 
 export interface MemoryInput {
   readonly model: ModelSpec;
   readonly precision: Precision;
+  readonly variant?: Pick<WeightVariant, "expertsOnly">;
   readonly layout: ParallelLayout;
   /** Per-GPU memory vLLM sees (GiB). */
   readonly gpuMemoryGiB: number;
-  readonly gpuModel: string;
   readonly gpuMemoryUtilization: number;
   readonly kvCacheDtype: KvCacheDtype;
+  readonly batch: BatchSettings;
+  readonly maxModelLen: number;
+  /** @default true — the kit enables prefix caching. */
+  readonly prefixCaching?: boolean;
 }
 
 /** Per-GPU memory breakdown, in GiB, plus the KV capacity of the whole replica. */
@@ -134,33 +150,53 @@ export interface MemoryBreakdown {
   readonly cudaGraphGiB: number;
   /** Left for KV cache on each GPU (negative: the weights and overheads alone exceed the budget). */
   readonly kvCacheGiBPerGpu: number;
+  /** Per GPU, layers whose cache grows with the context (vLLM's per-token accounting at this TP). */
   readonly kvBytesPerTokenPerGpu: number;
-  /** Tokens the replica's KV cache holds (every GPU holds its slice of every token). */
+  /** Per GPU, one running sequence's fixed linear-attention state (0 where none). */
+  readonly stateBytesPerSequencePerGpu: number;
+  /** Per GPU, one sequence's bounded-window layers at maxModelLen (0 where none). */
+  readonly windowBytesPerSequencePerGpu: number;
+  readonly blockSize: number;
+  /** Per GPU, everything one sequence of maxModelLen costs (growing, windowed and state). */
+  readonly bytesPerSequencePerGpu: number;
+  /** Sequences of maxModelLen the replica holds at once (vLLM's "Maximum concurrency"), over all DP ranks. */
+  readonly maxConcurrency: number;
+  /** Tokens the replica's KV cache holds, as vLLM reports them. */
   readonly kvCacheTokens: number;
-  readonly batch: BatchDefaults;
+  readonly batch: BatchSettings;
+}
+
+/**
+ * Spare KV memory beyond `concurrency` sequences of maxModelLen (0.25 = 25 % more than needed), in bytes rather
+ * than reported tokens, so windowed and linear-attention models are judged like the others.
+ */
+export function kvHeadroom(m: Pick<MemoryBreakdown, "kvCacheGiBPerGpu" | "bytesPerSequencePerGpu">, concurrency: number, dataParallel = 1): number {
+  const perRank = Math.ceil(concurrency / dataParallel);
+  return (Math.max(0, m.kvCacheGiBPerGpu) * GiB) / (perRank * m.bytesPerSequencePerGpu) - 1;
 }
 
 export function estimateMemory(input: MemoryInput): MemoryBreakdown {
   const { model, layout } = input;
   const worldSize = layout.tensorParallel * layout.pipelineParallel;
-  const batch = vllmBatchDefaults(input.gpuModel, input.gpuMemoryGiB);
+  const dp = layout.dataParallel ?? 1;
   const budgetGiB = input.gpuMemoryGiB * input.gpuMemoryUtilization;
-  const weights = weightsGiBPerGpu(model, input.precision, layout);
-  const activation = activationGiB(model, layout, batch);
-  const nonTorch = layout.nodes > 1 ? NON_TORCH_GIB.multiNode : worldSize > 1 ? NON_TORCH_GIB.multiGpu : NON_TORCH_GIB.single;
-  const cudaGraph = worldSize > 1 ? CUDA_GRAPH_GIB.multiGpu : CUDA_GRAPH_GIB.single;
+  const weights = weightsGiBPerGpu(model, input.precision, layout, input.variant);
+  const activation = activationGiB(model, layout, input.batch);
+  const nonTorch = (layout.nodes > 1 ? NON_TORCH_GIB.multiNode : worldSize * dp > 1 ? NON_TORCH_GIB.multiGpu : NON_TORCH_GIB.single) + (layout.expertParallel ? EXPERT_PARALLEL_GIB : 0);
+  const cudaGraph = worldSize * dp > 1 ? CUDA_GRAPH_GIB.multiGpu : CUDA_GRAPH_GIB.single;
   const kvGiB = budgetGiB - weights - activation - nonTorch - cudaGraph;
-  const perToken = kvBytesPerTokenPerGpu(model, layout, input.kvCacheDtype);
+  const kv: KvCacheSpec = kvCacheSpec({
+    model, tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel, kvCacheDtype: input.kvCacheDtype,
+    maxModelLen: input.maxModelLen, maxNumBatchedTokens: input.batch.maxNumBatchedTokens, prefixCaching: input.prefixCaching ?? true,
+  });
+  const kvBytes = Math.max(0, kvGiB * GiB);
+  const perRank = Math.floor(kvBytes / kv.bytesPerSequence(input.maxModelLen));
+  const attentionOnly = kv.windowBytesPerSequencePerGpu === 0 && kv.stateBytesPerSequencePerGpu === 0;
+  const tokensPerRank = attentionOnly ? Math.floor(kvBytes / (kv.bytesPerTokenPerGpu * kv.blockSize)) * kv.blockSize : perRank * input.maxModelLen;
   return {
-    gpuMemoryGiB: input.gpuMemoryGiB,
-    budgetGiB,
-    weightsGiBPerGpu: weights,
-    activationGiB: activation,
-    nonTorchGiB: nonTorch,
-    cudaGraphGiB: cudaGraph,
-    kvCacheGiBPerGpu: kvGiB,
-    kvBytesPerTokenPerGpu: perToken,
-    kvCacheTokens: kvGiB > 0 ? Math.floor((kvGiB * GiB) / perToken) : 0,
-    batch,
+    gpuMemoryGiB: input.gpuMemoryGiB, budgetGiB, weightsGiBPerGpu: weights, activationGiB: activation, nonTorchGiB: nonTorch, cudaGraphGiB: cudaGraph,
+    kvCacheGiBPerGpu: kvGiB, kvBytesPerTokenPerGpu: kv.bytesPerTokenPerGpu, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
+    windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(input.maxModelLen),
+    maxConcurrency: kvGiB > 0 ? perRank * dp : 0, kvCacheTokens: kvGiB > 0 ? tokensPerRank * dp : 0, batch: input.batch,
   };
 }

@@ -1,26 +1,53 @@
 /**
- * Placement search: the cheapest way, in one region, to serve a model so that every replica's KV cache
- * holds `maxModelLen × concurrency` tokens — plus every alternative it rejected and why.
+ * Placement search: the cheapest way, in one region, to serve a model so that every replica holds
+ * `concurrency` sequences of `maxModelLen` tokens at once — plus every alternative it rejected and why.
  *
  * A replica owns whole nodes (one vLLM pod per node, or one LeaderWorkerSet group across nodes): that is
  * what Karpenter and managed node groups can schedule predictably, and what the cost figure then means.
+ * Per layout, the kit passes vLLM's own `--max-num-seqs` default, lowered only as far as the placement
+ * needs (the sampler's profiling memory grows with it), never below the configured concurrency.
  */
 import { INSTANCES, findInstance, offeredIn, priceIn, usableGpuMemoryGiB, type Availability, type InstanceSpec } from "../catalog/instances";
-import { validTensorParallelSizes, weightsFor, type ModelSpec } from "../catalog/models";
+import { weightsFor, type ModelSpec } from "../catalog/models";
 import { PRECISION_TRAITS, type Precision } from "../catalog/precision";
-import { KNOWN_REGIONS } from "../catalog/regions";
-import { estimateMemory, type KvCacheDtype, type MemoryBreakdown, type ParallelLayout } from "./memory";
+import { estimateMemory, gpusOf, kvHeadroom, vllmBatchDefaults, type BatchSettings, type KvCacheDtype, type MemoryBreakdown, type ParallelLayout } from "./memory";
+import { kernelProblem } from "./kernels";
+import { explainNoFit } from "./no-fit";
+import { candidateLayouts, layoutProblem, layoutReason, prefersDataParallelAttention } from "./parallel";
 import { round } from "../round";
 
 /** @default 4 — beyond four nodes per replica, inter-node pipeline bubbles dominate (estimate). */
 export const DEFAULT_MAX_NODES = 4;
+
+/** `--max-num-seqs` values tried below vLLM's default when memory is tight. */
+const MAX_NUM_SEQS_LADDER = [512, 256, 128, 64, 32, 16, 8];
+/** The smallest `--max-num-batched-tokens` tried: vLLM's own default on GPUs under 70 GiB (arg_utils.py). */
+const MIN_BATCHED_TOKENS = 2048;
+
+/**
+ * Batch limits to try, most generous first: vLLM's defaults, then fewer sequences (the sampler's profiling
+ * memory scales with them), then a smaller prefill chunk (the forward pass's), never below `concurrency`
+ * sequences. Lower limits cost throughput, not correctness: chunked prefill splits long prompts.
+ */
+export function batchLadder(defaults: BatchSettings, concurrency: number): BatchSettings[] {
+  const top = Math.max(defaults.maxNumSeqs, concurrency);
+  const seqs = [top, ...MAX_NUM_SEQS_LADDER.filter((s) => s < top && s >= concurrency)];
+  const tokens: number[] = [];
+  for (let t = defaults.maxNumBatchedTokens; t >= MIN_BATCHED_TOKENS; t /= 2) tokens.push(t);
+  return tokens.flatMap((maxNumBatchedTokens) => seqs.filter((s) => s <= maxNumBatchedTokens).map((maxNumSeqs) => ({ maxNumSeqs, maxNumBatchedTokens })));
+}
+/**
+ * KV headroom the kit aims for when it lowers --max-num-seqs: the prod policy pack's `kv-cache-headroom`
+ * default (20 %), so a small vLLM or driver change does not stop the server starting.
+ */
+export const KV_HEADROOM_TARGET = 0.2;
 
 export interface SizingRequest {
   readonly model: ModelSpec;
   readonly region: string;
   readonly precision: Precision;
   readonly maxModelLen: number;
-  /** Sequences of `maxModelLen` tokens each replica's KV cache must hold at once. */
+  /** Sequences of `maxModelLen` tokens each replica must hold at once. */
   readonly concurrency: number;
   readonly gpuMemoryUtilization: number;
   readonly kvCacheDtype: KvCacheDtype;
@@ -30,6 +57,10 @@ export interface SizingRequest {
   readonly tensorParallel?: number;
   /** With `instanceType`: a fixed pipeline-parallel size. */
   readonly pipelineParallel?: number;
+  /** With `instanceType`: a fixed data-parallel size (data-parallel attention). */
+  readonly dataParallel?: number;
+  /** With `instanceType`: force expert parallelism on (true) or off (false). */
+  readonly expertParallel?: boolean;
   /** @default DEFAULT_MAX_NODES */
   readonly maxNodes?: number;
   /**
@@ -47,6 +78,8 @@ export interface Candidate {
   readonly gpusPerNode: number;
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
+  readonly dataParallelSize: number;
+  readonly expertParallel: boolean;
   /** Per replica; null when the type has no on-demand price. */
   readonly hourlyUsd: number | null;
   readonly priceEstimate: boolean;
@@ -55,6 +88,8 @@ export interface Candidate {
   readonly fits: boolean;
   /** Why it was rejected, or what it offers when it fits. */
   readonly reason: string;
+  /** Why this layout (TP, DP + EP, …) was chosen on this hardware. */
+  readonly layoutReason: string;
   readonly memory: MemoryBreakdown | null;
   readonly maxConcurrency: number;
 }
@@ -72,6 +107,8 @@ export interface AlternativeSummary {
   readonly nodes: number;
   readonly tensorParallelSize: number;
   readonly pipelineParallelSize: number;
+  readonly dataParallelSize: number;
+  readonly expertParallel: boolean;
   readonly hourlyUsd: number | null;
   readonly priceEstimate: boolean;
   readonly fits: boolean;
@@ -81,7 +118,7 @@ export interface AlternativeSummary {
 export function summarizeAlternative(c: Candidate): AlternativeSummary {
   return {
     instanceType: c.instanceType, nodes: c.nodes, tensorParallelSize: c.tensorParallelSize, pipelineParallelSize: c.pipelineParallelSize,
-    hourlyUsd: c.hourlyUsd, priceEstimate: c.priceEstimate, fits: c.fits, reason: c.reason,
+    dataParallelSize: c.dataParallelSize, expertParallel: c.expertParallel, hourlyUsd: c.hourlyUsd, priceEstimate: c.priceEstimate, fits: c.fits, reason: c.reason,
   };
 }
 
@@ -90,64 +127,75 @@ export type SizingResult =
   | { readonly ok: false; readonly error: string; readonly alternatives: readonly Candidate[] };
 
 const fmt = (n: number, d = 1) => n.toFixed(d);
-const int = (n: number) => Math.round(n).toLocaleString("en-US");
+export const int = (n: number) => Math.round(n).toLocaleString("en-US");
 
 function rejected(inst: InstanceSpec, req: SizingRequest, reason: string, nodes = 1): Candidate {
   const price = priceIn(inst, req.region);
   return {
-    instanceType: inst.type, nodes, gpusPerNode: inst.gpu.count, tensorParallelSize: 0, pipelineParallelSize: 0,
+    instanceType: inst.type, nodes, gpusPerNode: inst.gpu.count, tensorParallelSize: 0, pipelineParallelSize: 0, dataParallelSize: 1, expertParallel: false,
     hourlyUsd: price ? price.usdPerHour * nodes : null, priceEstimate: price?.estimate ?? false, priceBasis: price?.basis ?? "no on-demand price",
-    availability: offeredIn(inst, req.region), fits: false, reason, memory: null, maxConcurrency: 0,
+    availability: offeredIn(inst, req.region), fits: false, reason, layoutReason: "", memory: null, maxConcurrency: 0,
   };
 }
 
-/** Layouts to try for `nodes` nodes of this type: all GPUs used, TP inside a node, PP across nodes. */
+/** Layouts to try for `nodes` nodes of this type (or the pinned one). */
 function layoutsFor(inst: InstanceSpec, req: SizingRequest, nodes: number): ParallelLayout[] {
-  const valid = validTensorParallelSizes(req.model, req.precision);
-  if (req.tensorParallel !== undefined || req.pipelineParallel !== undefined) {
-    const tp = req.tensorParallel ?? 1;
-    const pp = req.pipelineParallel ?? 1;
-    const gpus = tp * pp;
+  const pinned = req.tensorParallel !== undefined || req.pipelineParallel !== undefined || req.dataParallel !== undefined;
+  if (pinned) {
+    const layout = { tensorParallel: req.tensorParallel ?? 1, pipelineParallel: req.pipelineParallel ?? 1, dataParallel: req.dataParallel ?? 1, expertParallel: req.expertParallel ?? (req.dataParallel ?? 1) > 1, nodes };
+    const gpus = gpusOf(layout);
     const needed = gpus <= inst.gpu.count ? 1 : gpus % inst.gpu.count === 0 ? gpus / inst.gpu.count : 0;
-    return needed === nodes ? [{ tensorParallel: tp, pipelineParallel: pp, nodes }] : [];
+    return needed === nodes ? [layout] : [];
   }
-  const tps = valid.filter((tp) => inst.gpu.count % tp === 0);
-  const layouts = nodes === 1 ? tps : tps.slice(-1);
-  return layouts
-    .map((tp) => ({ tensorParallel: tp, pipelineParallel: (inst.gpu.count / tp) * nodes, nodes }))
-    .filter((l) => l.pipelineParallel <= req.model.layers);
+  const layouts = candidateLayouts(req.model, inst.gpu.count, nodes);
+  return req.expertParallel === undefined ? layouts : layouts.filter((l) => Boolean(l.expertParallel) === req.expertParallel);
 }
 
 function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout): Candidate {
   const price = priceIn(inst, req.region);
-  const memory = estimateMemory({
-    model: req.model, precision: req.precision, layout, gpuMemoryGiB: usableGpuMemoryGiB(inst), gpuModel: inst.gpu.model,
-    gpuMemoryUtilization: req.gpuMemoryUtilization, kvCacheDtype: req.kvCacheDtype,
-  });
-  const needed = req.maxModelLen * req.concurrency;
-  const fits = memory.kvCacheTokens >= needed;
-  const maxConcurrency = Math.floor(memory.kvCacheTokens / req.maxModelLen);
-  const overhead = memory.weightsGiBPerGpu + memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
-  const reason = memory.kvCacheGiBPerGpu <= 0
-    ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU + overheads ${fmt(overhead - memory.weightsGiBPerGpu)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
-    : fits
-      ? `KV cache holds ${int(memory.kvCacheTokens)} tokens (${maxConcurrency} × ${int(req.maxModelLen)})`
-      : `KV cache holds ${int(memory.kvCacheTokens)} tokens; needs ${int(needed)} (${int(req.maxModelLen)} × ${req.concurrency})`;
-  return {
-    instanceType: inst.type, nodes: layout.nodes, gpusPerNode: Math.min(inst.gpu.count, layout.tensorParallel * layout.pipelineParallel),
-    tensorParallelSize: layout.tensorParallel, pipelineParallelSize: layout.pipelineParallel,
+  const variant = weightsFor(req.model, req.precision);
+  const base = {
+    instanceType: inst.type, nodes: layout.nodes, gpusPerNode: Math.min(inst.gpu.count, gpusOf(layout)),
+    tensorParallelSize: layout.tensorParallel, pipelineParallelSize: layout.pipelineParallel, dataParallelSize: layout.dataParallel ?? 1, expertParallel: Boolean(layout.expertParallel),
     hourlyUsd: price ? round(price.usdPerHour * layout.nodes) : null, priceEstimate: price?.estimate ?? false,
-    priceBasis: price?.basis ?? inst.priceNote ?? "no on-demand price", availability: offeredIn(inst, req.region),
-    fits: fits && price !== null, reason: price ? reason : `${reason}; but no on-demand price (${inst.priceNote ?? "unknown"})`,
-    memory, maxConcurrency,
+    priceBasis: price?.basis ?? inst.priceNote ?? "no on-demand price", availability: offeredIn(inst, req.region), layoutReason: layoutReason(req.model, layout),
+  };
+  const problem = variant ? layoutProblem(req.model, variant, layout) : null;
+  if (problem) return { ...base, fits: false, reason: problem, memory: null, maxConcurrency: 0 };
+  const gpuMemoryGiB = usableGpuMemoryGiB(inst);
+  const defaults = vllmBatchDefaults(inst.gpu.model, gpuMemoryGiB);
+  const at = (batch: BatchSettings) => estimateMemory({
+    model: req.model, precision: req.precision, variant, layout, gpuMemoryGiB, gpuMemoryUtilization: req.gpuMemoryUtilization,
+    kvCacheDtype: req.kvCacheDtype, batch, maxModelLen: req.maxModelLen,
+  });
+  const perRank = (m: MemoryBreakdown) => m.maxConcurrency / (layout.dataParallel ?? 1);
+  const tried = batchLadder(defaults, req.concurrency).map(at);
+  const fitting = tried.filter((m) => m.maxConcurrency >= req.concurrency && perRank(m) >= 1);
+  // vLLM's defaults where they fit with the headroom target, else the largest batch limits that do.
+  const memory = fitting.find((m) => kvHeadroom(m, req.concurrency, layout.dataParallel) >= KV_HEADROOM_TARGET) ?? fitting[0] ?? tried[0]!;
+  const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1;
+  const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
+  const reason = memory.kvCacheGiBPerGpu <= 0
+    ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU + overheads ${fmt(overhead)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
+    : fits
+      ? `holds ${memory.maxConcurrency} × ${int(req.maxModelLen)} tokens (${int(memory.kvCacheTokens)} KV tokens), --max-num-seqs ${memory.batch.maxNumSeqs}${memory.batch.maxNumBatchedTokens !== defaults.maxNumBatchedTokens ? `, --max-num-batched-tokens ${memory.batch.maxNumBatchedTokens}` : ""}`
+      : `holds ${memory.maxConcurrency} × ${int(req.maxModelLen)} tokens${(layout.dataParallel ?? 1) > 1 ? ` (${fmt(perRank(memory), 0)} per DP rank)` : ""}; needs ${req.concurrency}`;
+  return {
+    ...base, fits: fits && price !== null, reason: price ? reason : `${reason}; but no on-demand price (${inst.priceNote ?? "unknown"})`,
+    memory, maxConcurrency: memory.maxConcurrency,
   };
 }
 
-/** Fitting layouts first (larger TP = lower latency), then the one with most KV capacity. */
-function better(a: Candidate, b: Candidate): Candidate {
-  if (a.fits !== b.fits) return a.fits ? a : b;
-  if (a.fits && a.tensorParallelSize !== b.tensorParallelSize) return a.tensorParallelSize > b.tensorParallelSize ? a : b;
-  return (a.memory?.kvCacheTokens ?? -1) >= (b.memory?.kvCacheTokens ?? -1) ? a : b;
+/** Fitting layouts first; DP attention for MLA MoE models (recipes), then larger TP (latency), then KV capacity. */
+function better(model: ModelSpec): (a: Candidate, b: Candidate) => Candidate {
+  const dpFirst = prefersDataParallelAttention(model);
+  return (a, b) => {
+    if (a.fits !== b.fits) return a.fits ? a : b;
+    if (a.fits && dpFirst && (a.dataParallelSize > 1) !== (b.dataParallelSize > 1)) return a.dataParallelSize > 1 ? a : b;
+    if (a.fits && a.tensorParallelSize !== b.tensorParallelSize) return a.tensorParallelSize > b.tensorParallelSize ? a : b;
+    if (a.fits && a.expertParallel !== b.expertParallel) return a.expertParallel ? b : a;
+    return (a.memory?.maxConcurrency ?? -1) >= (b.memory?.maxConcurrency ?? -1) ? a : b;
+  };
 }
 
 /** Every option for one instance type, stopping at the first node count that fits. */
@@ -158,6 +206,8 @@ export function candidatesFor(inst: InstanceSpec, req: SizingRequest): Candidate
   if (inst.gpu.computeCapability < traits.minComputeCapability) {
     return [rejected(inst, req, `${traits.requirement}; ${inst.gpu.model} is ${inst.gpu.architecture} (${inst.gpu.computeCapability.toFixed(1)})`)];
   }
+  const kernels = kernelProblem(req.model, inst);
+  if (kernels) return [rejected(inst, req, kernels)];
   const out: Candidate[] = [];
   const maxNodes = req.maxNodes ?? DEFAULT_MAX_NODES;
   for (let nodes = 1; nodes <= maxNodes; nodes++) {
@@ -167,12 +217,12 @@ export function candidatesFor(inst: InstanceSpec, req: SizingRequest): Candidate
     }
     const layouts = layoutsFor(inst, req, nodes);
     if (layouts.length === 0) continue;
-    const best = layouts.map((l) => evaluate(inst, req, l)).reduce(better);
+    const best = layouts.map((l) => evaluate(inst, req, l)).reduce(better(req.model));
     out.push(best);
     if (best.fits || best.hourlyUsd === null) break;
   }
   if (out.length === 0) {
-    out.push(rejected(inst, req, `no valid tensor/pipeline layout on ${inst.gpu.count} GPU(s) (valid TP sizes: ${validTensorParallelSizes(req.model, req.precision).join(", ")})`));
+    out.push(rejected(inst, req, `no valid tensor/pipeline layout on ${inst.gpu.count} GPU(s) (valid TP sizes: ${req.model.validTensorParallel.join(", ")})`));
   }
   return out;
 }
@@ -183,11 +233,12 @@ function byCost(a: Candidate, b: Candidate, preferSingleNode: boolean): number {
   const pa = a.hourlyUsd ?? Number.POSITIVE_INFINITY;
   const pb = b.hourlyUsd ?? Number.POSITIVE_INFINITY;
   if (pa !== pb) return pa - pb;
-  return (b.memory?.kvCacheTokens ?? 0) - (a.memory?.kvCacheTokens ?? 0);
+  return (b.memory?.maxConcurrency ?? 0) - (a.memory?.maxConcurrency ?? 0);
 }
 
 /** Searches the region (or evaluates the pinned instance type) and returns the cheapest fitting placement. */
 export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {}): SizingResult {
+  if (req.model.cannotSize) return { ok: false, error: `${req.model.id} cannot be sized yet: ${req.model.cannotSize}.`, alternatives: [] };
   const pool = req.instanceType ? [findInstance(req.instanceType)].filter((i): i is InstanceSpec => i !== undefined) : INSTANCES;
   if (pool.length === 0) return { ok: false, error: `unknown instance type "${req.instanceType}"`, alternatives: [] };
   const preferSingle = (req.multiNode ?? "when-needed") === "when-needed";
@@ -204,62 +255,6 @@ export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {
       ? { ...c, reason: `${c.reason}; cheaper, but spans ${c.nodes} nodes (multiNode: allow lets price decide)` } : c));
     return { ok: true, placement, alternatives };
   }
-  const error = options.explain === false ? "does not fit" : explainNoFit(req, all);
+  const error = options.explain === false ? "does not fit" : explainNoFit(req, all, sizeModel);
   return { ok: false, error, alternatives: all };
-}
-
-/** The largest option's capacity and concrete changes that would make the model fit. */
-function explainNoFit(req: SizingRequest, all: readonly Candidate[]): string {
-  const where = req.instanceType ? `${req.instanceType} in ${req.region}` : `any GPU instance in ${req.region}`;
-  const head = `${req.model.id} (${req.precision}) at maxModelLen ${int(req.maxModelLen)} × concurrency ${req.concurrency} does not fit ${where}.`;
-  const largest = all.filter((c) => c.memory).sort((a, b) => (b.memory!.kvCacheTokens - a.memory!.kvCacheTokens))[0];
-  const parts = [head];
-  if (largest?.memory && largest.memory.kvCacheTokens > 0) {
-    parts.push(`The largest option, ${largest.instanceType} × ${largest.nodes} node(s) (TP ${largest.tensorParallelSize}, PP ${largest.pipelineParallelSize}), holds ${int(largest.memory.kvCacheTokens)} KV tokens: ${largest.maxConcurrency} sequence(s) at ${int(req.maxModelLen)}.`);
-    const len = Math.floor(largest.memory.kvCacheTokens / req.concurrency / 1024) * 1024;
-    if (len >= 1024) parts.push(`Lower maxModelLen to ≤ ${int(len)} or concurrency to ≤ ${Math.max(1, largest.maxConcurrency)}.`);
-  } else if (largest) {
-    parts.push(`Even the largest option is short: ${largest.instanceType} — ${largest.reason}.`);
-  } else {
-    const offered = all.filter((c) => c.availability !== "not-offered");
-    if (offered.length === 0) parts.push(`No catalog GPU type is offered in ${req.region}${req.instanceType ? "" : " at all"}.`);
-    for (const [reason, types] of groupByReason(offered).slice(0, 2)) {
-      parts.push(`${types.length} offered type(s) (${types.slice(0, 3).join(", ")}${types.length > 3 ? ", …" : ""}) were rejected: ${reason}.`);
-    }
-  }
-  parts.push(...fixesElsewhere(req));
-  return parts.join(" ");
-}
-
-/** Rejections grouped by their reason with the GPU-specific tail removed, largest group first. */
-function groupByReason(cands: readonly Candidate[]): [string, string[]][] {
-  const groups = new Map<string, string[]>();
-  for (const c of cands) {
-    const key = c.reason.split("; ")[0]!;
-    groups.set(key, [...(groups.get(key) ?? []), c.instanceType]);
-  }
-  return [...groups].sort((a, b) => b[1].length - a[1].length);
-}
-
-function fixesElsewhere(req: SizingRequest): string[] {
-  const fixes: string[] = [];
-  for (const p of ["fp8", "int4"] as const) {
-    if (p === req.precision || !weightsFor(req.model, p)) continue;
-    const r = sizeModel({ ...req, precision: p }, { explain: false });
-    if (r.ok) fixes.push(`precision ${p} fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
-  }
-  if (req.kvCacheDtype !== "fp8") {
-    const r = sizeModel({ ...req, kvCacheDtype: "fp8" }, { explain: false });
-    if (r.ok) fixes.push(`kvCacheDtype fp8 fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
-  }
-  if (req.instanceType) {
-    const free = sizeModel({ ...req, instanceType: undefined, tensorParallel: undefined, pipelineParallel: undefined }, { explain: false });
-    if (free.ok) fixes.push(`without the pinned instance type, ${free.placement.instanceType} × ${free.placement.nodes} fits ($${free.placement.hourlyUsd}/h).`);
-  }
-  const elsewhere = KNOWN_REGIONS.filter((r) => r !== req.region)
-    .map((region) => ({ region, r: sizeModel({ ...req, region }, { explain: false }) }))
-    .flatMap(({ region, r }) => (r.ok ? [{ region, p: r.placement }] : []))
-    .sort((a, b) => a.p.hourlyUsd - b.p.hourlyUsd)[0];
-  if (elsewhere) fixes.push(`region ${elsewhere.region} fits on ${elsewhere.p.instanceType} ($${elsewhere.p.hourlyUsd}/h${elsewhere.p.priceEstimate ? ", estimated price" : ""}).`);
-  return fixes.length ? [`Would fit with: ${fixes.join(" ")}`] : [];
 }

@@ -2,7 +2,8 @@ import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { INSTANCES, findInstance, offeredIn, priceIn } from "../../components/catalog/instances";
-import { MODELS, findModel, validTensorParallelSizes, weightsFor } from "../../components/catalog/models";
+import { MODELS, findModel, weightsFor } from "../../components/catalog/models";
+import { layoutProblem } from "../../components/sizing/parallel";
 import { PRECISIONS, parsePrecisionLabel } from "../../components/catalog/precision";
 
 const rawModels = JSON.parse(readFileSync(path.join(__dirname, "../../components/catalog/data/models.json"), "utf8")).models as { id: string; weights: { precision: string }[] }[];
@@ -25,16 +26,22 @@ describe("model catalog", () => {
   });
 
   it.each([
-    ["deepseek-ai/DeepSeek-R1", "fp8", "mla", "deepseek_r1", "deepseek_v3"],
-    ["openai/gpt-oss-120b", "mxfp4", "gqa", null, "openai"],
-    ["Qwen/Qwen3-32B", "bf16", "gqa", "qwen3", "hermes"],
-    ["Qwen/QwQ-32B", "bf16", "gqa", "deepseek_r1", "hermes"],
-    ["meta-llama/Llama-3.1-8B-Instruct", "bf16", "gqa", null, "llama3_json"],
-    ["deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "bf16", "gqa", "deepseek_r1", null],
+    // R1's tool parser needs a chat template vLLM's examples ship and the kit does not: tools stay off (catalog-errors).
+    ["deepseek-ai/DeepSeek-R1", "fp8", "61 mla", "deepseek_r1", null],
+    ["openai/gpt-oss-120b", "mxfp4", "18 full + 18 sliding", null, "openai"],
+    ["Qwen/Qwen3-32B", "bf16", "64 full", "qwen3", "hermes"],
+    ["Qwen/QwQ-32B", "bf16", "64 full", "deepseek_r1", "hermes"],
+    ["meta-llama/Llama-3.1-8B-Instruct", "bf16", "32 full", null, "llama3_json"],
+    ["deepseek-ai/DeepSeek-R1-Distill-Llama-70B", "bf16", "80 full", "deepseek_r1", null],
+    ["deepseek-ai/DeepSeek-V3.2", "fp8", "61 mla (sparse, indexer)", "deepseek_v3", "deepseek_v32"],
+    ["Qwen/Qwen3-Next-80B-A3B-Instruct", "bf16", "12 full + 36 gated-deltanet", null, "hermes"],
+    ["MiniMaxAI/MiniMax-M1-80k", "bf16", "10 full + 70 lightning", null, null],
+    ["meta-llama/Llama-4-Scout-17B-16E-Instruct", "bf16", "12 full + 36 chunked", null, "llama4_pythonic"],
+    ["moonshotai/Kimi-K2-Thinking", "int4", "61 mla", "kimi_k2", "kimi_k2"],
   ])("%s: native %s, %s attention, reasoning %s, tools %s", (id, native, attention, reasoning, tools) => {
     const m = findModel(id)!;
     expect(m.nativePrecision).toBe(native);
-    expect(m.attention.kind).toBe(attention);
+    expect(m.attention.map((g) => `${g.layers} ${g.kind}${g.kind === "mla" && g.indexerHeadDim ? " (sparse, indexer)" : ""}`).join(" + ")).toBe(attention);
     expect(m.reasoningParser).toBe(reasoning);
     expect(m.toolCallParser).toBe(tools);
   });
@@ -49,10 +56,33 @@ describe("model catalog", () => {
     expect(weightsFor(findModel("Qwen/Qwen3-8B")!, "fp8")?.repo).toBe("Qwen/Qwen3-8B-FP8");
   });
 
-  it("narrows TP for block-128 FP8 MoE checkpoints", () => {
-    const moe = findModel("Qwen/Qwen3-30B-A3B")!;
-    expect(validTensorParallelSizes(moe, "fp8")).toEqual([1, 2]);
-    expect(validTensorParallelSizes(moe, "bf16")).toContain(4);
+  // shared/data/catalog-errors.json: the TP sizes vLLM accepts for each block-128 FP8 checkpoint, from the
+  // models' configs and vLLM's error text; Qwen3-30B-A3B: moe_intermediate 768 / 8 = 96 and / 4 = 192.
+  it.each([
+    ["Qwen/Qwen3-4B", [1, 2, 4]],
+    ["Qwen/Qwen3-32B", [1, 2, 4, 8]],
+    ["Qwen/Qwen3-0.6B", [1, 2, 4, 8]],
+    ["Qwen/Qwen3-235B-A22B", [1, 2, 4]],
+    ["Qwen/Qwen3-30B-A3B", [1, 2]],
+  ] as const)("%s FP8 loads at TP %j only", (id, valid) => {
+    const m = findModel(id)!;
+    const fp8 = weightsFor(m, "fp8")!;
+    expect(fp8.fp8BlockSize).toBe(128);
+    const ok = m.validTensorParallel.filter((tp) => !layoutProblem(m, fp8, { tensorParallel: tp, pipelineParallel: 1, nodes: 1 }));
+    expect(ok).toEqual(valid);
+    expect(m.validTensorParallel.filter((tp) => !layoutProblem(m, weightsFor(m, "bf16")!, { tensorParallel: tp, pipelineParallel: 1, nodes: 1 }))).toContain(8);
+  });
+
+  it("expert parallelism lifts the expert-slice limit, as Qwen's docs advise for Qwen3-235B-A22B-FP8 at TP 8", () => {
+    const m = findModel("Qwen/Qwen3-235B-A22B")!;
+    const fp8 = weightsFor(m, "fp8")!;
+    expect(layoutProblem(m, fp8, { tensorParallel: 8, pipelineParallel: 1, nodes: 1 })).toMatch(/expert intermediate per GPU would be 192/);
+    expect(layoutProblem(m, fp8, { tensorParallel: 8, pipelineParallel: 1, nodes: 1, expertParallel: true })).toBeNull();
+  });
+
+  it("moves the NVFP4 repo that belongs to the 2507 release off Qwen3-235B-A22B (catalog-errors)", () => {
+    expect(weightsFor(findModel("Qwen/Qwen3-235B-A22B")!, "nvfp4")).toBeUndefined();
+    expect(weightsFor(findModel("Qwen/Qwen3-235B-A22B-Instruct-2507")!, "nvfp4")?.repo).toBe("nvidia/Qwen3-235B-A22B-Instruct-2507-NVFP4");
   });
 
   it("only uses the kit's precision vocabulary", () => {

@@ -5,6 +5,7 @@ import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../cli/omk";
+import { applySections, generatedSections } from "../../cli/commands/docs";
 import { stacksIn } from "../../components/config/load";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -113,11 +114,11 @@ describe("omk plan", () => {
     expect(JSON.parse(ok.out)).toMatchObject({ stack: "gpu", region: "us-west-2", models: [{ model: "openai/gpt-oss-20b", precision: "mxfp4" }] });
 
     const bad = path.join(dir, "bad.yaml");
-    writeFileSync(bad, "config:\n  aws:region: us-east-1\n  omk:environment: x\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 100000\n      replicas: {min: 2, max: 1}\n");
+    writeFileSync(bad, "config:\n  aws:region: us-east-1\n  omk:environment: x\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 200000\n      replicas: {min: 2, max: 1}\n");
     const r = await omk("plan", "--config", bad);
     expect(r.code).toBe(1);
     expect(r.err).toMatch(/2 configuration problems; nothing was created/);
-    expect(r.err).toMatch(/omk:models\[0\]\.maxModelLen: 100000 — must be ≤ 32768 for Qwen\/Qwen3-8B/);
+    expect(r.err).toMatch(/omk:models\[0\]\.maxModelLen: 200000 — must be ≤ 131072 for Qwen\/Qwen3-8B: its documented YaRN extension/);
     expect(r.err).toMatch(/omk:models\[0\]\.replicas: \{"min":2,"max":1\} — min is greater than max/);
   });
 
@@ -140,7 +141,6 @@ describe("the installed bin", () => {
 
 describe("README", () => {
   const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
-  const section = (name: string) => readme.split(`<!-- catalog:${name} -->\n`)[1]!.split(`\n<!-- /catalog:${name} -->`)[0];
 
   it("states the two set-up commands and the test command that CI runs", () => {
     expect(readme).toContain("npm ci && npx omk plan");
@@ -148,14 +148,14 @@ describe("README", () => {
     expect(readFileSync(path.join(ROOT, ".ci/run"), "utf8")).toMatch(/npm ci\nnpx omk plan\nnpm test/);
   });
 
-  it("the stack table matches `omk stacks --markdown`", async () => {
-    const r = await omk("stacks", "--markdown");
-    expect(readme.split("<!-- stacks:table -->\n")[1]!.split("\n<!-- /stacks:table -->")[0]).toBe(r.out);
-  });
-
-  it.each(["models", "instances"])("catalog table '%s' matches `omk %s --markdown`", async (name) => {
-    const r = await omk(name, "--markdown");
-    expect(section(name)).toBe(r.out);
+  it("every generated section (default plan, stack and catalog tables) matches a fresh run: `npx omk docs` rebuilds them", async () => {
+    const { text, missing } = applySections(readme, await generatedSections());
+    expect(missing).toEqual([]);
+    // Compare section by section so a failure names the stale one.
+    for (const name of ["plan:default", "stacks:table", "catalog:models", "catalog:instances"]) {
+      const cut = (t: string) => t.split(`<!-- ${name} -->\n`)[1]!.split(`\n<!-- /${name} -->`)[0];
+      expect(cut(readme), `${name} is stale: run npx omk docs`).toBe(cut(text));
+    }
   });
 });
 

@@ -56,7 +56,7 @@ describe("invalid configs: every problem at once, with key path, value and fix",
       "aws:region", "omk:environment", "omk:modles", "omk:models[1].maxModelLength", "omk:models[0].id", "omk:models[1].maxModelLen",
     ]));
     expect(err.message).toMatch(/^Pulumi\.test\.yaml: \d+ configuration problems; nothing was created\./);
-    expect(err.message).toContain('omk:models[1].maxModelLen: 200000 — must be ≤ 131072 for meta-llama/Llama-3.1-8B-Instruct (its native context). Fix: set maxModelLen to 131072 or less.');
+    expect(err.message).toContain("omk:models[1].maxModelLen: 200000 — must be ≤ 131072 for meta-llama/Llama-3.1-8B-Instruct: vLLM's maximum for it (from its config.json; no YaRN extension is documented). Fix: set maxModelLen to 131072 or less.");
     expect(err.message).toContain('omk:modles: [] — is not a known key. Fix: did you mean "models"?');
     expect(err.message).toContain('omk:models[1].maxModelLength: 4096 — is not a known key. Fix: did you mean "maxModelLen"?');
     expect(err.message).toMatch(/omk:models\[0\]\.id: "Qwen\/Qwen3-7B" — is not in the model catalog\. Fix: did you mean Qwen\/Qwen3-[48]B/);

@@ -96,8 +96,10 @@ describe("enforcement levels and advisories", () => {
     const onDemand = gpuPool("1");
     (onDemand.inputs as any).spec.template.spec.requirements[1].values = ["on-demand"];
     expect((await only("on-demand-gpus", [onDemand], dev))[0]!.level).toBe("advisory");
-    const thin = res("omk:serving:ModelService", { placement: { name: "m", maxModelLen: 1000, concurrency: 4, kvCacheTokens: 4200 } });
-    expect((await only("kv-cache-headroom", [thin], dev))[0]!.message).toMatch(/5 % headroom \(< 10 %\)/);
+    const thin = res("omk:serving:ModelService", { placement: { name: "m", maxModelLen: 1000, concurrency: 4, kvCacheTokens: 4200, kvHeadroom: 0.05 } });
+    expect((await only("kv-cache-headroom", [thin], dev))[0]!.message).toMatch(/5 % headroom beyond 4 × 1000 tokens \(< 10 %\)/);
+    const roomy = res("omk:serving:ModelService", { placement: { name: "m", maxModelLen: 1000, concurrency: 4, kvCacheTokens: 4000, kvHeadroom: 0.4 } });
+    expect(await only("kv-cache-headroom", [roomy], dev)).toEqual([]);
   });
 });
 

@@ -96,12 +96,22 @@ describe("DeepSeek-R1 (671B)", () => {
     await validateManifest(lws);
   });
 
-  it("on H200s runs as one Deployment at TP 8", async () => {
+  it("on H200s runs as one Deployment: 8 data-parallel attention ranks with expert parallelism", async () => {
     const p = await plan(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5en.48xlarge" }]));
     const dep = workload(p, "r1");
     expect(dep.kind).toBe("Deployment");
-    expect(container(dep.spec.template).resources.limits["nvidia.com/gpu"]).toBe("8");
-    expect(flagValue(container(dep.spec.template).args, "--tensor-parallel-size")).toBe("8");
+    const c = container(dep.spec.template);
+    expect(c.resources.limits["nvidia.com/gpu"]).toBe("8");
+    expect(flagValue(c.args, "--tensor-parallel-size")).toBe("1");
+    expect(flagValue(c.args, "--data-parallel-size")).toBe("8");
+    expect(c.args).toContain("--enable-expert-parallel");
+  });
+
+  it("a pinned TP 8 on H200s runs tensor-parallel without data parallelism", async () => {
+    const p = await plan(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5en.48xlarge", tensorParallelSize: 8 }]));
+    const c = container(workload(p, "r1").spec.template);
+    expect(flagValue(c.args, "--tensor-parallel-size")).toBe("8");
+    expect(c.args).not.toContain("--data-parallel-size");
   });
 });
 

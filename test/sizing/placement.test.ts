@@ -2,7 +2,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { findModel, MODELS } from "../../components/catalog/models";
 import { KNOWN_REGIONS } from "../../components/catalog/regions";
-import { INSTANCES } from "../../components/catalog/instances";
+import { INSTANCES, findInstance } from "../../components/catalog/instances";
 import { candidatesFor, sizeModel, type SizingRequest } from "../../components/sizing/placement";
 
 const req = (id: string, over: Partial<SizingRequest> = {}): SizingRequest => {
@@ -21,10 +21,13 @@ describe("placement search", () => {
     expect(p).toMatchObject({ nodes: 2, tensorParallelSize: 8, pipelineParallelSize: 2, hourlyUsd: 110.08 });
   });
 
-  it("DeepSeek-R1 on H200s fits one p5en.48xlarge at TP 8", () => {
+  it("DeepSeek-R1 on H200s fits one p5en.48xlarge with data-parallel attention and expert parallelism (vLLM's MLA recipe)", () => {
     const p = placed(sizeModel(req("deepseek-ai/DeepSeek-R1", { instanceType: "p5en.48xlarge" })));
-    expect(p).toMatchObject({ nodes: 1, tensorParallelSize: 8, pipelineParallelSize: 1 });
-    expect(p.memory.weightsGiBPerGpu).toBeGreaterThan(75);
+    expect(p).toMatchObject({ nodes: 1, tensorParallelSize: 1, dataParallelSize: 8, expertParallel: true });
+    // DP 8 holds each sequence once instead of on all 8 GPUs: far more sequences than TP 8 on the same node.
+    const tp8 = placed(sizeModel(req("deepseek-ai/DeepSeek-R1", { instanceType: "p5en.48xlarge", tensorParallel: 8 })));
+    expect(tp8.dataParallelSize).toBe(1);
+    expect(p.maxConcurrency).toBeGreaterThan(4 * tp8.maxConcurrency);
   });
 
   it("a pinned type that cannot fit is rejected with its capacity and concrete fixes", () => {
@@ -32,7 +35,7 @@ describe("placement search", () => {
     expect(r.ok).toBe(false);
     if (r.ok) return;
     expect(r.error).toMatch(/does not fit g5\.12xlarge in us-east-1/);
-    expect(r.error).toMatch(/The largest option, g5\.12xlarge × 4 node\(s\).* holds [\d,]+ KV tokens/);
+    expect(r.error).toMatch(/The largest option, g5\.12xlarge × 4 node\(s\) \(TP 4 \+ PP 4\), holds \d+ sequence\(s\) at 131,072/);
     expect(r.error).toMatch(/Lower maxModelLen to ≤ [\d,]+/);
     expect(r.error).toMatch(/kvCacheDtype fp8 fits/);
   });
@@ -81,6 +84,27 @@ describe("placement search", () => {
   });
 });
 
+describe("activation memory follows the batch flags the kit passes", () => {
+  // A host with 2 × H100 80 GB (p5.48xlarge's GPUs, two of them): vLLM starts Qwen2.5-72B (BF16, TP 2) there at
+  // 8K context with ~20K KV tokens to spare, i.e. ~28K tokens in all (issue #10). The kit must not refuse it,
+  // and must not promise more than vLLM finds.
+  const h100x2 = { ...findInstance("p5.48xlarge")!, type: "h100x2", gpu: { ...findInstance("p5.48xlarge")!.gpu, count: 2 } };
+
+  it("a 72B model on 2 × H100 at 8K context fits, with smaller batch limits than vLLM's defaults (1024 sequences, 8192 tokens)", () => {
+    const [best] = candidatesFor(h100x2, req("Qwen/Qwen2.5-72B-Instruct", { maxModelLen: 8192, concurrency: 1 }));
+    expect(best).toMatchObject({ fits: true, tensorParallelSize: 2 });
+    expect(best!.memory!.batch.maxNumSeqs).toBeLessThan(1024);
+    expect(best!.memory!.batch.maxNumBatchedTokens).toBeLessThan(8192);
+    expect(best!.memory!.kvCacheTokens).toBeGreaterThanOrEqual(8192);
+    expect(best!.memory!.kvCacheTokens).toBeLessThanOrEqual(28_672);
+  });
+
+  it("keeps vLLM's default --max-num-seqs where memory allows", () => {
+    const p = placed(sizeModel(req("Qwen/Qwen3-8B", { instanceType: "p5.4xlarge", maxModelLen: 8192 })));
+    expect(p.memory.batch).toEqual({ maxNumSeqs: 1024, maxNumBatchedTokens: 8192 });
+  });
+});
+
 describe("search invariants (property tests)", () => {
   const arbRequest = fc.record({
     model: fc.constantFrom(...MODELS.filter((m) => m.totalParamsB < 100)),
@@ -91,7 +115,7 @@ describe("search invariants (property tests)", () => {
 
   it("the chosen placement fits and costs no more than the cheapest fit found by evaluating each type on its own", () => {
     fc.assert(fc.property(arbRequest, ({ model, region, maxModelLen, concurrency }) => {
-      const request: SizingRequest = { model, region, precision: model.nativePrecision, maxModelLen: Math.min(maxModelLen, model.nativeContext), concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto" };
+      const request: SizingRequest = { model, region, precision: model.nativePrecision, maxModelLen: Math.min(maxModelLen, model.context.derivedMax), concurrency, gpuMemoryUtilization: 0.9, kvCacheDtype: "auto" };
       const r = sizeModel(request, { explain: false });
       // Brute force, independent of the search's sorting: every type pinned one at a time.
       const fitting = INSTANCES.flatMap((i) => candidatesFor(i, request)).filter((c) => c.fits);
@@ -102,7 +126,7 @@ describe("search invariants (property tests)", () => {
       // Single-node placements win whenever one fits (multiNode: when-needed, the default).
       const single = fitting.filter((c) => c.nodes === 1);
       const pool = single.length ? single : fitting;
-      expect(r.placement.memory.kvCacheTokens).toBeGreaterThanOrEqual(request.maxModelLen * concurrency);
+      expect(r.placement.memory.maxConcurrency).toBeGreaterThanOrEqual(concurrency);
       expect(r.placement.hourlyUsd).toBe(Math.min(...pool.map((c) => c.hourlyUsd!)));
       const cheapestOverall = sizeModel({ ...request, multiNode: "allow" }, { explain: false });
       expect(cheapestOverall.ok && cheapestOverall.placement.hourlyUsd).toBe(Math.min(...fitting.map((c) => c.hourlyUsd!)));

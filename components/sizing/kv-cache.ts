@@ -1,0 +1,104 @@
+/**
+ * vLLM v1's KV-cache accounting for one GPU of a replica, across every attention kind a model mixes (pure).
+ * Each kind's rule lives in `attention/`; this module adds them up the way vLLM's hybrid allocator does: all
+ * layers draw pages of one size from one pool (vllm/v1/core/kv_cache_utils.py), so a sequence of `len` tokens
+ * costs the sum over layers of the pages each layer needs for it.
+ */
+import type { AttentionGroup } from "../catalog/architecture";
+import type { ModelSpec } from "../catalog/models";
+import { blockedTokens, fullAttentionBytesPerToken } from "./attention/full";
+import { hybridBlockSize, linearStateBytes } from "./attention/linear";
+import { mlaBytesPerToken } from "./attention/mla";
+import { chunkedLocalTokens, slidingWindowTokens } from "./attention/windowed";
+
+export type KvCacheDtype = "auto" | "fp8";
+
+/** vLLM's default block size (tokens per page) for GQA backends; MLA backends (FlashMLA) use 64. */
+export const DEFAULT_BLOCK_SIZE = 16;
+export const MLA_BLOCK_SIZE = 64;
+
+export interface KvCacheInput {
+  readonly model: ModelSpec;
+  readonly tensorParallel: number;
+  readonly pipelineParallel: number;
+  readonly kvCacheDtype: KvCacheDtype;
+  readonly maxModelLen: number;
+  readonly maxNumBatchedTokens: number;
+  /** Prefix caching keeps a second state page per linear layer (mamba_cache_mode "align"). */
+  readonly prefixCaching: boolean;
+}
+
+export interface KvCacheSpec {
+  /** Tokens per page (raised for hybrid models so one attention page holds a state page). */
+  readonly blockSize: number;
+  /** Bytes per token per GPU of the layers whose cache grows with the context (full attention, MLA, indexer). */
+  readonly bytesPerTokenPerGpu: number;
+  /** Bytes one token costs per GPU in every attention layer, bounded ones included (vLLM's page per token). */
+  readonly pageBytesPerTokenPerGpu: number;
+  /** Bytes per GPU a sequence holds in its bounded layers at maxModelLen (sliding window, chunked local). */
+  readonly windowBytesPerSequencePerGpu: number;
+  /** Bytes per GPU of one running sequence's linear-attention state (padded pages; 0 for attention-only models). */
+  readonly stateBytesPerSequencePerGpu: number;
+  /** What one sequence of `len` tokens costs on one GPU. */
+  bytesPerSequence(len: number): number;
+}
+
+const kvBytesOf = (dtype: KvCacheDtype) => (dtype === "fp8" ? 1 : 2);
+const MODEL_BYTES = 2;
+
+function perStage(layers: number, pipelineParallel: number): number {
+  return Math.ceil(layers / pipelineParallel);
+}
+
+export function kvCacheSpec(input: KvCacheInput): KvCacheSpec {
+  const { model, tensorParallel: tp, kvCacheDtype } = input;
+  const kvBytes = kvBytesOf(kvCacheDtype);
+  const groups = model.attention;
+  const linear = groups.filter((g): g is Extract<AttentionGroup, { kind: "gated-deltanet" | "lightning" }> => g.kind === "gated-deltanet" || g.kind === "lightning");
+  const attentionLayer = groups.find((g) => g.kind === "full" || g.kind === "sliding" || g.kind === "chunked") as Extract<AttentionGroup, { kind: "full" }> | undefined;
+
+  let blockSize = groups.some((g) => g.kind === "mla") ? MLA_BLOCK_SIZE : DEFAULT_BLOCK_SIZE;
+  let statePage = 0;
+  if (linear.length && attentionLayer) {
+    const perToken = fullAttentionBytesPerToken(attentionLayer, tp, kvBytes);
+    const state = Math.max(...linear.map((g) => linearStateBytes(g, tp, MODEL_BYTES)));
+    blockSize = hybridBlockSize(state, perToken);
+    statePage = blockSize * perToken;
+  } else if (linear.length) {
+    statePage = Math.max(...linear.map((g) => linearStateBytes(g, tp, MODEL_BYTES)));
+  }
+
+  let growing = 0;
+  const windowed: { bytesPerToken: number; tokens: (len: number) => number }[] = [];
+  let state = 0;
+  for (const g of groups) {
+    const layers = perStage(g.layers, input.pipelineParallel);
+    switch (g.kind) {
+      case "full":
+        growing += layers * fullAttentionBytesPerToken(g, tp, kvBytes);
+        break;
+      case "mla":
+        growing += layers * mlaBytesPerToken(g, kvCacheDtype, MODEL_BYTES);
+        break;
+      case "sliding":
+        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), tokens: (len) => slidingWindowTokens(g.window, input.maxNumBatchedTokens, len, blockSize) });
+        break;
+      case "chunked":
+        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), tokens: (len) => chunkedLocalTokens(g.chunk, input.maxNumBatchedTokens, len, blockSize) });
+        break;
+      case "gated-deltanet":
+      case "lightning":
+        state += layers * statePage * (input.prefixCaching ? 2 : 1);
+        break;
+    }
+  }
+  const windowBytes = (len: number) => windowed.reduce((sum, w) => sum + w.bytesPerToken * w.tokens(len), 0);
+  return {
+    blockSize,
+    bytesPerTokenPerGpu: growing,
+    pageBytesPerTokenPerGpu: growing + windowed.reduce((sum, w) => sum + w.bytesPerToken, 0),
+    windowBytesPerSequencePerGpu: windowBytes(input.maxModelLen),
+    stateBytesPerSequencePerGpu: state,
+    bytesPerSequence: (len) => growing * blockedTokens(len, blockSize) + windowBytes(len) + state,
+  };
+}
