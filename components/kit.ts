@@ -11,13 +11,17 @@ import { Platform } from "./aws/platform";
 import { resolveStack, type RawStackConfig, type ResolvedStack } from "./config/validate";
 import { GRAFANA_HINT } from "./observability/monitoring-spec";
 import { Observability } from "./observability/observability";
+import { alertReceiversOf, alertingWarnings } from "./observability/alerting-spec";
 import { ModelService, type ServiceSummary } from "./serving/model-service";
 import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
 import { ModelTraffic } from "./traffic/model-traffic";
 import { TrafficBase } from "./traffic/traffic-base";
 import { WildcardCertificate } from "./traffic/certificate";
-import type { Scheme } from "./traffic/traffic-spec";
+import { idleTimeoutFor, type Scheme } from "./traffic/traffic-spec";
+import { planSubnets } from "./aws/network-plan";
+import { cachedImage, imageCacheTarget } from "./aws/image-cache-spec";
+import { AWS_CLI_IMAGE } from "./serving/mirror-job-spec";
 
 export interface KitOutputs {
   readonly environment: string;
@@ -52,7 +56,8 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const { stack, infra } = args;
     super("omk:index:Kit", name, { environment: stack.environment, region: stack.region }, opts);
     const tags = { "omk.dev/environment": stack.environment, "omk.dev/stack": args.stackName, "app.kubernetes.io/managed-by": "open-model-kit" };
-    const platform = (this.platform = new Platform(`${name}-platform`, { stack, infra, tags }, { parent: this }));
+    const platform = (this.platform = new Platform(`${name}-platform`, { stack, infra, tags, images: imagesOf(stack) }, { parent: this }));
+    const pull = pullThrough(stack);
     const provider = platform.provider;
     const installed = (addon: string) => infra.addons.some((a) => a.name === addon && a.install);
     this.monitoring = installed("kube-prometheus-stack");
@@ -60,15 +65,17 @@ export class OpenModelKit extends pulumi.ComponentResource {
 
     const base = new ServingBase(`${name}-serving`, {
       namespace, hfToken: secretOf(stack.hfToken), needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
-      ebsProvisioner: platform.ebsProvisioner, provider, tags,
+      provider, tags,
+      refreshSchedule: refreshScheduleFor(stack),
     }, { parent: this });
     const sharedApiKey = secretOf(stack.apiKey);
     this.services = stack.models.map((model) => {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
       return new ModelService(`${name}-${model.name}`, {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
-        base, namespace, image: model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image, cpuImage: stack.serving.cpuImage, clusterName: platform.clusterName,
-        provider, sharedApiKey, dependsOn: [platform], tags,
+        base, namespace, image: pull(model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image), cpuImage: stack.serving.cpuImage,
+        awsCliImage: pull(AWS_CLI_IMAGE), clusterName: platform.clusterName,
+        provider, sharedApiKey, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
       }, { parent: this });
     });
 
@@ -82,20 +89,25 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const trafficBase = new TrafficBase(`${name}-traffic`, {
       certificateArn,
       schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
+      idleTimeoutSeconds: idleTimeoutFor(stack.traffic, stack.models.filter((m) => m.exposure !== "internal")),
       enableAutoModeNetworkPolicy: stack.cluster.mode === "create", provider, dependsOn: [platform],
     }, { parent: this });
-    // ALB targets (IP mode) receive traffic from the load balancer's addresses inside the VPC.
-    const albSourceCidrs = stack.cluster.mode === "create" ? [stack.cluster.vpcCidr] : ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+    const sources = loadBalancerSources(stack, infra);
     const endpoints: Record<string, string> = {};
     this.services.forEach((service, i) => {
       const model = stack.models[i]!;
       const traffic = new ModelTraffic(`${name}-${model.name}-traffic`, {
-        model, namespace, traffic: stack.traffic, albSourceCidrs, monitoring: this.monitoring, keda: installed("keda"), provider,
+        model, namespace, traffic: stack.traffic, albSourceCidrs: model.exposure === "internal" ? [] : sources[model.exposure], monitoring: this.monitoring, keda: installed("keda"), provider,
         dependsOn: [platform, service.workload, ...trafficBase.dependencies],
       }, { parent: this });
       endpoints[model.name] = traffic.url;
     });
-    if (this.monitoring) new Observability(`${name}-observability`, { namespace, provider, dependsOn: [platform, ...base.dependencies] }, { parent: this });
+    if (this.monitoring) {
+      new Observability(`${name}-observability`, {
+        namespace, provider, dependsOn: [platform, ...base.dependencies], gpuMetrics: installed("dcgm-exporter"),
+        receivers: alertReceiversOf(stack), slackWebhookUrl: secretOf(stack.alertSlackWebhookUrl), webhookUrl: secretOf(stack.alertWebhookUrl),
+      }, { parent: this });
+    }
 
     this.endpoints = endpoints;
     this.apiKeys = pulumi.secret(pulumi.all(Object.fromEntries(this.services.flatMap((s, i) => (s.apiKey ? [[stack.models[i]!.name, s.apiKey]] : [])))));
@@ -105,13 +117,51 @@ export class OpenModelKit extends pulumi.ComponentResource {
   }
 }
 
+/** The images GPU serving pulls (vLLM, the multi-node vLLM, the AWS CLI for S3 steps). */
+export function imagesOf(stack: ResolvedStack): string[] {
+  if (stack.capacity.mode === "cpu") return [];
+  const multiNode = stack.models.some((m) => m.placement.nodes > 1) && stack.serving.multiNodeImage;
+  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE];
+}
+
+/** How an image is referenced: through the environment's ECR pull-through cache when the stack has one. */
+export function pullThrough(stack: ResolvedStack): (image: string) => string {
+  const cache = stack.capacity.mode !== "cpu" && stack.serving.imageCache ? imageCacheTarget(stack.serving.imageCache.dockerHubCredentialArn, stack.environment) : null;
+  return (image) => (cache ? cachedImage(image, cache) : image);
+}
+
+/** The refresh schedule when some GPU server rolls surge-first on Karpenter capacity (their nodes expire). */
+export function refreshScheduleFor(stack: ResolvedStack): string | undefined {
+  const schedule = stack.serving.refreshSchedule;
+  const karpenterGpu = stack.capacity.mode === "karpenter" && stack.models.some((m) => m.device === "gpu" && m.placement.nodes === 1);
+  return schedule !== "off" && karpenterGpu ? schedule : undefined;
+}
+
+/** Private address ranges: where an existing cluster's ALBs may be, when the stack does not say. */
+export const PRIVATE_RANGES = ["10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16"];
+
+/**
+ * Where an ALB's traffic reaches the pods from (IP targets see the load balancer's own addresses): an
+ * internet-facing ALB sits in the public subnets, an internal one in the private subnets (the subnet tags the
+ * Network sets, kubernetes.io/role/elb and internal-elb). Existing clusters: what the stack names, else the
+ * private ranges (the plan warns).
+ */
+export function loadBalancerSources(stack: ResolvedStack, infra: InfraPlan): Record<Scheme, string[]> {
+  if (stack.cluster.mode === "create") {
+    const plan = planSubnets(stack.cluster.vpcCidr, infra.clusterZones);
+    return { public: plan.map((s) => s.publicCidr), private: plan.map((s) => s.privateCidr) };
+  }
+  const given = stack.traffic.loadBalancerSourceCidrs ?? PRIVATE_RANGES;
+  return { public: [...given], private: [...given] };
+}
+
 /** Builds the kit for a resolved stack and its preflight; the component is named after the environment. */
 export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pulumi.getStack()): KitOutputs & { kit: OpenModelKit } {
   const kit = new OpenModelKit(`omk-${stack.environment}`, { stack, infra, stackName });
   return {
     kit, environment: stack.environment, region: stack.region, clusterName: kit.platform.clusterName, models: kit.models, infra,
     endpoints: kit.endpoints, apiKeys: kit.apiKeys, dashboard: kit.monitoring ? GRAFANA_HINT : null,
-    warnings: [...infra.warnings, ...servingWarnings(stack)],
+    warnings: [...infra.warnings, ...servingWarnings(stack), ...alertingWarnings(alertReceiversOf(stack), kit.monitoring)],
   };
 }
 

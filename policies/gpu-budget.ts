@@ -36,7 +36,7 @@ export const gpuQuotaPerStack: StackValidationPolicy = {
     for (const p of pools) if (p.gpus === null) report(`${p.name} has no nvidia.com/gpu limit: its GPU spend is unbounded. Set spec.limits["nvidia.com/gpu"] (the kit sets it from replicas.max).`, p.urn);
     const total = pools.reduce((n, p) => n + (p.gpus ?? 0), 0);
     if (total > maxGpus) {
-      report(`The stack can launch up to ${total} GPUs (${pools.map((p) => `${p.name}: ${p.gpus}`).join(", ")}); the environment's quota is ${maxGpus}: ${total - maxGpus} over. Lower replicas.max, or raise maxGpus in the policy config.`);
+      report(`The stack can launch up to ${total} GPUs (${pools.map((p) => `${p.name}: ${p.gpus}`).join(", ")}; the kit's NodePool limits include one surge replica per model, which a rolling update runs next to the old ones); the environment's quota is ${maxGpus}: ${total - maxGpus} over. Lower replicas.max, or raise maxGpus in the policy config.`);
     }
   },
 };

@@ -3,6 +3,7 @@
  * is pinned; no credential sits in plain text in a pod spec or ConfigMap; public endpoints have TLS and auth.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { credentialArgs, credentialIn, isCredentialName } from "../components/credentials";
 import { TYPES, containersOf, gpuRequest, podTemplates } from "./inspect";
 
 export const gpuContainers: ResourceValidationPolicy = {
@@ -43,9 +44,6 @@ export const pinnedImages: ResourceValidationPolicy = {
   },
 };
 
-/** Hugging Face tokens, OpenAI-style keys, AWS access keys. */
-const CREDENTIAL_VALUE = /\bhf_[A-Za-z0-9]{20,}\b|\bsk-[A-Za-z0-9-_]{16,}\b|\bAKIA[0-9A-Z]{16}\b/;
-const CREDENTIAL_NAME = /token|secret|password|api[-_]?key/i;
 
 /**
  * A Pulumi secret placed in a plain env value is still plaintext in the pod spec: offline it shows as the
@@ -57,12 +55,12 @@ function isPulumiSecret(value: unknown): boolean {
 
 export function looksLikeCredential(name: string, value: unknown): boolean {
   if (isPulumiSecret(value)) return true;
-  return typeof value === "string" && value !== "" && (CREDENTIAL_VALUE.test(value) || CREDENTIAL_NAME.test(name));
+  return typeof value === "string" && value !== "" && (credentialIn(value) !== null || isCredentialName(name));
 }
 
 export const noPlaintextSecrets: ResourceValidationPolicy = {
   name: "no-plaintext-secrets",
-  description: "No environment variable literal or ConfigMap value holds a token or API key; they belong in Secrets (secretKeyRef).",
+  description: "No container argument, environment variable literal or ConfigMap value holds a token or API key; they belong in Secrets (secretKeyRef).",
   enforcementLevel: "mandatory",
   validateResource: (args, report) => {
     for (const t of podTemplates(args)) {
@@ -70,11 +68,14 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
         for (const e of c.env ?? []) {
           if (looksLikeCredential(e.name, e.value)) report(`Container ${c.name} sets ${e.name} as a plain value. Store it in a Secret and use valueFrom.secretKeyRef.`);
         }
+        for (const { index, reason } of credentialArgs([...(c.command ?? []), ...(c.args ?? [])].map(String))) {
+          report(`Container ${c.name}'s command line (argument ${index}) holds ${reason}. Pass it through a Secret (env valueFrom.secretKeyRef), never as an argument.`);
+        }
       }
     }
     if (args.type === TYPES.configMap) {
       for (const [key, value] of Object.entries(args.props.data ?? {})) {
-        if (typeof value === "string" && CREDENTIAL_VALUE.test(value)) report(`ConfigMap key ${key} contains what looks like a token or API key. Move it to a Secret.`);
+        if (typeof value === "string" && credentialIn(value)) report(`ConfigMap key ${key} contains ${credentialIn(value)}. Move it to a Secret.`);
       }
     }
   },

@@ -33,14 +33,14 @@ export function planText(plan: Plan): string {
     lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(monthly(m.hourlyUsd.min))}–$${int(monthly(m.hourlyUsd.max))}/month${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
     if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
-    lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}`);
+    lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}${m.stateBlocks === null ? "" : ` (≤ 80 % of ${int(m.stateBlocks)} state blocks)`}`);
     if (m.stateBytesPerSequencePerGpu || m.windowBytesPerSequencePerGpu) {
       lines.push(`    KV layout  ${int(m.kvBytesPerTokenPerGpu)} B/token/GPU${m.stateBytesPerSequencePerGpu ? ` + linear-attention state ${gib(m.stateBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}${m.windowBytesPerSequencePerGpu ? ` + windowed layers ${gib(m.windowBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}`);
     }
     if (m.yarnFactor) lines.push(`    context    YaRN factor ${m.yarnFactor} (--hf-overrides): static YaRN also applies to short prompts and can cost quality there`);
     const cs = m.coldStart;
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
-    lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
+    lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
     lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"})`);
     if (m.replicas.max > m.replicas.min || m.autoscaling.warmWindows) {
       lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
@@ -54,15 +54,16 @@ export function planText(plan: Plan): string {
   lines.push(`  ${c.mode === "create" ? `new EKS cluster ${c.name} (Auto Mode), VPC across ${c.zones.join(", ")}` : `existing cluster (${c.name})`}; capacity: ${capacity}`);
   if (plan.pools.length) {
     lines.push("", "GPU pools (limits bound the bill)");
-    lines.push(table(plan.pools.map((p) => [p.name, `${p.instanceType}`, `nodes ${p.minNodes}–${p.maxNodes}`, `GPU limit ${p.gpuLimit}`, `disk ${p.diskGiB} GiB`, `AZs ${p.zones.join(",")}`, `${usd(p.hourlyUsd.min)}–${usd(p.hourlyUsd.max)}/h`, p.models.join(", ")])));
+    lines.push(table(plan.pools.map((p) => [p.name, `${p.instanceType}`, `nodes ${p.minNodes}–${p.maxNodes}`, `GPU limit ${p.gpuLimit}${p.surgeNodes ? ` (incl. ${p.surgeNodes * p.gpusPerNode} surge for rollouts)` : ""}`, `disk ${p.diskGiB} GiB`, `AZs ${p.zones.join(",")}`, `${usd(p.hourlyUsd.min)}–${usd(p.hourlyUsd.max)}/h`, p.models.join(", ")])));
   }
   lines.push("", "Add-ons");
   lines.push(table(plan.addons.map((a) => [a.install ? "install" : "skip", a.name, a.reason])));
   if (plan.quotas.length) {
-    lines.push("", "EC2 vCPU quotas at max scale");
+    lines.push("", "EC2 vCPU quotas at max scale + rollout surge");
     lines.push(table(plan.quotas.map((q) => [q.code, q.name, `needs ${q.vcpus}`, q.available === null ? "not read" : `has ${q.available}${q.short ? `, SHORT by ${q.short}` : ""}`])));
   }
-  if (plan.dashboard) lines.push("", `Observability: ${plan.dashboard}; alerts: queueing, KV cache > 90 %, restarts, 5xx.`);
+  if (plan.dashboard) lines.push("", `Observability: ${plan.dashboard}.`);
+  if (plan.alerts) lines.push(`Alerts: ${plan.alerts.rules.join(", ")} → ${plan.alerts.receivers.length ? plan.alerts.receivers.join(", ") : "no receiver (see notes)"}.`);
   if (plan.warnings.length) lines.push("", "Notes", ...plan.warnings.map((w) => `  - ${w}`));
   const v = plan.policy.violations;
   lines.push("", `Policies (${plan.policy.config ?? "pack defaults"}): ${v.filter((x) => x.level === "mandatory").length} mandatory, ${v.filter((x) => x.level === "advisory").length} advisory violation(s)`);

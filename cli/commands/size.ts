@@ -54,7 +54,7 @@ export function sizeJson(m: ResolvedModel, region: string) {
     gpuMemoryGiB: s.gpuMemoryGiB, weightsGiBPerGpu: s.weightsGiBPerGpu, activationGiB: s.activationGiB,
     overheadGiB: s.overheadGiB, kvCacheGiBPerGpu: s.kvCacheGiBPerGpu,
     kvBytesPerTokenPerGpu: s.kvBytesPerTokenPerGpu, stateBytesPerSequencePerGpu: s.stateBytesPerSequencePerGpu, windowBytesPerSequencePerGpu: s.windowBytesPerSequencePerGpu,
-    kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens,
+    kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens, stateBlocks: s.stateBlocks,
     hourlyUsd: s.hourlyUsdPerReplica, priceEstimate: s.priceEstimate, priceBasis: s.priceBasis, fits: s.fits,
     estimates: ["activation and overhead memory (calibrated on published vLLM H100 logs)", ...(m.spec.userSupplied ? ["parameter counts computed from config.json"] : [])],
     alternatives: m.alternatives.map(summarizeAlternative),
@@ -109,7 +109,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
     mem.stateBytesPerSequencePerGpu ? `linear-attention state ${int(mem.stateBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
     mem.windowBytesPerSequencePerGpu ? `windowed layers ${int(mem.windowBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
   ].filter(Boolean);
-  out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens})`);
+  out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens}${mem.stateBlocks === null ? "" : `; ${int(mem.stateBlocks)} state blocks per GPU, one per running sequence`})`);
   if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} over ${int(m.spec.context.derivedMax)} tokens (static YaRN can cost quality on short prompts; vLLM applies it to every request).`);
   if (m.spec.gated) out(`Gated on Hugging Face: deploying it needs the license accepted and omk:hfToken; sizing did not.`);
   if (m.spec.userSupplied) out(`From ${opts.modelConfig}: parameter counts are computed from the config (ESTIMATE); license and gating are unknown to the kit.`);

@@ -23,6 +23,7 @@ import { environmentPolicyConfig, readPolicyConfig, runPolicies, type Violation 
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 import { summarizeAlternative, type AlternativeSummary } from "../../components/sizing/placement";
+import { alertReceiversOf, type AlertReceivers } from "../../components/observability/alerting-spec";
 
 export interface Plan {
   readonly stack: string;
@@ -52,6 +53,8 @@ export interface Plan {
   readonly policy: { readonly config: string | null; readonly violations: readonly Violation[] };
   /** Where the Grafana dashboard is, when monitoring is installed. */
   readonly dashboard: string | null;
+  /** The alert rules the kit creates and where Alertmanager sends them (null without monitoring). */
+  readonly alerts: { readonly rules: readonly string[]; readonly receivers: readonly string[] } | null;
 }
 
 export interface PoolSummary {
@@ -61,6 +64,9 @@ export interface PoolSummary {
   readonly zones: readonly string[];
   readonly minNodes: number;
   readonly maxNodes: number;
+  /** Nodes reserved in the GPU limit for one surge replica per model during rolling updates. */
+  readonly surgeNodes: number;
+  readonly gpusPerNode: number;
   readonly gpuLimit: number;
   readonly diskGiB: number;
   readonly multiNode: boolean;
@@ -133,17 +139,28 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       cluster: { mode: resolved.stack.cluster.mode, name: clusterNameFor(resolved.stack), zones: infra.clusterZones, capacity: resolved.stack.capacity.mode, capacityType: resolved.stack.capacity.capacityType },
       pools: infra.pools.map(({ pool, zones }) => ({
         name: pool.name, instanceType: pool.instanceType, models: pool.models, zones, minNodes: pool.minNodes, maxNodes: pool.maxNodes,
+        surgeNodes: pool.surgeNodes, gpusPerNode: pool.gpusPerNode,
         gpuLimit: pool.gpuLimit, diskGiB: pool.diskGiB, multiNode: pool.multiNode, hourlyUsd: pool.hourlyUsd,
       })),
       addons: infra.addons.map((a) => ({ name: a.name, install: a.install, reason: a.reason })),
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
       endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
+      alerts: rec.result.dashboard ? { rules: alertNames(rec.resources), receivers: receiverNames(alertReceiversOf(st)) } : null,
       fixedCost: fixed,
       monthlyUsd: { min: monthly(sum((m) => m.hourlyUsd.min) + fixed.hourlyUsd), max: monthly(sum((m) => m.hourlyUsd.max) + fixed.hourlyUsd) },
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
       warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
     },
   };
+}
+
+function alertNames(resources: readonly RecordedResource[]): string[] {
+  const rules = resources.filter((r) => r.custom && r.inputs.kind === "PrometheusRule");
+  return rules.flatMap((r) => ((r.inputs.spec as { groups: { rules: { alert: string }[] }[] }).groups).flatMap((g) => g.rules.map((x) => x.alert)));
+}
+
+function receiverNames(r: AlertReceivers): string[] {
+  return [...(r.slack ? ["Slack"] : []), ...(r.webhook ? ["webhook"] : []), ...(r.snsTopicArn ? [`SNS ${r.snsTopicArn}`] : [])];
 }
 
 /** A Kubernetes object the kit creates itself (Helm releases excluded: Helm renders those). */

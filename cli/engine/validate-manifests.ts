@@ -15,6 +15,7 @@ async function modelFor(apiVersion: string, kind: string): Promise<Model> {
     case "karpenter.k8s.aws/v1/EC2NodeClass": return (await import("@kubernetes-models/karpenter/karpenter.k8s.aws/v1/EC2NodeClass")).EC2NodeClass as unknown as Model;
     case "keda.sh/v1alpha1/ScaledObject": return (await import("@kubernetes-models/keda/keda.sh/v1alpha1/ScaledObject")).ScaledObject as unknown as Model;
     case "monitoring.coreos.com/v1/PodMonitor": return (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PodMonitor")).PodMonitor as unknown as Model;
+    case "monitoring.coreos.com/v1alpha1/AlertmanagerConfig": return (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1alpha1/AlertmanagerConfig")).AlertmanagerConfig as unknown as Model;
     case "monitoring.coreos.com/v1/PrometheusRule": return (await import("@kubernetes-models/prometheus-operator/monitoring.coreos.com/v1/PrometheusRule")).PrometheusRule as unknown as Model;
     default: {
       const [group, version] = apiVersion.includes("/") ? apiVersion.split("/") : ["core", apiVersion];

@@ -5,6 +5,11 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicyAttachment } from "@pulumi/aws/iam/rolePolicyAttachment";
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import type { Provider } from "@pulumi/kubernetes/provider";
+import { StorageClass } from "@pulumi/kubernetes/storage/v1/storageClass";
+import type { ObservabilitySettings } from "../config/infra-schema";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
+import { ALERTMANAGER_SERVICE_ACCOUNT, snsPublishPolicy } from "../observability/alerting-spec";
+import { GP3_STORAGE_CLASS } from "../storage";
 import type { AddonDecision } from "./addon-plan";
 import { loadChart, type AddonName } from "./charts";
 
@@ -17,21 +22,83 @@ export interface ClusterAddonsArgs {
   /** IAM policy for the AWS Load Balancer Controller (required when it is installed). */
   readonly loadBalancerControllerPolicyArn?: string;
   readonly tags: Readonly<Record<string, string>>;
+  /** Prometheus retention and volume size. */
+  readonly observability: ObservabilitySettings;
+  /**
+   * The encrypted gp3 StorageClass (`omk-gp3`) for Prometheus, Alertmanager and model-mirror volumes: EKS Auto Mode
+   * creates none ("Create a storage class", EKS user guide). Null: nothing needs it (or no EBS, e.g. kind).
+   */
+  readonly storageClass: { readonly provisioner: string } | null;
+  /** RuntimeClass for the DCGM exporter pods, when the GPU nodes need one for NVML. */
+  readonly dcgmRuntimeClassName?: string;
+}
+
+
+/** Prometheus keeps data for `retention` and stops writing at 85 % of its volume (`retentionSize`). */
+export function prometheusValues(o: ObservabilitySettings): Record<string, unknown> {
+  return {
+    prometheus: {
+      prometheusSpec: {
+        retention: o.retention,
+        retentionSize: `${Math.floor(o.storageGiB * 0.85)}GiB`,
+        storageSpec: { volumeClaimTemplate: { spec: { storageClassName: GP3_STORAGE_CLASS, accessModes: ["ReadWriteOnce"], resources: { requests: { storage: `${o.storageGiB}Gi` } } } } },
+      },
+    },
+  };
+}
+
+/** Deep merge of plain objects (computed values over the chart's values.yaml). */
+function merge(base: Record<string, unknown>, over: Record<string, unknown>): Record<string, unknown> {
+  const out: Record<string, unknown> = { ...base };
+  for (const [k, v] of Object.entries(over)) {
+    const b = base[k];
+    out[k] = v && typeof v === "object" && !Array.isArray(v) && b && typeof b === "object" && !Array.isArray(b) ? merge(b as Record<string, unknown>, v as Record<string, unknown>) : v;
+  }
+  return out;
 }
 
 export class ClusterAddons extends pulumi.ComponentResource {
   public readonly releases: Readonly<Partial<Record<AddonName, Release>>>;
+  public readonly storageClass: StorageClass | undefined;
 
   constructor(name: string, args: ClusterAddonsArgs, opts?: pulumi.ComponentResourceOptions) {
     super("omk:aws:Addons", name, {}, opts);
     const releases: Partial<Record<AddonName, Release>> = {};
     const installed = args.decisions.filter((d) => d.install);
+    const storageClass = args.storageClass ? new StorageClass(`${name}-gp3`, {
+      metadata: { name: GP3_STORAGE_CLASS },
+      provisioner: args.storageClass.provisioner,
+      parameters: { type: "gp3", encrypted: "true", throughput: "500", iops: "6000" },
+      volumeBindingMode: "WaitForFirstConsumer",
+      reclaimPolicy: "Delete",
+    }, { parent: this, provider: args.provider }) : undefined;
+    this.storageClass = storageClass;
+    // The Load Balancer Controller calls AWS, and Alertmanager publishes to SNS, with Pod Identity credentials
+    // (EKS user guide "Understand how EKS Pod Identity works": the SDKs' container credential provider). EKS
+    // injects them when a pod is created, so each association precedes the release that starts the pods.
+    const snsTopic = args.observability.alertSnsTopicArn;
+    const alertmanagerIdentity = snsTopic && installed.some((d) => d.name === "kube-prometheus-stack")
+      ? this.podIdentity(`${name}-alertmanager-sns`, args, "monitoring", ALERTMANAGER_SERVICE_ACCOUNT, snsPublishPolicy(snsTopic))
+      : undefined;
+    const lbcIdentity = installed.some((d) => d.name === "aws-load-balancer-controller") && args.loadBalancerControllerPolicyArn
+      ? this.podIdentity(`${name}-lbc`, args, "kube-system", "aws-load-balancer-controller", args.loadBalancerControllerPolicyArn)
+      : undefined;
+    const computedFor = (addon: AddonName): Record<string, unknown> => {
+      if (addon === "aws-load-balancer-controller") return { clusterName: args.clusterName, region: args.region, vpcId: args.vpcId };
+      if (addon === "kube-prometheus-stack") return prometheusValues(args.observability);
+      if (addon === "dcgm-exporter" && args.dcgmRuntimeClassName) return { runtimeClassName: args.dcgmRuntimeClassName };
+      return {};
+    };
     for (const decision of installed) {
       const chart = loadChart(decision.name);
-      const computed: Record<string, unknown> = decision.name === "aws-load-balancer-controller" ? { clusterName: args.clusterName, region: args.region, vpcId: args.vpcId } : {};
+      const computed = computedFor(decision.name);
       const oci = chart.repository.startsWith("oci://");
-      // Prometheus must exist before KEDA's triggers are created, and KEDA before the ScaledObjects.
-      const after = decision.name === "keda" && releases["kube-prometheus-stack"] ? [releases["kube-prometheus-stack"]] : [];
+      // Prometheus must exist before KEDA's triggers are created (and its volume class before Prometheus), KEDA
+      // before the ScaledObjects, and the ServiceMonitor CRD before the DCGM exporter's ServiceMonitor.
+      const prom = releases["kube-prometheus-stack"];
+      const after: pulumi.Resource[] = decision.name === "keda" || decision.name === "dcgm-exporter" ? (prom ? [prom] : [])
+        : decision.name === "kube-prometheus-stack" ? [...(storageClass ? [storageClass] : []), ...(alertmanagerIdentity ? [alertmanagerIdentity] : [])]
+        : decision.name === "aws-load-balancer-controller" && lbcIdentity ? [lbcIdentity] : [];
       releases[decision.name] = new Release(`${name}-${decision.name}`, {
         name: decision.name,
         chart: oci ? `${chart.repository}/${chart.chart}` : chart.chart,
@@ -39,19 +106,23 @@ export class ClusterAddons extends pulumi.ComponentResource {
         version: chart.version,
         namespace: chart.namespace,
         createNamespace: true,
-        values: { ...chart.values, ...computed },
+        values: merge(chart.values, computed),
         atomic: true,
         cleanupOnFail: true,
         timeout: 900,
         description: decision.reason,
       }, { parent: this, provider: args.provider, dependsOn: after });
     }
-    if (releases["aws-load-balancer-controller"] && args.loadBalancerControllerPolicyArn) {
-      const role = new Role(`${name}-lbc`, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }), tags: args.tags }, { parent: this });
-      new RolePolicyAttachment(`${name}-lbc`, { role: role.name, policyArn: args.loadBalancerControllerPolicyArn }, { parent: this });
-      new PodIdentityAssociation(`${name}-lbc`, { clusterName: args.clusterName, namespace: "kube-system", serviceAccount: "aws-load-balancer-controller", roleArn: role.arn, tags: args.tags }, { parent: this });
-    }
     this.releases = releases;
     this.registerOutputs({});
+  }
+
+  /** A role pods of one service account assume through EKS Pod Identity, with a managed policy ARN or an inline policy. */
+  private podIdentity(name: string, args: ClusterAddonsArgs, namespace: string, serviceAccount: string, policy: string): PodIdentityAssociation {
+    const role = new Role(name, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }), tags: args.tags }, { parent: this });
+    const grant = policy.startsWith("arn:")
+      ? new RolePolicyAttachment(name, { role: role.name, policyArn: policy }, { parent: this })
+      : new RolePolicy(name, { role: role.id, policy }, { parent: this });
+    return new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: this, dependsOn: [grant] });
   }
 }

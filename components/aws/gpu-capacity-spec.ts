@@ -55,6 +55,8 @@ export function buildNodeClass(input: NodeClassInput): Record<string, unknown> {
         role: input.nodeRoleName,
         subnetSelectorTerms: [{ tags: { "karpenter.sh/discovery": input.discoveryTag } }],
         securityGroupSelectorTerms: [{ id: input.securityGroupId }],
+        // Smaller than the instance's NVMe, Auto Mode puts ephemeral data (emptyDir caches included) on the NVMe as
+        // RAID 0 and keeps a 20 GiB EBS volume (EKS user guide, "Learn about instances in EKS Auto Mode").
         ephemeralStorage: { size: `${pool.diskGiB}Gi`, iops: DISK.iops, throughput: DISK.throughput },
         ...withTags(autoModeNodeClassTags(input.tags, pool.name, input.rolePermitsCustomTags)),
         ...reservations,
@@ -77,6 +79,9 @@ export function buildNodeClass(input: NodeClassInput): Record<string, unknown> {
       }],
       // IMDSv2 only, and not reachable from pods (hop limit 1): pods get AWS access through Pod Identity.
       metadataOptions: { httpEndpoint: "enabled", httpProtocolIPv6: "disabled", httpPutResponseHopLimit: 1, httpTokens: "required" },
+      // Local NVMe as one RAID 0 array for kubelet's ephemeral storage, where the weights download and compile
+      // caches live (Karpenter docs, NodeClasses: "instanceStorePolicy"; otherwise instance store is ignored).
+      ...(pool.instance.localNvmeGB > 0 ? { instanceStorePolicy: "RAID0" } : {}),
       tags: { ...input.tags, "omk.dev/pool": pool.name },
       ...reservations,
     },

@@ -30,7 +30,12 @@ export interface GpuPool {
   readonly gpusPerNode: number;
   readonly minNodes: number;
   readonly maxNodes: number;
-  /** `nvidia.com/gpu` limit: GPUs the pool may ever hold. */
+  /**
+   * Nodes for one surge replica per model during a rolling update (Deployments roll surge-first, so a
+   * single-replica model keeps serving while its successor starts). 0 where pools cannot grow (managed node groups).
+   */
+  readonly surgeNodes: number;
+  /** `nvidia.com/gpu` limit: GPUs the pool may ever hold, surge replicas included. */
   readonly gpuLimit: number;
   /** Root/ephemeral disk per node (GiB): image + the largest model's weights when cached on the node. */
   readonly diskGiB: number;
@@ -52,7 +57,7 @@ export function nodeDiskGiB(models: readonly ResolvedModel[], minimum: number): 
   return Math.max(minimum, Math.ceil((weights * 1.2 + IMAGE_AND_SYSTEM_GIB) / 50) * 50);
 }
 
-export function planGpuPools(models: readonly ResolvedModel[], minDiskGiB: number): GpuPool[] {
+export function planGpuPools(models: readonly ResolvedModel[], minDiskGiB: number, options: { surge?: boolean } = {}): GpuPool[] {
   const groups = new Map<string, ResolvedModel[]>();
   for (const m of models) {
     const key = poolName(m.placement.instanceType, m.placement.nodes > 1);
@@ -64,9 +69,11 @@ export function planGpuPools(models: readonly ResolvedModel[], minDiskGiB: numbe
     const minNodes = members.reduce((n, m) => n + m.replicas.min * m.placement.nodes, 0);
     const maxNodes = members.reduce((n, m) => n + m.replicas.max * m.placement.nodes, 0);
     const perNode = first.placement.hourlyUsd / first.placement.nodes;
+    // Every model may roll at once (a kit upgrade touches them all): one surge replica each.
+    const surgeNodes = options.surge === false ? 0 : members.reduce((n, m) => n + (m.replicas.max > 0 ? m.placement.nodes : 0), 0);
     return {
       name, instanceType: instance.type, instance, models: members.map((m) => m.name), multiNode: first.placement.nodes > 1,
-      gpusPerNode: instance.gpu.count, minNodes, maxNodes, gpuLimit: maxNodes * instance.gpu.count,
+      gpusPerNode: instance.gpu.count, minNodes, maxNodes, surgeNodes, gpuLimit: (maxNodes + surgeNodes) * instance.gpu.count,
       diskGiB: nodeDiskGiB(members, minDiskGiB),
       hourlyUsd: { min: round(minNodes * perNode), max: round(maxNodes * perNode) },
       labels: { [POOL_LABEL]: name, "omk.dev/gpu": instance.gpu.model.replace(/[^A-Za-z0-9._-]+/g, "-").replace(/^-|-$/g, "") },

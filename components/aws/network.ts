@@ -10,6 +10,7 @@ import { RouteTable } from "@pulumi/aws/ec2/routeTable";
 import { RouteTableAssociation } from "@pulumi/aws/ec2/routeTableAssociation";
 import { Subnet } from "@pulumi/aws/ec2/subnet";
 import { Vpc } from "@pulumi/aws/ec2/vpc";
+import { VpcEndpoint } from "@pulumi/aws/ec2/vpcEndpoint";
 import { planSubnets, type SubnetPlan } from "./network-plan";
 
 export interface NetworkArgs {
@@ -21,6 +22,8 @@ export interface NetworkArgs {
   readonly natGateways?: "single" | "per-az";
   /** Cluster name for `kubernetes.io/cluster/<name>` and `karpenter.sh/discovery` tags. */
   readonly clusterName: string;
+  /** Region, for the S3 gateway endpoint's service name. */
+  readonly region: string;
   /** Tags on every resource. */
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -62,11 +65,20 @@ export class Network extends pulumi.ComponentResource {
       const eip = new Eip(`${name}-nat-${az}`, { domain: "vpc", tags: tag({ Name: `${name}-nat-${az}` }) }, parent);
       return [az, new NatGateway(`${name}-nat-${az}`, { allocationId: eip.id, subnetId: publicSubnets[az]!.id, tags: tag({ Name: `${name}-nat-${az}` }) }, { parent: this, dependsOn: [igw] })] as const;
     }));
-    for (const s of this.plan) {
+    const privateRoutes = this.plan.map((s) => {
       const nat = nats.get(s.az) ?? nats.get(natZones[0]!)!;
       const routes = new RouteTable(`${name}-private-${s.az}`, { vpcId: vpc.id, routes: [{ cidrBlock: "0.0.0.0/0", natGatewayId: nat.id }], tags: tag({ Name: `${name}-private-${s.az}` }) }, parent);
       new RouteTableAssociation(`${name}-private-${s.az}`, { subnetId: privateSubnets[s.az]!.id, routeTableId: routes.id }, parent);
-    }
+      return routes;
+    });
+    // Weights (hundreds of GB for the largest models) and ECR image layers (served from S3) bypass the NAT
+    // gateway: a gateway endpoint has no hourly or per-GB charge, while NAT bills every GB processed
+    // (Amazon VPC user guide, "Gateway endpoints for Amazon S3"; ECR user guide, "Amazon ECR interface VPC
+    // endpoints": image layers are pulled from S3).
+    new VpcEndpoint(`${name}-s3`, {
+      vpcId: vpc.id, serviceName: `com.amazonaws.${args.region}.s3`, vpcEndpointType: "Gateway",
+      routeTableIds: privateRoutes.map((r) => r.id), tags: tag({ Name: `${name}-s3` }),
+    }, parent);
 
     this.vpcId = vpc.id;
     this.privateSubnetIds = Object.fromEntries(Object.entries(privateSubnets).map(([az, s]) => [az, s.id]));

@@ -8,6 +8,7 @@ import type { ResolvedStack } from "../config/validate";
 import { ClusterAddons } from "./addons";
 import { EksCluster } from "./cluster";
 import { ExistingCluster } from "./existing-cluster";
+import { ImageCache } from "./image-cache";
 import { KarpenterPools } from "./karpenter-pools";
 import { ManagedPools } from "./managed-pools";
 import { Network } from "./network";
@@ -18,6 +19,8 @@ export interface PlatformArgs {
   readonly infra: InfraPlan;
   /** Tags on every AWS resource (environment, project, managed-by). */
   readonly tags: Readonly<Record<string, string>>;
+  /** Images the workloads pull; the Docker Hub ones get an ECR cache repository when serving.imageCache is set. @default [] */
+  readonly images?: readonly string[];
 }
 
 export function clusterNameFor(stack: ResolvedStack): string {
@@ -44,7 +47,7 @@ export class Platform extends pulumi.ComponentResource {
     let subnetsFor: (zones: readonly string[]) => pulumi.Input<string>[];
 
     if (stack.cluster.mode === "create") {
-      const network = new Network(`${name}-net`, { cidr: stack.cluster.vpcCidr, zones: infra.clusterZones, natGateways: stack.cluster.natGateways, clusterName, tags }, parent);
+      const network = new Network(`${name}-net`, { cidr: stack.cluster.vpcCidr, zones: infra.clusterZones, natGateways: stack.cluster.natGateways, clusterName, region: stack.region, tags }, parent);
       const cluster = new EksCluster(`${name}-cluster`, { clusterName, region: stack.region, settings: stack.cluster, privateSubnetIds: Object.values(network.privateSubnetIds), tags }, parent);
       this.provider = cluster.provider;
       this.clusterName = cluster.name;
@@ -78,9 +81,16 @@ export class Platform extends pulumi.ComponentResource {
         nodeRoleArn, securityGroupId, installNodeAddons: stack.cluster.mode === "create", capacity: stack.capacity, tags,
       }, parent);
     }
+    if (stack.serving.imageCache && stack.capacity.mode !== "cpu") {
+      new ImageCache(`${name}-image-cache`, { credentialArn: stack.serving.imageCache.dockerHubCredentialArn, environment: stack.environment, images: args.images ?? [], tags }, parent);
+    }
+    const prometheus = infra.addons.some((a) => a.name === "kube-prometheus-stack" && a.install);
+    const needsVolumes = stack.capacity.mode !== "cpu" && (prometheus || stack.models.some((m) => m.weightSource === "s3"));
     new ClusterAddons(`${name}-addons`, {
       decisions: infra.addons, provider: this.provider, clusterName: this.clusterName, region: stack.region, vpcId: this.vpcId,
       loadBalancerControllerPolicyArn: stack.addons.loadBalancerControllerPolicyArn, tags,
+      observability: stack.observability, storageClass: needsVolumes ? { provisioner: this.ebsProvisioner } : null,
+      dcgmRuntimeClassName: stack.addons.dcgmRuntimeClassName,
     }, parent);
     this.registerOutputs({ clusterName: this.clusterName });
   }

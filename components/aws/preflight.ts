@@ -57,7 +57,8 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
       warnings: ["CPU serving (capacity.mode: cpu) is for trying the kit on a laptop, not for production traffic."],
     };
   }
-  const pools = planGpuPools(stack.models, stack.capacity.diskGiB);
+  // Managed node groups do not grow (no Cluster Autoscaler): their Deployments roll one pod down first.
+  const pools = planGpuPools(stack.models, stack.capacity.diskGiB, { surge: stack.capacity.mode !== "managed" });
   const types = [...new Set(pools.map((p) => p.instanceType))];
   const [zones, offered] = await Promise.all([
     getAvailabilityZones({ state: "available" }),
@@ -105,6 +106,9 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
   const addons = planAddons(stack, pools);
   if (placed.some((p) => p.pool.multiNode) && stack.serving.multiNodeImage === undefined) {
     warnings.push("Multi-node models run the stock vLLM image, which does not appear to ship the aws-ofi-nccl plugin: NCCL would then use TCP sockets instead of EFA (slower between nodes). Set omk:serving.multiNodeImage to an EFA-enabled vLLM build.");
+  }
+  if (stack.cluster.mode === "existing" && !stack.traffic.loadBalancerSourceCidrs && stack.models.some((m) => m.exposure !== "internal")) {
+    warnings.push("Exposed models admit load-balancer traffic from every private address range (10/8, 172.16/12, 192.168/16): the kit does not know this cluster's load-balancer subnets. Set omk:traffic.loadBalancerSourceCidrs to their CIDRs.");
   }
   if (placed.length && stack.cluster.mode === "existing" && stack.cluster.autoMode && stack.capacity.mode === "karpenter" && !stack.cluster.customTagPermissions) {
     warnings.push(`GPU nodes of the existing Auto Mode cluster are launched without the stack's tags: its cluster IAM role is not known to allow user-defined tags (${AUTO_MODE_TAGS_DOC}). Grant them, then set omk:cluster.customTagPermissions: true.`);

@@ -24,7 +24,7 @@ export const QUOTA_BUCKETS: readonly QuotaBucket[] = [
 
 export interface QuotaNeed {
   readonly bucket: QuotaBucket;
-  /** vCPUs the stack may run in this bucket at max scale. */
+  /** vCPUs the stack may run in this bucket at max scale, during a rolling update (one surge replica per model). */
   readonly vcpus: number;
   readonly pools: readonly string[];
 }
@@ -33,14 +33,14 @@ function familyOf(instanceType: string): "G and VT" | "P" {
   return instanceType.startsWith("p") ? "P" : "G and VT";
 }
 
-/** vCPUs per quota bucket at max scale. spot-then-on-demand needs both buckets (either may serve). */
+/** vCPUs per quota bucket at max scale plus one surge replica per model (rollouts are surge-first). spot-then-on-demand needs both buckets (either may serve). */
 export function quotaNeeds(pools: readonly GpuPool[], capacityType: CapacitySettings["capacityType"]): QuotaNeed[] {
   const purchases: ("on-demand" | "spot")[] = capacityType === "spot-then-on-demand" ? ["on-demand", "spot"] : [capacityType];
   return QUOTA_BUCKETS.flatMap((bucket) => {
     if (!purchases.includes(bucket.purchase)) return [];
     const members = pools.filter((p) => familyOf(p.instanceType) === bucket.families);
     if (!members.length) return [];
-    return [{ bucket, vcpus: members.reduce((n, p) => n + p.maxNodes * p.instance.vcpu, 0), pools: members.map((p) => p.name) }];
+    return [{ bucket, vcpus: members.reduce((n, p) => n + (p.maxNodes + p.surgeNodes) * p.instance.vcpu, 0), pools: members.map((p) => p.name) }];
   });
 }
 
@@ -62,8 +62,8 @@ export function checkQuotas(needs: readonly QuotaNeed[], lookups: Readonly<Recor
 
 export function quotaMessage(v: QuotaVerdict, region: string): string {
   const { bucket, vcpus, pools } = v.need;
-  if (!v.lookup.ok) return `could not read EC2 quota ${bucket.code} (${bucket.name}) in ${region}: ${v.lookup.reason}. The stack needs ${vcpus} vCPUs there at max scale; check it with \`aws service-quotas get-service-quota --service-code ec2 --quota-code ${bucket.code} --region ${region}\`.`;
-  const verdict = `needs ${vcpus} vCPUs of EC2 quota ${bucket.code} (${bucket.name}) in ${region} at max scale (${pools.join(", ")}); the account has ${v.lookup.value}.`;
+  if (!v.lookup.ok) return `could not read EC2 quota ${bucket.code} (${bucket.name}) in ${region}: ${v.lookup.reason}. The stack needs ${vcpus} vCPUs there at max scale plus a rolling update's surge replicas; check it with \`aws service-quotas get-service-quota --service-code ec2 --quota-code ${bucket.code} --region ${region}\`.`;
+  const verdict = `needs ${vcpus} vCPUs of EC2 quota ${bucket.code} (${bucket.name}) in ${region} at max scale plus a rolling update's surge replicas (${pools.join(", ")}); the account has ${v.lookup.value}.`;
   return v.short > 0
     ? `${verdict} Request an increase of at least ${v.short} to ${vcpus}: \`aws service-quotas request-service-quota-increase --service-code ec2 --quota-code ${bucket.code} --desired-value ${vcpus} --region ${region}\`, or lower replicas.max.`
     : verdict;

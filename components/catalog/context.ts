@@ -19,6 +19,13 @@ export interface YarnExtension {
   readonly ropeTheta: number | null;
   /** Multimodal Qwen3.5 keeps RoPE under text_config, so the override nests there. */
   readonly nestedUnder: "text_config" | null;
+  /**
+   * The model's own rope_parameters keys the override must keep (it replaces the whole dict): Qwen3.5/3.6's
+   * M-RoPE layout and partial rotary factor. Without them the rotary embedding is wrong.
+   */
+  readonly ropeParameters: Readonly<Record<string, unknown>>;
+  /** The recipe also sets VLLM_ALLOW_LONG_MAX_MODEL_LEN=1 (vLLM otherwise caps at max_position_embeddings). */
+  readonly allowLongMaxModelLen: boolean;
   readonly source: string;
 }
 
@@ -49,6 +56,8 @@ export interface YarnSetting {
   readonly factor: number;
   /** The JSON `--hf-overrides` takes. */
   readonly hfOverrides: Record<string, unknown>;
+  /** Environment the server needs with it. */
+  readonly env: Readonly<Record<string, string>>;
 }
 
 /**
@@ -59,8 +68,11 @@ export function yarnFor(limits: ContextLimits, maxModelLen: number): YarnSetting
   if (maxModelLen <= limits.derivedMax || !limits.yarn) return null;
   const y = limits.yarn;
   const factor = Math.ceil((maxModelLen / y.originalMaxPositionEmbeddings) * 100) / 100;
-  const rope: Record<string, unknown> = { rope_type: "yarn", factor, original_max_position_embeddings: y.originalMaxPositionEmbeddings };
+  const rope: Record<string, unknown> = { ...y.ropeParameters, rope_type: "yarn", factor, original_max_position_embeddings: y.originalMaxPositionEmbeddings };
   if (y.ropeTheta !== null) rope.rope_theta = y.ropeTheta;
   const overrides = { rope_parameters: rope };
-  return { factor, hfOverrides: y.nestedUnder ? { [y.nestedUnder]: overrides } : overrides };
+  return {
+    factor, hfOverrides: y.nestedUnder ? { [y.nestedUnder]: overrides } : overrides,
+    env: y.allowLongMaxModelLen ? { VLLM_ALLOW_LONG_MAX_MODEL_LEN: "1" } : {},
+  };
 }

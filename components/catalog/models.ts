@@ -15,6 +15,7 @@ import { parsePrecisionLabel, type Precision, type QuantizationMethod } from "./
 const rawYarn = z.object({
   original_max_position_embeddings: z.number().int(), max_context: z.number().int(), rope_theta: z.number().nullable(),
   nested: z.literal("text_config").optional(), source: z.string(),
+  rope_parameters: z.record(z.string(), z.unknown()).optional(), allow_long_max_model_len: z.boolean().optional(),
 });
 const rawModel = z.object({
   id: z.string(),
@@ -164,7 +165,8 @@ export function modelSpecFrom(raw: RawCatalogModel, sourceKeys: Readonly<Record<
     vocabSize: arch.vocabSize, tiedEmbeddings: arch.tiedEmbeddings, attention: arch.attention, moe: arch.moe,
     context: {
       derivedMax: derivedMaxModelLen(arch), nativeContext: raw.native_context,
-      yarn: raw.yarn ? { originalMaxPositionEmbeddings: raw.yarn.original_max_position_embeddings, maxContext: raw.yarn.max_context, ropeTheta: raw.yarn.rope_theta ?? arch.ropeTheta, nestedUnder: raw.yarn.nested ?? null, source: raw.yarn.source } : null,
+      yarn: raw.yarn ? { originalMaxPositionEmbeddings: raw.yarn.original_max_position_embeddings, maxContext: raw.yarn.max_context, ropeTheta: raw.yarn.rope_theta ?? arch.ropeTheta, nestedUnder: raw.yarn.nested ?? null, source: raw.yarn.source,
+        ropeParameters: raw.yarn.rope_parameters ?? {}, allowLongMaxModelLen: raw.yarn.allow_long_max_model_len ?? false } : null,
     },
     license: raw.license, trustRemoteCode: raw.trust_remote_code, reasoningParser: raw.reasoning_parser, toolCallParser: raw.tool_call_parser,
     vllmFlags: raw.vllm_flags, minVllm: raw.min_vllm, kvCacheDtypeDefault: raw.kv_cache_dtype_default ?? "auto",

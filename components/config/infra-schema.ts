@@ -103,14 +103,35 @@ const toggle = z.enum(["auto", "on", "off"]);
 export const addonsSchema = z.strictObject({
   /** KEDA, for queue-based autoscaling. auto: when any model has replicas.max > replicas.min. @default "auto" */
   keda: toggle.default("auto"),
-  /** kube-prometheus-stack. auto: when KEDA is installed (its triggers read Prometheus). @default "auto" */
+  /** kube-prometheus-stack. auto: whenever the stack has GPU nodes, KEDA (its triggers read Prometheus) or alert receivers. @default "auto" */
   prometheus: toggle.default("auto"),
   /** AWS Load Balancer Controller for clusters without EKS Auto Mode. auto: never until a model is exposed by ALB. @default "auto" */
   loadBalancerController: toggle.default("auto"),
+  /**
+   * NVIDIA's DCGM exporter (GPU utilisation, memory, power, temperature, XID errors) on GPU nodes, scraped by
+   * Prometheus. auto: wherever Prometheus runs on GPU nodes. @default "auto"
+   */
+  dcgmExporter: toggle.default("auto"),
+  /**
+   * RuntimeClass for the DCGM exporter pods, when the nodes need one for NVML access (NVIDIA/dcgm-exporter#612:
+   * "Cannot init NVML library" without it). @default none
+   */
+  dcgmRuntimeClassName: z.string().regex(dnsLabel, "must be a RuntimeClass name like nvidia").optional(),
   /** IAM policy ARN for the Load Balancer Controller (AWS publishes its policy document with the controller). */
   loadBalancerControllerPolicyArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN").optional(),
 });
 
+/** `omk:observability`: Prometheus storage and where alerts go (the URLs are Pulumi secrets, see schema.ts). */
+export const observabilitySchema = z.strictObject({
+  /** How long Prometheus keeps metrics. @default "15d" */
+  retention: z.string().regex(/^\d+(h|d|w)$/, "must be a duration like 15d").default("15d"),
+  /** Prometheus's gp3 volume (GiB); it also stops writing at 85 % of it (retentionSize). @default 50 */
+  storageGiB: z.number().int().min(10).max(16_384).default(50),
+  /** SNS topic Alertmanager publishes to (through Pod Identity, sns:Publish on this topic only). */
+  alertSnsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, "must be an SNS topic ARN").optional(),
+});
+
+export type ObservabilitySettings = z.output<typeof observabilitySchema>;
 export type ClusterSettings = z.output<typeof clusterSchema>;
 export type CreateClusterSettings = z.output<typeof createClusterSchema>;
 export type ExistingClusterSettings = z.output<typeof existingClusterSchema>;

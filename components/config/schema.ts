@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
 import { DEFAULT_GPU_MEMORY_UTILIZATION } from "../sizing/memory";
-import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema } from "./infra-schema";
+import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema, observabilitySchema } from "./infra-schema";
 import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
 import { HOSTNAME_PATTERN, autoscalingSchema, exposureSchema, trafficSchema, warmWindowSchema } from "./traffic-schema";
 
@@ -109,6 +109,12 @@ export const stackSchema = z.strictObject({
   serving: servingSchema.prefault({}),
   /** Ingress settings shared by exposed models. */
   traffic: trafficSchema.prefault({}),
+  /** Prometheus storage and retention, and the SNS topic alerts go to. */
+  observability: observabilitySchema.prefault({}),
+  /** Slack incoming-webhook URL Alertmanager posts alerts to (a Pulumi secret: `pulumi config set --secret omk:alertSlackWebhookUrl …`). */
+  alertSlackWebhookUrl: z.union([z.string().url().startsWith("https://"), z.strictObject({ secure: z.string() })]).optional(),
+  /** Any HTTPS webhook Alertmanager posts alerts to, in its JSON format (a Pulumi secret). */
+  alertWebhookUrl: z.union([z.string().url().startsWith("https://"), z.strictObject({ secure: z.string() })]).optional(),
   /**
    * API key for every model (a Pulumi secret). When absent, the kit generates one key per model and exports
    * it as a secret stack output.
@@ -139,6 +145,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   serving: Object.keys(servingSchema.shape),
   weights: Object.keys(weightsSchema.shape),
   traffic: Object.keys(trafficSchema.shape),
+  observability: Object.keys(observabilitySchema.shape),
   autoscaling: Object.keys(autoscalingSchema.shape),
   warmWindows: Object.keys(warmWindowSchema.shape),
 };

@@ -1,6 +1,7 @@
 /**
  * Credentials in stack config: they must be Pulumi secrets, and their values never appear in an error.
  */
+import { credentialIn } from "../credentials";
 import type { ConfigProblem } from "./errors";
 import type { RawStackConfig } from "./validate";
 
@@ -16,12 +17,14 @@ export function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, 
     const top = /^[\w-]+:[\w-]+/.exec(p.path)?.[0] ?? p.path;
     const rawValue = raw[top];
     const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
-    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
+    // By key (declared secret, ciphertext, a credential-like name) and by value (a token under any key, even a typo).
+    const credentialValue = p.value !== undefined && credentialIn(JSON.stringify(p.value) ?? "") !== null;
+    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) || credentialValue ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
   });
 }
 
 /** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */
-const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey"];
+const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"];
 
 export function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
   return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({

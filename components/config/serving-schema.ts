@@ -23,6 +23,21 @@ export const servingSchema = z.strictObject({
   multiNodeImage: pinnedImage.optional(),
   /** vLLM image for CPU serving (capacity.mode: cpu; an x86_64 build — use an arm64 one on Apple Silicon). @default DEFAULT_VLLM_CPU_IMAGE */
   cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
+  /**
+   * When GPU servers restart surge-first onto fresh nodes (cron, UTC), so Karpenter's forceful node expiry
+   * (EKS Auto Mode: 14 days) never takes a serving replica down; "off" to disable (then expiry restarts them
+   * with an outage of one cold start). Keep it more frequent than the node expiry. @default "0 4 * * 0" (Sundays 04:00 UTC)
+   */
+  /**
+   * Pull the Docker Hub images the kit runs (vLLM, aws-cli) through an ECR pull-through cache in this account
+   * and region: one authenticated Docker Hub pull per image instead of anonymous pulls from every node behind
+   * one NAT address (Docker Hub limits those per IP). @default none (pull from Docker Hub directly)
+   */
+  imageCache: z.strictObject({
+    /** Secrets Manager secret with Docker Hub `username` and `accessToken`, its name starting with `ecr-pullthroughcache/` (ECR requires the prefix). */
+    dockerHubCredentialArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/, "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/"),
+  }).optional(),
+  refreshSchedule: z.union([z.literal("off"), z.string().regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron expression like \"0 4 * * 0\", or off")]).default("0 4 * * 0"),
 });
 
 export const weightsSchema = z.strictObject({

@@ -41,8 +41,16 @@ export const trafficSchema = z.strictObject({
   certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN").optional(),
   /** Route 53 hosted zone of `domain`: with it (and no certificateArn) the kit requests a validated `*.<domain>` certificate. */
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, "must be a Route 53 hosted zone id like Z0123456789ABC").optional(),
-  /** ALB idle timeout: long enough for a streamed generation to pause between tokens. @default 900 */
-  idleTimeoutSeconds: z.number().int().min(60).max(4000).default(900),
+  /**
+   * ALB idle timeout: how long a connection may carry no bytes — a non-streamed request waits for its whole
+   * generation. @default the longest exposed model's full-length generation (≥ 900 s, ≤ 4000 s, ALB's maximum)
+   */
+  idleTimeoutSeconds: z.number().int().min(60).max(4000).optional(),
+  /**
+   * Existing clusters: the CIDRs of the subnets their ALBs run in, the only sources a NetworkPolicy admits for
+   * exposed models. @default new clusters: the kit's own load-balancer subnets; existing: the private address ranges
+   */
+  loadBalancerSourceCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).optional(),
   /** CIDRs allowed to reach a public ALB. @default ["0.0.0.0/0"] */
   allowedCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
 });

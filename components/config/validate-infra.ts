@@ -8,6 +8,9 @@ import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-
 export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings, addons: AddonsSettings, region: string | null): ConfigProblem[] {
   const problems: ConfigProblem[] = [];
   const at = (key: string) => `omk:${key}`;
+  if (addons.dcgmExporter === "on" && addons.prometheus === "off") {
+    problems.push({ path: at("addons.dcgmExporter"), value: "on", message: "needs Prometheus: its ServiceMonitor is a Prometheus-operator resource, and nothing else reads its metrics.", fix: "set addons.prometheus to auto or on, or addons.dcgmExporter to off." });
+  }
   if (capacity.mode === "cpu") {
     if (cluster.mode !== "existing" || !cluster.kubeconfig) {
       problems.push({ path: at("capacity.mode"), value: "cpu", message: "CPU serving targets an existing cluster reached by kubeconfig (e.g. kind on a laptop).", fix: "set cluster: {mode: existing, kubeconfig: ~/.kube/config, context: kind-omk}, or use karpenter/managed for GPUs." });

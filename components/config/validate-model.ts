@@ -10,6 +10,7 @@ import { MODELS, findModel, weightsFor, type ModelSpec } from "../catalog/models
 import type { Precision } from "../catalog/precision";
 import { readModelConfigFile, userModelSpec } from "../catalog/user-model";
 import { layoutProblem } from "../sizing/parallel";
+import { credentialArgs, redactArg } from "../credentials";
 import { nearest, type ConfigProblem } from "./errors";
 import { PROJECT_ROOT } from "./load";
 import { DEFAULT_MAX_MODEL_LEN_CAP, NAMESPACE, type ModelEntry } from "./schema";
@@ -59,10 +60,17 @@ export function checkEntry(entry: ModelEntry, i: number, region: string | null):
   if (entry.replicas.min > entry.replicas.max) {
     problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
   }
+  // A credential on vLLM's command line sits in the manifest, plan.json and `ps` output: refused, never echoed.
+  const leaking = new Map(credentialArgs(entry.extraArgs).map((c) => [c.index, c.reason]));
   entry.extraArgs.forEach((arg, j) => {
+    const reason = leaking.get(j);
+    if (reason) {
+      problems.push({ path: at(`extraArgs[${j}]`), value: "[redacted]", message: `holds ${reason}: on the command line it would be readable in the manifest, plan.json and the pod's process list.`, fix: "remove it: the Hugging Face token goes in omk:hfToken and API keys in omk:apiKey (Pulumi secrets, passed through Kubernetes Secrets)." });
+      return;
+    }
     const flag = canonicalFlag(arg.split("=")[0]!);
     const owner = OWNED_FLAGS[flag] ?? (yarn && flag === "--hf-overrides" ? "(yarn)" : spec.vllmFlags.includes(flag) ? "(catalog)" : undefined);
-    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: arg, message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
   });
   const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
   if (pinnedLayout && !entry.instanceType) {

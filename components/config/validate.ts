@@ -10,7 +10,7 @@ import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
-import type { AddonsSettings, CapacitySettings, ClusterSettings } from "./infra-schema";
+import type { AddonsSettings, CapacitySettings, ClusterSettings, ObservabilitySettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
 import type { ServingSettings } from "./serving-schema";
 import type { AutoscalingSettings, TrafficSettings } from "./traffic-schema";
@@ -77,6 +77,10 @@ export interface ResolvedStack {
   readonly traffic: TrafficSettings;
   /** One API key for every model (a secret), or undefined to generate one per model. */
   readonly apiKey: string | { readonly secure: string } | undefined;
+  readonly observability: ObservabilitySettings;
+  /** Alert receivers (secrets): a Slack incoming webhook and/or any HTTPS webhook. */
+  readonly alertSlackWebhookUrl: string | { readonly secure: string } | undefined;
+  readonly alertWebhookUrl: string | { readonly secure: string } | undefined;
 }
 
 export type ResolveResult = { readonly ok: true; readonly stack: ResolvedStack } | { readonly ok: false; readonly error: ConfigError };
@@ -242,6 +246,15 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
     }
   });
   problems.push(...checkTraffic({ models, indexOf: (n) => names.get(n) ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
+  const cacheArn = parsed.data.serving.imageCache?.dockerHubCredentialArn;
+  if (cacheArn && region && cacheArn.split(":")[3] !== region) {
+    problems.push({ path: `${NAMESPACE}:serving.imageCache.dockerHubCredentialArn`, value: cacheArn, message: `is in ${cacheArn.split(":")[3]}, but the stack runs in ${region}: ECR's pull-through cache reads its credentials from its own region.`, fix: `create the ecr-pullthroughcache/ secret in ${region} and use its ARN.` });
+  }
+  const receivers = [parsed.data.alertSlackWebhookUrl && `${NAMESPACE}:alertSlackWebhookUrl`, parsed.data.alertWebhookUrl && `${NAMESPACE}:alertWebhookUrl`, parsed.data.observability.alertSnsTopicArn && `${NAMESPACE}:observability.alertSnsTopicArn`].filter(Boolean);
+  if (receivers.length && addons.prometheus === "off") {
+    problems.push({ path: `${NAMESPACE}:addons.prometheus`, value: "off", message: `is off, but ${receivers.join(" and ")} tell Alertmanager (part of kube-prometheus-stack) where to send alerts.`, fix: "set addons.prometheus to auto, or remove the alert receivers." });
+  }
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
-  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey } };
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey,
+    observability: parsed.data.observability, alertSlackWebhookUrl: parsed.data.alertSlackWebhookUrl, alertWebhookUrl: parsed.data.alertWebhookUrl } };
 }

@@ -22,8 +22,29 @@ export function buildPodMonitor(m: ResolvedModel, namespace: string): Obj {
   };
 }
 
-/** Alerts a platform team acts on: sustained queueing, a full KV cache, crash loops, server errors. */
-export function buildPrometheusRule(namespace: string): Obj {
+export interface MonitoringOptions {
+  /** The DCGM exporter runs: add GPU panels and GPU alerts. @default false */
+  readonly gpuMetrics?: boolean;
+}
+
+/**
+ * GPU alerts from the DCGM exporter's default counters (NVIDIA/dcgm-exporter etc/default-counters.csv;
+ * labels Hostname and gpu). DCGM_FI_DEV_XID_ERRORS holds the last XID a GPU reported, so a change is a new
+ * error (the left operand, so $value is the XID code): XIDs 48, 63, 64, 74, 79, 94, 95 mean the GPU needs a reset or the node replacing (NVIDIA "Xid
+ * Errors" catalogue); the alert names the code so the on-call can look it up.
+ */
+function gpuRules(rule: (alert: string, expr: string, forDuration: string, severity: string, summary: string) => Obj): Obj {
+  return {
+    name: "open-model-kit.gpu",
+    rules: [
+      rule("GpuXidError", "DCGM_FI_DEV_XID_ERRORS > 0 and changes(DCGM_FI_DEV_XID_ERRORS[10m]) > 0", "0m", "critical", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} reported XID {{ printf \"%.0f\" $value }}: check NVIDIA's Xid catalogue; a reset-class XID means cordoning the node."),
+      rule("GpuTooHot", "DCGM_FI_DEV_GPU_TEMP > 87", "15m", "warning", "GPU {{ $labels.gpu }} on {{ $labels.Hostname }} has been above 87 °C for 15 minutes: it will throttle."),
+    ],
+  };
+}
+
+/** Alerts a platform team acts on: sustained queueing, a full KV cache, crash loops, server errors (and GPU faults). */
+export function buildPrometheusRule(namespace: string, options: MonitoringOptions = {}): Obj {
   const ns = `namespace="${namespace}"`;
   const rule = (alert: string, expr: string, forDuration: string, severity: string, summary: string) => ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary } });
   return {
@@ -39,22 +60,33 @@ export function buildPrometheusRule(namespace: string): Obj {
           rule("VllmRestarting", `increase(kube_pod_container_status_restarts_total{${ns},container="vllm"}[30m]) > 2`, "0m", "critical", "{{ $labels.pod }} restarted more than twice in 30 minutes."),
           rule("VllmServerErrors", `sum by (pod) (rate(http_requests_total{${ns},status="5xx"}[5m])) / sum by (pod) (rate(http_requests_total{${ns}}[5m])) > 0.05`, "5m", "critical", "{{ $labels.pod }} answers more than 5% of requests with 5xx."),
         ],
-      }],
+      }, ...(options.gpuMetrics ? [gpuRules(rule)] : [])],
     },
   };
 }
 
-function panel(id: number, title: string, expr: string, unit: string, x: number, y: number): Obj {
+function panel(id: number, title: string, expr: string, unit: string, x: number, y: number, legendFormat = "{{model_name}}"): Obj {
   return {
     id, title, type: "timeseries", gridPos: { h: 8, w: 12, x, y },
     datasource: { type: "prometheus", uid: "${datasource}" },
     fieldConfig: { defaults: { unit }, overrides: [] },
-    targets: [{ refId: "A", expr, legendFormat: "{{model_name}}" }],
+    targets: [{ refId: "A", expr, legendFormat }],
   };
 }
 
-/** The Grafana dashboard JSON (TTFT, inter-token latency, queue, KV cache, tokens/s, GPUs). */
-export function dashboardJson(namespace: string): Obj {
+/** Per-GPU panels from the DCGM exporter (FB_USED is MiB, POWER_USAGE W, GPU_TEMP °C). */
+function gpuPanels(y: number): Obj[] {
+  const perGpu = "{{Hostname}} GPU {{gpu}}";
+  return [
+    panel(7, "GPU utilisation", "DCGM_FI_DEV_GPU_UTIL", "percent", 0, y, perGpu),
+    panel(8, "GPU memory used", "DCGM_FI_DEV_FB_USED / (DCGM_FI_DEV_FB_USED + DCGM_FI_DEV_FB_FREE)", "percentunit", 12, y, perGpu),
+    panel(9, "GPU power", "DCGM_FI_DEV_POWER_USAGE", "watt", 0, y + 8, perGpu),
+    panel(10, "GPU temperature", "DCGM_FI_DEV_GPU_TEMP", "celsius", 12, y + 8, perGpu),
+  ];
+}
+
+/** The Grafana dashboard JSON (TTFT, inter-token latency, queue, KV cache, tokens/s, GPUs; per-GPU health with DCGM). */
+export function dashboardJson(namespace: string, options: MonitoringOptions = {}): Obj {
   const ns = `namespace="${namespace}"`;
   const p95 = (metric: string) => `histogram_quantile(0.95, sum by (le, model_name) (rate(${metric}_bucket{${ns}}[5m])))`;
   return {
@@ -70,17 +102,18 @@ export function dashboardJson(namespace: string): Obj {
       panel(4, "KV cache usage", `avg by (model_name) (vllm:kv_cache_usage_perc{${ns}})`, "percentunit", 12, 8),
       panel(5, "Generated tokens/s", `sum by (model_name) (rate(vllm:generation_tokens_total{${ns}}[5m]))`, "short", 0, 16),
       panel(6, "GPUs in use", `sum(kube_pod_container_resource_requests{${ns},resource="nvidia_com_gpu"})`, "short", 12, 16),
+      ...(options.gpuMetrics ? gpuPanels(24) : []),
     ],
   };
 }
 
-export function buildDashboardConfigMap(namespace: string): Obj {
+export function buildDashboardConfigMap(namespace: string, options: MonitoringOptions = {}): Obj {
   return {
     apiVersion: "v1",
     kind: "ConfigMap",
     // Grafana's sidecar (kube-prometheus-stack) loads every ConfigMap with this label, in any namespace.
     metadata: { name: "open-model-kit-dashboard", namespace: MONITORING_NAMESPACE, labels: { grafana_dashboard: "1", "app.kubernetes.io/managed-by": "open-model-kit" } },
-    data: { "open-model-kit.json": JSON.stringify(dashboardJson(namespace)) },
+    data: { "open-model-kit.json": JSON.stringify(dashboardJson(namespace, options)) },
   };
 }
 

@@ -20,16 +20,60 @@ export const COLD_START_ASSUMPTIONS = {
   hubDownloadMBps: 150,
   /** Reading cached weights from the node's gp3 volume: its configured 500 MB/s throughput. */
   diskReadMBps: 500,
-  /** Run:ai streamer from S3: ~60 % of the node's network bandwidth, at most 4 GB/s (its benchmark: ~3 GB/s on a 40 Gbps g5.12xlarge). */
-  s3NetworkShare: 0.6,
-  s3MaxGBps: 4,
-  /** torch.compile + CUDA graph capture: ~60 s plus ~1 s per billion active parameters (estimate). */
-  warmupBaseSeconds: 60,
+  /**
+   * Run:ai streamer from S3: ~40 % of the node's network bandwidth, at most 2.5 GB/s (its benchmark: 15 GB in
+   * 8.45 s, ~1.8 GB/s, at concurrency 16 on a 40 Gbps g5.12xlarge; run-ai/runai-model-streamer docs/benchmarks.md).
+   */
+  s3NetworkShare: 0.4,
+  s3MaxGBps: 2.5,
+  /**
+   * torch.compile, uncached: ~50 s plus ~0.047 s per GB of weights (EKS user guide, "Accelerate model loading":
+   * 60 GB ~53 s, 140 GB ~60 s, 640 GB ~80 s); from a warm compile cache ~6 s.
+   */
+  compileBaseSeconds: 50,
+  compileSecondsPerGB: 0.047,
+  compileCachedSeconds: 6,
+  /** CUDA graph capture and warm-up: ~30 s plus ~1 s per billion active parameters (estimate). */
+  warmupBaseSeconds: 30,
   warmupSecondsPerActiveB: 1,
-  /** Probe budget = this × the expected in-container start, never below the floor. */
-  probeSafetyFactor: 2,
+  /**
+   * DeepGEMM JIT warm-up for FP8 block-quantized weights on Hopper/Blackwell: ~3 min (estimate; the DeepSeek-V3.2
+   * recipe calls it "long", and vllm-project/vllm#43189 reports ~8 min to start a 284B FP8 MoE from local disk).
+   * Its kernels are cached under DG_JIT_CACHE_DIR on the pod's cache volume and synced with the compile cache.
+   */
+  deepGemmWarmupSeconds: 180,
+  /** Probe budget = this × the expected in-container start (uncached), never below the floor. */
+  probeSafetyFactor: 2.5,
   probeFloorSeconds: 300,
+  /**
+   * Models of 100B parameters or more get at least 30 minutes: every published start of a DeepSeek/Kimi-class
+   * checkpoint took several minutes per stage (modelplaneai/modelplane#194: ~6 min to stream 509 GiB per engine,
+   * before compile and warm-up), and a startup probe that has passed costs nothing.
+   */
+  largeModelParamsB: 100,
+  largeModelProbeFloorSeconds: 1800,
 } as const;
+
+/** FP8 weights with block scales on SM 9.0+ run DeepGEMM, which JIT-compiles its kernels at start-up. */
+export function usesDeepGemm(m: ResolvedModel): boolean {
+  const cc = findInstance(m.placement.instanceType)?.gpu.computeCapability ?? 0;
+  return m.device === "gpu" && m.precision === "fp8" && m.weights.fp8BlockSize !== null && cc >= 9;
+}
+
+/**
+ * Seconds to stream the weights from S3. One process per node streams its share (TP, with the streamer's
+ * `distributed` mode). With data-parallel ranks every engine process streams the whole checkpoint itself (vLLM
+ * loads each DP engine separately; the streamer's distributed mode is not verified with DP + EP, so the kit
+ * leaves it off there): each process is capped at the streamer's rate, and all of them share the node's
+ * network (modelplaneai/modelplane#194: 8 DP engines each read 509 GiB in ~6 min, ~1.5 GB/s apiece).
+ */
+function s3LoadSeconds(m: ResolvedModel, weightsGB: number, networkGBps: number): number {
+  const a = COLD_START_ASSUMPTIONS;
+  const dp = m.placement.dataParallelSize ?? 1;
+  const perReaderGB = dp > 1 ? weightsGB : weightsGB / m.placement.nodes;
+  const readers = dp > 1 ? dp : 1;
+  return Math.round(Math.max(perReaderGB / a.s3MaxGBps, (perReaderGB * readers) / (networkGBps * a.s3NetworkShare)));
+}
 
 export interface ColdStart {
   readonly nodeBootSeconds: number;
@@ -38,6 +82,10 @@ export interface ColdStart {
   readonly downloadSeconds: number;
   /** Weights into GPU memory: from local disk (Hub) or streamed from S3. */
   readonly loadSeconds: number;
+  /** torch.compile on a pod's first start; a warm compile cache (same pod, or synced from S3) takes ~6 s. */
+  readonly compileSeconds: number;
+  readonly compileCachedSeconds: number;
+  /** CUDA graph capture and engine warm-up. */
   readonly warmupSeconds: number;
   /** From container start to ready: what the startup probe must allow. */
   readonly containerStartSeconds: number;
@@ -61,18 +109,20 @@ export function estimateColdStart(m: ResolvedModel): ColdStart {
     downloadSeconds = Math.round((weightsGB * 1000) / a.hubDownloadMBps);
     loadSeconds = Math.round((perNodeGB * 1000) / a.diskReadMBps);
   } else {
-    const networkGBps = ((instance?.networkGbps ?? 10) / 8) * a.s3NetworkShare;
-    loadSeconds = Math.round(perNodeGB / Math.min(a.s3MaxGBps, networkGBps));
+    loadSeconds = s3LoadSeconds(m, weightsGB, (instance?.networkGbps ?? 10) / 8);
   }
   // CPU serving (laptop): nodes already exist and there is no CUDA graph capture.
   const cpu = m.device === "cpu";
   const nodeBootSeconds = cpu ? 0 : a.nodeBootSeconds;
-  const warmupSeconds = cpu ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB);
-  const containerStartSeconds = downloadSeconds + loadSeconds + warmupSeconds;
-  const budgetSeconds = Math.max(a.probeFloorSeconds, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
+  const compileSeconds = cpu ? 0 : Math.round(a.compileBaseSeconds + a.compileSecondsPerGB * weightsGB);
+  const warmupSeconds = cpu ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB + (usesDeepGemm(m) ? a.deepGemmWarmupSeconds : 0));
+  // The startup probe must allow a first start with nothing cached: download, load, compile, warm-up.
+  const containerStartSeconds = downloadSeconds + loadSeconds + compileSeconds + warmupSeconds;
+  const floor = m.spec.totalParamsB >= a.largeModelParamsB ? a.largeModelProbeFloorSeconds : a.probeFloorSeconds;
+  const budgetSeconds = Math.max(floor, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
   const periodSeconds = 10;
   return {
-    nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, warmupSeconds, containerStartSeconds,
+    nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, compileSeconds, compileCachedSeconds: cpu ? 0 : a.compileCachedSeconds, warmupSeconds, containerStartSeconds,
     scaleUpSeconds: nodeBootSeconds + imagePullSeconds + containerStartSeconds,
     startupProbe: { periodSeconds, failureThreshold: Math.ceil(budgetSeconds / periodSeconds), budgetSeconds },
     weightsGB: Math.round(weightsGB * 10) / 10,

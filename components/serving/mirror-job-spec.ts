@@ -17,6 +17,8 @@ export interface MirrorInput {
   readonly prefix: string;
   /** vLLM image (it carries huggingface_hub, so no extra image is pulled for the download). */
   readonly vllmImage: string;
+  /** Image with the AWS CLI for the S3 steps (a pull-through-cache copy when the stack has one). @default AWS_CLI_IMAGE */
+  readonly awsCliImage?: string;
   readonly serviceAccountName: string;
   readonly hfTokenSecret?: string;
   readonly storageClassName: string;
@@ -30,6 +32,16 @@ export function mirrorJobName(model: ResolvedModel): string {
 /** `s3://bucket/<repo>/<revision>`: a new revision is a new prefix, so the old one stays servable. */
 export function storePrefix(model: ResolvedModel): string {
   return `${model.weights.repo}/${model.revision ?? "main"}`;
+}
+
+/**
+ * Where a placement's compile cache is shared: per model, instance type and layout (compile output depends on
+ * the GPU and the parallel layout), so replicas of the same placement reuse it. Outside the weights' prefix:
+ * vLLM copies every non-weight file under the model's S3 prefix before loading.
+ */
+export function compileCachePrefix(model: ResolvedModel): string {
+  const p = model.placement;
+  return `.omk-compile-cache/${storePrefix(model)}/${p.instanceType}-tp${p.tensorParallelSize}-pp${p.pipelineParallelSize}-dp${p.dataParallelSize}`;
 }
 
 export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
@@ -59,11 +71,11 @@ export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
           // OnFailure keeps the pod and its volume, so a retry resumes instead of starting over.
           restartPolicy: "OnFailure",
           initContainers: [
-            { name: "check", image: AWS_CLI_IMAGE, command: ["/bin/sh", "-c"], args: [`aws s3 ls ${target}/${MIRROR_MARKER} && touch /work/done || true`], volumeMounts: work },
+            { name: "check", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"], args: [`aws s3 ls ${target}/${MIRROR_MARKER} && touch /work/done || true`], volumeMounts: work },
             { name: "download", image: input.vllmImage, command: ["/bin/sh", "-c"], args: [download], env: [{ name: "HF_HOME", value: "/work/hf-home" }, ...token], volumeMounts: work, resources: { requests: { cpu: "2", memory: "8Gi" } } },
           ],
           containers: [{
-            name: "upload", image: AWS_CLI_IMAGE, command: ["/bin/sh", "-c"],
+            name: "upload", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"],
             args: [`test -f /work/done && exit 0; aws s3 sync /work/model ${target} --exclude '.cache/*' --only-show-errors && echo done | aws s3 cp - ${target}/${MIRROR_MARKER}`],
             volumeMounts: work, resources: { requests: { cpu: "1", memory: "2Gi" } },
           }],

@@ -20,7 +20,7 @@ import type { Provider } from "@pulumi/kubernetes/provider";
 import type { InstanceSpec } from "../catalog/instances";
 import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
-import { buildMirrorJob, mirrorJobName, storePrefix } from "./mirror-job-spec";
+import { AWS_CLI_IMAGE, buildMirrorJob, compileCachePrefix, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
 import { cpuPodResources, podResources } from "./pod-resources";
@@ -40,10 +40,14 @@ export interface ModelServiceArgs {
   readonly image: string;
   /** Image for CPU serving (used when the model's device is cpu). */
   readonly cpuImage: string;
+  /** Image with the AWS CLI (weights mirror, compile-cache sync). @default AWS_CLI_IMAGE */
+  readonly awsCliImage?: string;
   readonly clusterName: pulumi.Input<string>;
   readonly provider: Provider;
   /** The stack-wide API key (a secret); when absent and the model requires auth, one is generated. */
   readonly sharedApiKey?: pulumi.Output<string>;
+  /** Roll surge-first (the GPU pool has room for one more replica). @see ServerInput.surgeRollout */
+  readonly surgeRollout: boolean;
   /** What must exist first: the platform (GPU pools, the LeaderWorkerSet CRD). */
   readonly dependsOn: readonly pulumi.Resource[];
   readonly tags: Readonly<Record<string, string>>;
@@ -55,7 +59,7 @@ export type ServiceSummary = PlacementSummary & {
 };
 
 /** A role the service account assumes through Pod Identity; returns the association pods must wait for. */
-function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string): PodIdentityAssociation {
+function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string, writablePrefix?: string): PodIdentityAssociation {
   const store = args.base.store!;
   const role = new Role(name, {
     assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
@@ -67,6 +71,7 @@ function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServic
       Version: "2012-10-17",
       Statement: [
         { Effect: "Allow", Action: actions, Resource: `${arn}/${prefix}/*` },
+        ...(writablePrefix ? [{ Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${arn}/${writablePrefix}/*` }] : []),
         { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn, Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, prefix] } } },
       ],
     })),
@@ -111,17 +116,21 @@ export class ModelService extends pulumi.ComponentResource {
     const BUCKET = "@@omk-bucket@@";
     const bucketName: pulumi.Input<string> = base.store?.bucketName ?? "";
     let modelUri = m.weights.repo;
+    let compileCacheUri: string | undefined;
     const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
     if (m.weightSource === "s3") {
       const prefix = storePrefix(m);
       modelUri = `s3://${BUCKET}/${prefix}`;
-      // Pods admitted before their association exists get no AWS credentials: they wait for it.
-      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix));
+      const cachePrefix = compileCachePrefix(m);
+      compileCacheUri = `s3://${BUCKET}/${cachePrefix}`;
+      // Pods admitted before their association exists get no AWS credentials: they wait for it. The server may
+      // write only its compile cache; the weights stay read-only.
+      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix, cachePrefix));
       const mirrorAccount = `${m.name}-mirror`;
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
       const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
       const job = buildMirrorJob({
-        model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, serviceAccountName: mirrorAccount,
+        model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, awsCliImage: args.awsCliImage, serviceAccountName: mirrorAccount,
         hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
       });
       const minutes = Math.ceil((coldStart.weightsGB * 1000) / 150 / 60) * 3 + 30;
@@ -138,7 +147,7 @@ export class ModelService extends pulumi.ComponentResource {
     const input = (uri: string): ServerInput => ({
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
-      device: m.device, apiKeySecret,
+      device: m.device, apiKeySecret, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE,
     });
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout; a large model's first start takes the whole cold start.
@@ -149,7 +158,7 @@ export class ModelService extends pulumi.ComponentResource {
       this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: injectOutput(lws.spec, BUCKET, bucketName) as never }, workloadOpts);
     } else {
       const dep = buildDeployment(input(modelUri));
-      this.workload = new Deployment(`${name}-server`, { metadata: meta, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);
+      this.workload = new Deployment(`${name}-server`, { metadata: dep.metadata as never, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);
     }
     const service = buildService(input(modelUri));
     new Service(`${name}-svc`, { metadata: meta, spec: service.spec as never }, k8s);

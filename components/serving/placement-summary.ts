@@ -48,6 +48,8 @@ export interface PlacementSummary {
   readonly kvHeadroom: number | null;
   readonly maxNumSeqs: number;
   readonly maxNumBatchedTokens: number;
+  /** Linear-attention models: vLLM's state blocks per GPU, the ceiling on --max-num-seqs (null for others). */
+  readonly stateBlocks: number | null;
   readonly fits: true;
   readonly replicas: { readonly min: number; readonly max: number };
   /** Per replica. */
@@ -96,6 +98,7 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     kvHeadroom: m.device === "cpu" ? null : round(kvHeadroom(p.memory, m.concurrency, p.dataParallelSize)),
     maxNumSeqs: p.memory.batch.maxNumSeqs,
     maxNumBatchedTokens: p.memory.batch.maxNumBatchedTokens,
+    stateBlocks: p.memory.stateBlocks,
     fits: true,
     replicas: m.replicas,
     hourlyUsdPerReplica: p.hourlyUsd,

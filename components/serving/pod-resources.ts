@@ -16,11 +16,13 @@ export interface PodResources {
 
 /**
  * EKS reserves CPU and memory for the kubelet and system (kube-reserved ≈ 255 MiB + 11 MiB per pod slot,
- * eviction threshold 100 MiB), and DaemonSets (CNI, kube-proxy, device plugins, monitoring) need about
- * 1 vCPU and 1.5 GiB: the pod takes the rest (estimate, conservative by ~5 %).
+ * eviction threshold 100 MiB; CPU 6 % of the first core, 1 % of the second, 0.5 % of the next two and 0.25 % of
+ * the rest), and DaemonSets (CNI, device plugins, the DCGM exporter, any security or log agent the account adds)
+ * need room too: the pod takes at most 90 % of the vCPUs and one fewer than all of them, and 90 % of memory less
+ * 1.5 GiB (estimate). vLLM needs a few cores per engine, not the whole node.
  */
 export function podResources(instance: InstanceSpec, gpusPerPod: number): PodResources {
-  const cpu = Math.max(1, instance.vcpu - 1);
+  const cpu = Math.max(1, Math.min(instance.vcpu - 1, Math.floor(instance.vcpu * 0.9)));
   const memoryGiB = Math.max(2, Math.floor(instance.memoryGiB * 0.9 - 1.5));
   const shmGiB = gpusPerPod > 1 ? Math.min(64, Math.max(8, Math.floor(memoryGiB * 0.1))) : 2;
   return { gpus: gpusPerPod, cpu, memoryGiB, shmGiB };

@@ -6,7 +6,11 @@ import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
 import type { Provider } from "@pulumi/kubernetes/provider";
-import { StorageClass } from "@pulumi/kubernetes/storage/v1/storageClass";
+import { CronJob } from "@pulumi/kubernetes/batch/v1/cronJob";
+import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
+import { Role } from "@pulumi/kubernetes/rbac/v1/role";
+import { RoleBinding } from "@pulumi/kubernetes/rbac/v1/roleBinding";
+import { buildRefresh } from "./refresh-spec";
 import { ModelStore } from "./model-store";
 
 export interface ServingBaseArgs {
@@ -14,14 +18,14 @@ export interface ServingBaseArgs {
   /** HF token as a Pulumi secret; omitted when the stack has none. */
   readonly hfToken?: pulumi.Output<string>;
   readonly needsModelStore: boolean;
-  /** EBS CSI provisioner: EKS Auto Mode's built-in one, or the EBS CSI driver add-on. */
-  readonly ebsProvisioner: string;
   readonly provider: Provider;
   readonly tags: Readonly<Record<string, string>>;
+  /** Cron (UTC) of the surge-first restart onto fresh nodes; undefined when no server needs it. @see refresh-spec.ts */
+  readonly refreshSchedule?: string;
 }
 
 export const HF_TOKEN_SECRET = "hf-token";
-export const MIRROR_STORAGE_CLASS = "omk-gp3";
+export { GP3_STORAGE_CLASS as MIRROR_STORAGE_CLASS } from "../storage";
 
 export class ServingBase extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
@@ -46,16 +50,16 @@ export class ServingBase extends pulumi.ComponentResource {
       }, { ...k8s, dependsOn: [ns] }));
       this.hfTokenSecret = HF_TOKEN_SECRET;
     }
-    if (args.needsModelStore) {
-      this.store = new ModelStore(`${name}-store`, { tags: args.tags }, { parent: this });
-      this.dependencies.push(new StorageClass(`${name}-gp3`, {
-        metadata: { name: MIRROR_STORAGE_CLASS },
-        provisioner: args.ebsProvisioner,
-        parameters: { type: "gp3", encrypted: "true", throughput: "500", iops: "6000" },
-        volumeBindingMode: "WaitForFirstConsumer",
-        reclaimPolicy: "Delete",
-      }, k8s));
+    if (args.refreshSchedule) {
+      const r = buildRefresh(args.namespace, args.refreshSchedule);
+      const after = { ...k8s, dependsOn: [ns] };
+      const sa = new ServiceAccount(`${name}-refresh`, r.serviceAccount as never, after);
+      const role = new Role(`${name}-refresh`, r.role as never, after);
+      const binding = new RoleBinding(`${name}-refresh`, r.roleBinding as never, { ...after, dependsOn: [ns, role, sa] });
+      new CronJob(`${name}-refresh`, r.cronJob as never, { ...after, dependsOn: [binding] });
     }
+    // The mirror Jobs' volumes use the platform's gp3 StorageClass (created with the add-ons).
+    if (args.needsModelStore) this.store = new ModelStore(`${name}-store`, { tags: args.tags }, { parent: this });
     this.registerOutputs({ namespace: this.namespace });
   }
 }

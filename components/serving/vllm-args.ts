@@ -3,6 +3,7 @@
  * the LeaderWorkerSet leader and the tests all see the same command line.
  */
 import type { ResolvedModel } from "../config/validate";
+import { totalWeightBytes } from "../sizing/memory";
 
 export const VLLM_PORT = 8000;
 
@@ -56,9 +57,24 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   if (m.spec.reasoningParser) args.push("--reasoning-parser", m.spec.reasoningParser);
   if (m.spec.toolCallParser) args.push("--enable-auto-tool-choice", "--tool-call-parser", m.spec.toolCallParser);
   args.push(...m.spec.vllmFlags);
-  if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify({ concurrency: 16 }));
+  if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify(streamerConfig(m)));
   if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
   return [...args, ...m.extraArgs];
+}
+
+/** Bytes the Run:ai streamer reads per request (RUNAI_STREAMER_CHUNK_BYTESIZE), as the EKS user guide sets it. */
+export const STREAMER_CHUNK_BYTES = 4 * 1024 ** 3;
+
+/**
+ * The Run:ai streamer's settings (docs.vllm.ai models/extensions/runai_model_streamer; EKS user guide,
+ * "Accelerate model loading on Amazon EKS"): one 4 GiB read in flight per 4 GB of weights, so the whole
+ * checkpoint streams at once; with tensor parallelism each rank streams its own share and passes it on
+ * (`distributed`, off by default in vLLM, only meaningful at TP > 1).
+ */
+export function streamerConfig(m: ResolvedModel): { concurrency: number; distributed?: true } {
+  const gb = totalWeightBytes(m.spec, m.precision, m.weights) / 1e9;
+  const concurrency = Math.max(8, Math.ceil(gb / (STREAMER_CHUNK_BYTES / 1e9)));
+  return m.placement.tensorParallelSize > 1 ? { concurrency, distributed: true } : { concurrency };
 }
 
 /** Value of a flag in an argument list (tests and plan summaries read the command line this way). */

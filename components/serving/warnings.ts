@@ -7,6 +7,14 @@ export function servingWarnings(stack: ResolvedStack): string[] {
     if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
+  if (stack.capacity.mode !== "cpu") {
+    for (const key of ["image", "multiNodeImage"] as const) {
+      const image = stack.serving[key];
+      // A tag can be re-pushed; a digest names the bytes, so every node and every rollout runs the same server.
+      if (image && !image.includes("@sha256:")) out.push(`omk:serving.${key} ${image} is pinned by tag only: pin the digest too (\`docker buildx imagetools inspect ${image}\` prints it), as ${image}@sha256:….`);
+    }
+    if (!stack.serving.imageCache) out.push("Images come from Docker Hub anonymously, every node behind the same NAT address (Docker Hub limits anonymous pulls per IP): set omk:serving.imageCache.dockerHubCredentialArn to pull them through an ECR cache.");
+  }
   if (stack.cluster.mode === "existing") out.push("NetworkPolicies only take effect if the existing cluster's CNI enforces them (Amazon VPC CNI: enableNetworkPolicy=true; EKS Auto Mode: the amazon-vpc-cni ConfigMap); the kit turns this on only for clusters it creates.");
   const exposed = stack.models.filter((m) => m.exposure !== "internal").map((m) => m.name);
   if (exposed.length) out.push(`DNS is not managed by the kit: after \`pulumi up\`, point the hosts of ${exposed.join(", ")} at the ALB (\`kubectl -n ${stack.serving.namespace} get ingress\`), or run external-dns.`);

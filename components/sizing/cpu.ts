@@ -38,6 +38,7 @@ export function sizeOnCpu(model: ModelSpec, maxModelLen: number, concurrency: nu
         gpuMemoryGiB: weights + kvSpaceGiB, budgetGiB: weights + kvSpaceGiB, weightsGiBPerGpu: weights, activationGiB: 0, nonTorchGiB: 0, cudaGraphGiB: 0,
         kvCacheGiBPerGpu: kvSpaceGiB, kvBytesPerTokenPerGpu: perToken, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
         windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(maxModelLen), maxConcurrency, kvCacheTokens, batch,
+        stateBlocks: kv.stateBlocks(kvSpaceGiB * GiB),
       },
     },
   };

@@ -41,6 +41,14 @@ export interface KvCacheSpec {
   readonly stateBytesPerSequencePerGpu: number;
   /** What one sequence of `len` tokens costs on one GPU. */
   bytesPerSequence(len: number): number;
+  /**
+   * Blocks the hybrid allocator cuts `kvBytes` (one GPU's KV memory) into, or null for models without linear
+   * attention. Layers are grouped by kind into groups of min(attention, linear layers per stage); a block is one
+   * page in each layer of a group, so blocks = kvBytes / (group size × page). Every running sequence holds at
+   * least one block for its state: vLLM raises "max_num_seqs (N) exceeds available Mamba cache blocks (M)" when
+   * --max-num-seqs is larger (vllm-project/vllm#38270, #49064; recipes PR #551).
+   */
+  stateBlocks(kvBytes: number): number | null;
 }
 
 const kvBytesOf = (dtype: KvCacheDtype) => (dtype === "fp8" ? 1 : 2);
@@ -67,6 +75,11 @@ export function kvCacheSpec(input: KvCacheInput): KvCacheSpec {
   } else if (linear.length) {
     statePage = Math.max(...linear.map((g) => linearStateBytes(g, tp, MODEL_BYTES)));
   }
+
+  const layersOf = (gs: readonly AttentionGroup[]) => gs.reduce((n, g) => n + perStage(g.layers, input.pipelineParallel), 0);
+  const linearLayers = layersOf(linear);
+  const attentionLayers = layersOf(groups.filter((g) => g.kind !== "gated-deltanet" && g.kind !== "lightning"));
+  const groupSize = attentionLayers ? Math.min(attentionLayers, linearLayers) : linearLayers;
 
   let growing = 0;
   const windowed: { bytesPerToken: number; tokens: (len: number) => number }[] = [];
@@ -100,5 +113,6 @@ export function kvCacheSpec(input: KvCacheInput): KvCacheSpec {
     windowBytesPerSequencePerGpu: windowBytes(input.maxModelLen),
     stateBytesPerSequencePerGpu: state,
     bytesPerSequence: (len) => growing * blockedTokens(len, blockSize) + windowBytes(len) + state,
+    stateBlocks: (kvBytes) => (linear.length ? Math.floor(kvBytes / (groupSize * statePage)) : null),
   };
 }

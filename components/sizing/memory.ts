@@ -163,6 +163,8 @@ export interface MemoryBreakdown {
   readonly maxConcurrency: number;
   /** Tokens the replica's KV cache holds, as vLLM reports them. */
   readonly kvCacheTokens: number;
+  /** Linear-attention models: the state blocks per GPU, an upper bound on --max-num-seqs (null for others). @see KvCacheSpec.stateBlocks */
+  readonly stateBlocks: number | null;
   readonly batch: BatchSettings;
 }
 
@@ -198,5 +200,6 @@ export function estimateMemory(input: MemoryInput): MemoryBreakdown {
     kvCacheGiBPerGpu: kvGiB, kvBytesPerTokenPerGpu: kv.bytesPerTokenPerGpu, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
     windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(input.maxModelLen),
     maxConcurrency: kvGiB > 0 ? perRank * dp : 0, kvCacheTokens: kvGiB > 0 ? tokensPerRank * dp : 0, batch: input.batch,
+    stateBlocks: kv.stateBlocks(kvBytes),
   };
 }

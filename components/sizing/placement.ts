@@ -20,7 +20,7 @@ import { round } from "../round";
 export const DEFAULT_MAX_NODES = 4;
 
 /** `--max-num-seqs` values tried below vLLM's default when memory is tight. */
-const MAX_NUM_SEQS_LADDER = [512, 256, 128, 64, 32, 16, 8];
+const MAX_NUM_SEQS_LADDER = [512, 384, 256, 192, 128, 96, 64, 32, 16, 8];
 /** The smallest `--max-num-batched-tokens` tried: vLLM's own default on GPUs under 70 GiB (arg_utils.py). */
 const MIN_BATCHED_TOKENS = 2048;
 
@@ -41,6 +41,16 @@ export function batchLadder(defaults: BatchSettings, concurrency: number): Batch
  * default (20 %), so a small vLLM or driver change does not stop the server starting.
  */
 export const KV_HEADROOM_TARGET = 0.2;
+/**
+ * Share of the state blocks a linear-attention model may use for --max-num-seqs: vLLM refuses to start above
+ * 100 % (KvCacheSpec.stateBlocks), and the kit's memory estimate may be a few per cent optimistic.
+ */
+export const STATE_BLOCK_SHARE = 0.8;
+
+/** Whether vLLM will start with these batch limits: every decoding sequence needs a state block. */
+export function withinStateBlocks(m: Pick<MemoryBreakdown, "stateBlocks" | "batch">): boolean {
+  return m.stateBlocks === null || m.batch.maxNumSeqs <= Math.floor(m.stateBlocks * STATE_BLOCK_SHARE);
+}
 
 export interface SizingRequest {
   readonly model: ModelSpec;
@@ -170,14 +180,16 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
   });
   const perRank = (m: MemoryBreakdown) => m.maxConcurrency / (layout.dataParallel ?? 1);
   const tried = batchLadder(defaults, req.concurrency).map(at);
-  const fitting = tried.filter((m) => m.maxConcurrency >= req.concurrency && perRank(m) >= 1);
+  const fitting = tried.filter((m) => m.maxConcurrency >= req.concurrency && perRank(m) >= 1 && withinStateBlocks(m));
   // vLLM's defaults where they fit with the headroom target, else the largest batch limits that do.
   const memory = fitting.find((m) => kvHeadroom(m, req.concurrency, layout.dataParallel) >= KV_HEADROOM_TARGET) ?? fitting[0] ?? tried[0]!;
-  const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1;
+  const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1 && withinStateBlocks(memory);
   const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
   const reason = memory.kvCacheGiBPerGpu <= 0
     ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU + overheads ${fmt(overhead)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
-    : fits
+    : !withinStateBlocks(memory) && memory.maxConcurrency >= req.concurrency
+      ? `${int(memory.stateBlocks ?? 0)} state blocks per GPU leave no --max-num-seqs ≥ ${Math.ceil(req.concurrency / (layout.dataParallel ?? 1))} within ${STATE_BLOCK_SHARE * 100} % of them (vLLM needs one per running sequence)`
+      : fits
       ? `holds ${memory.maxConcurrency} × ${int(req.maxModelLen)} tokens (${int(memory.kvCacheTokens)} KV tokens), --max-num-seqs ${memory.batch.maxNumSeqs}${memory.batch.maxNumBatchedTokens !== defaults.maxNumBatchedTokens ? `, --max-num-batched-tokens ${memory.batch.maxNumBatchedTokens}` : ""}`
       : `holds ${memory.maxConcurrency} × ${int(req.maxModelLen)} tokens${(layout.dataParallel ?? 1) > 1 ? ` (${fmt(perRank(memory), 0)} per DP rank)` : ""}; needs ${req.concurrency}`;
   return {

@@ -14,7 +14,7 @@ export interface ModelTrafficArgs {
   readonly model: ResolvedModel;
   readonly namespace: string;
   readonly traffic: TrafficSettings;
-  /** Source ranges of ALB traffic (the VPC). */
+  /** Source ranges of ALB traffic: the load balancer's subnets. */
   readonly albSourceCidrs: readonly string[];
   /** Prometheus (and its CRDs) and KEDA are installed. */
   readonly monitoring: boolean;

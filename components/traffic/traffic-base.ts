@@ -15,6 +15,8 @@ export interface TrafficBaseArgs {
   readonly schemes: readonly Scheme[];
   readonly flavor: IngressFlavor;
   readonly traffic: TrafficSettings;
+  /** ALB idle timeout (seconds). */
+  readonly idleTimeoutSeconds: number;
   /** ALB group prefix, so one ALB per scheme serves every model of the stack. */
   readonly group: string;
   /** Turn on NetworkPolicy enforcement in EKS Auto Mode's VPC CNI (new clusters only). */
@@ -34,7 +36,7 @@ export class TrafficBase extends pulumi.ComponentResource {
     for (const scheme of args.schemes) {
       // Only the certificate ARN may be unknown at preview (a certificate the kit requests): keep the rest known.
       const ARN = "@@omk-certificate@@";
-      const [cls, params] = buildIngressClass(args.flavor, scheme, args.traffic, args.group, args.certificateArn === undefined ? undefined : ARN);
+      const [cls, params] = buildIngressClass(args.flavor, scheme, args.idleTimeoutSeconds, args.group, args.certificateArn === undefined ? undefined : ARN);
       const p = new CustomResource(`${name}-${scheme}-params`, injectOutput(params, ARN, args.certificateArn ?? "") as never, k8s);
       this.dependencies.push(p, new IngressClass(`${name}-${scheme}`, cls as never, { ...k8s, dependsOn: [...k8s.dependsOn, p] }));
     }

@@ -6,7 +6,7 @@ import type { ResolvedModel } from "../config/validate";
 import type { TrafficSettings } from "../config/traffic-schema";
 import { hasTls } from "../config/validate-traffic";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { serverLabels } from "../serving/vllm-spec";
+import { drainSeconds, serverLabels, terminationGraceSeconds } from "../serving/vllm-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -71,8 +71,19 @@ export function ingressClassName(scheme: Scheme): string {
   return `omk-${scheme}`;
 }
 
+/** ALB's maximum idle timeout (Elastic Load Balancing user guide, "Connection idle timeout": 1–4000 s). */
+export const ALB_MAX_IDLE_SECONDS = 4000;
+
+/**
+ * The ALB idle timeout: the stack's setting, else long enough for the longest exposed model's full-length
+ * generation sent without streaming (no bytes flow until it is done), never below 900 s.
+ */
+export function idleTimeoutFor(traffic: TrafficSettings, exposed: readonly ResolvedModel[]): number {
+  return traffic.idleTimeoutSeconds ?? Math.min(ALB_MAX_IDLE_SECONDS, Math.max(900, ...exposed.map(drainSeconds)));
+}
+
 /** IngressClass + its parameters (scheme, certificate, idle timeout, ALB group) for one scheme. */
-export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic: TrafficSettings, group: string, certificateArn: string | undefined): [Obj, Obj] {
+export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTimeoutSeconds: number, group: string, certificateArn: string | undefined): [Obj, Obj] {
   const name = ingressClassName(scheme);
   const auto = flavor === "auto-mode";
   const apiGroup = auto ? "eks.amazonaws.com" : "elbv2.k8s.aws";
@@ -85,8 +96,8 @@ export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, traffic
       scheme: scheme === "public" ? "internet-facing" : "internal",
       group: { name: `${group}-${scheme}` },
       ...cert,
-      // Streams pause between tokens; the default 60 s idle timeout cuts long generations.
-      loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(traffic.idleTimeoutSeconds) }],
+      // The default 60 s idle timeout cuts long generations (see idleTimeoutFor).
+      loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(idleTimeoutSeconds) }],
     },
   };
   const cls = {
@@ -111,6 +122,10 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+        // A draining pod keeps its in-flight streams for its whole termination grace period; the default 300 s
+        // deregistration delay would cut them. Least outstanding requests: a replica busy with long generations
+        // gets fewer new ones than round robin would send (ELB user guide, target group attributes).
+        "alb.ingress.kubernetes.io/target-group-attributes": `deregistration_delay.timeout_seconds=${terminationGraceSeconds(m)},load_balancing.algorithm.type=least_outstanding_requests`,
         "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([tls ? { HTTPS: 443 } : { HTTP: 80 }]),
         ...(m.exposure === "public" ? { "alb.ingress.kubernetes.io/inbound-cidrs": traffic.allowedCidrs.join(",") } : {}),
       },
@@ -125,7 +140,7 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
 export interface NetworkPolicyInput {
   readonly model: ResolvedModel;
   readonly namespace: string;
-  /** Where ALB traffic comes from (the VPC), when the model is exposed by ALB. */
+  /** Where ALB traffic comes from (the subnets of the load balancer that serves the model), when it is exposed. */
   readonly albSourceCidrs: readonly string[];
   /** Prometheus is installed and scrapes the pods. */
   readonly monitoring: boolean;

@@ -44,9 +44,9 @@ describe("create × karpenter (the default)", async () => {
     expect(ofType(p, "aws:cloudwatch/logGroup:LogGroup")[0]!.inputs).toMatchObject({ name: "/aws/eks/omk-test/cluster", retentionInDays: 90 });
   });
 
-  it("bounds the GPU NodePool by max replicas, taints it and keeps busy nodes", async () => {
+  it("bounds the GPU NodePool by max replicas plus a rollout's surge replica, taints it and keeps busy nodes", async () => {
     const pool = spec(p, "kubernetes:karpenter.sh/v1:NodePool");
-    expect(pool.spec.limits).toEqual({ "nvidia.com/gpu": "3" });
+    expect(pool.spec.limits).toEqual({ "nvidia.com/gpu": "4" });
     expect(pool.spec.template.spec.taints).toEqual([{ key: "nvidia.com/gpu", value: "true", effect: "NoSchedule" }]);
     expect(pool.spec.template.spec.requirements).toEqual(expect.arrayContaining([
       { key: "node.kubernetes.io/instance-type", operator: "In", values: ["g6e.xlarge"] },
@@ -61,7 +61,7 @@ describe("create × karpenter (the default)", async () => {
   });
 
   it("installs only the add-ons the stack needs", () => {
-    expect(releases(p)).toEqual(["keda", "kube-prometheus-stack"]);
+    expect(releases(p)).toEqual(["dcgm-exporter", "keda", "kube-prometheus-stack"]);
     expect(spec(p, "kubernetes:helm.sh/v3:Release", "keda")).toMatchObject({ chart: "keda", version: "2.18.2", repositoryOpts: { repo: "https://kedacore.github.io/charts" } });
   });
 });
@@ -92,8 +92,8 @@ describe("create × managed node groups", async () => {
     expect(spec(p, "kubernetes:helm.sh/v3:Release", "aws-efa-k8s-device-plugin")).toMatchObject({ chart: "aws-efa-k8s-device-plugin" });
   });
 
-  it("installs the device plugins and LeaderWorkerSet, and node add-ons for the node groups", () => {
-    expect(releases(p)).toEqual(["aws-efa-k8s-device-plugin", "lws", "nvidia-device-plugin"]);
+  it("installs the device plugins, LeaderWorkerSet and GPU monitoring, and node add-ons for the node groups", () => {
+    expect(releases(p)).toEqual(["aws-efa-k8s-device-plugin", "dcgm-exporter", "kube-prometheus-stack", "lws", "nvidia-device-plugin"]);
     expect(spec(p, "kubernetes:helm.sh/v3:Release", "lws")).toMatchObject({ chart: "oci://registry.k8s.io/lws/charts/lws", version: "0.8.0" });
     expect(ofType(p, "aws:eks/addon:Addon").map((a) => a.inputs.addonName).sort()).toEqual(["coredns", "eks-pod-identity-agent", "kube-proxy", "vpc-cni"]);
   });
@@ -185,16 +185,16 @@ describe("quota preflight", () => {
     const r = await planStack(stackConfig([qwen]), { stack: "t", source: "t", invokes: quotaAnswer({ "L-DB2E81BA": 4 }) });
     expect(r.ok).toBe(false);
     if (!r.ok) {
-      expect(r.error.message).toMatch(/needs 12 vCPUs of EC2 quota L-DB2E81BA \(Running On-Demand G and VT instances\) in us-east-1 at max scale \(gpu-g6e-xlarge\); the account has 4\./);
-      expect(r.error.message).toMatch(/Request an increase of at least 8 to 12: `aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-DB2E81BA --desired-value 12/);
+      expect(r.error.message).toMatch(/needs 16 vCPUs of EC2 quota L-DB2E81BA \(Running On-Demand G and VT instances\) in us-east-1 at max scale plus a rolling update's surge replicas \(gpu-g6e-xlarge\); the account has 4\./);
+      expect(r.error.message).toMatch(/Request an increase of at least 12 to 16: `aws service-quotas request-service-quota-increase --service-code ec2 --quota-code L-DB2E81BA --desired-value 16/);
     }
   });
 
   it("only warns with quotaCheck: warn, and passes when the quota suffices", async () => {
     const warned = await plan(stackConfig([qwen], { "omk:capacity": { quotaCheck: "warn" } }), quotaAnswer({ "L-DB2E81BA": 4 }));
-    expect(warned.warnings.join("\n")).toMatch(/Request an increase of at least 8/);
+    expect(warned.warnings.join("\n")).toMatch(/Request an increase of at least 12/);
     const ok = await plan(stackConfig([qwen]), quotaAnswer({ "L-DB2E81BA": 64 }));
-    expect(ok.quotas).toEqual([expect.objectContaining({ code: "L-DB2E81BA", vcpus: 12, available: 64, short: 0 })]);
+    expect(ok.quotas).toEqual([expect.objectContaining({ code: "L-DB2E81BA", vcpus: 16, available: 64, short: 0 })]);
   });
 
   it("warns, not fails, when the quota cannot be read", async () => {

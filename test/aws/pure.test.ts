@@ -32,17 +32,20 @@ describe("subnet plan", () => {
 });
 
 describe("GPU pools", () => {
-  it("groups models by instance type and bounds GPUs by max replicas", () => {
+  it("groups models by instance type and bounds GPUs by max replicas plus one surge replica per model", () => {
     const s = stack([
       { id: "Qwen/Qwen3-8B", name: "a", instanceType: "g6e.xlarge", maxModelLen: 8192, replicas: { min: 1, max: 3 } },
       { id: "Qwen/Qwen3-4B", name: "b", instanceType: "g6e.xlarge", maxModelLen: 8192, replicas: { min: 0 + 1, max: 2 } },
       { id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge", replicas: { min: 1, max: 2 } },
     ]);
     const pools = planGpuPools(s.models, 200);
-    expect(pools.map((p) => [p.name, p.models, p.minNodes, p.maxNodes, p.gpuLimit, p.multiNode])).toEqual([
-      ["gpu-g6e-xlarge", ["a", "b"], 2, 5, 5, false],
-      ["gpu-p5-48xlarge-efa", ["r1"], 2, 4, 32, true],
+    // Rollouts are surge-first (maxUnavailable 0): each model briefly runs max + 1 replicas.
+    expect(pools.map((p) => [p.name, p.models, p.minNodes, p.maxNodes, p.surgeNodes, p.gpuLimit, p.multiNode])).toEqual([
+      ["gpu-g6e-xlarge", ["a", "b"], 2, 5, 2, 7, false],
+      ["gpu-p5-48xlarge-efa", ["r1"], 2, 4, 2, 48, true],
     ]);
+    // Managed node groups cannot grow past their size, so they roll one replica down instead.
+    expect(planGpuPools(s.models, 200, { surge: false }).map((p) => p.gpuLimit)).toEqual([5, 32]);
   });
 
   it.each([
@@ -78,25 +81,30 @@ describe("quota math", () => {
   ]);
   const pools = planGpuPools(s.models, 200);
 
-  it("sums vCPUs at max scale per bucket", () => {
-    expect(quotaNeeds(pools, "on-demand").map((n) => [n.bucket.code, n.vcpus])).toEqual([["L-DB2E81BA", 32], ["L-417A185B", 384]]);
+  it("sums vCPUs at max scale plus each model's surge replica per bucket", () => {
+    // g6e.2xlarge (8 vCPU) × (4 + 1 surge); a 2-node p5.48xlarge (192 vCPU) replica × (1 + 1 surge) × 2 nodes.
+    expect(quotaNeeds(pools, "on-demand").map((n) => [n.bucket.code, n.vcpus])).toEqual([["L-DB2E81BA", 40], ["L-417A185B", 768]]);
     expect(quotaNeeds(pools, "spot-then-on-demand").map((n) => n.bucket.code)).toEqual(["L-DB2E81BA", "L-417A185B", "L-3819A6DF", "L-7212CCBC"]);
   });
 
   it("reports how far short the account is", () => {
     const v = checkQuotas(quotaNeeds(pools, "on-demand"), { "L-DB2E81BA": { ok: true, value: 64 }, "L-417A185B": { ok: true, value: 192 } });
-    expect(v.map((x) => x.short)).toEqual([0, 192]);
+    expect(v.map((x) => x.short)).toEqual([0, 576]);
   });
 });
 
 describe("add-on plan", () => {
   const names = (d: ReturnType<typeof planAddons>) => d.filter((x) => x.install).map((x) => x.name);
   it.each([
-    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], {}, []],
-    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 } }], {}, ["kube-prometheus-stack", "keda"]],
-    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:capacity": { mode: "managed" } }, ["nvidia-device-plugin"]],
-    [[{ id: "deepseek-ai/DeepSeek-R1", instanceType: "p5.48xlarge" }], { "omk:capacity": { mode: "managed" } }, ["nvidia-device-plugin", "aws-efa-k8s-device-plugin", "lws"]],
-    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:addons": { prometheus: "on" } }, ["kube-prometheus-stack"]],
+    // GPU servers are monitored by default, autoscaled or not; off means off.
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], {}, ["kube-prometheus-stack", "dcgm-exporter"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:addons": { prometheus: "off" } }, []],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 } }], {}, ["kube-prometheus-stack", "dcgm-exporter", "keda"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 } }], { "omk:addons": { dcgmExporter: "off" } }, ["kube-prometheus-stack", "keda"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:capacity": { mode: "managed" } }, ["nvidia-device-plugin", "kube-prometheus-stack", "dcgm-exporter"]],
+    [[{ id: "deepseek-ai/DeepSeek-R1", instanceType: "p5.48xlarge" }], { "omk:capacity": { mode: "managed" }, "omk:addons": { prometheus: "off" } }, ["nvidia-device-plugin", "aws-efa-k8s-device-plugin", "lws"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:addons": { prometheus: "on" } }, ["kube-prometheus-stack", "dcgm-exporter"]],
+    [[{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:addons": { dcgmExporter: "on" } }, ["kube-prometheus-stack", "dcgm-exporter"]],
   ])("%j with %j installs %j", (models, extra, expected) => {
     const s = stack(models, extra);
     expect(names(planAddons(s, planGpuPools(s.models, 200)))).toEqual(expected);

@@ -80,7 +80,7 @@ describe("omk plan", () => {
     expect(r.out).toMatch(/placement\s+\S+ × 1 node, 1 × NVIDIA/);
     expect(r.out).toMatch(/Cost: \$[\d.]+–\$[\d.]+ per hour/);
     expect(r.out).toMatch(/new EKS cluster omk-dev \(Auto Mode\), VPC across us-east-1a, us-east-1b, us-east-1c/);
-    expect(r.out).toMatch(/gpu-g6e-xlarge\s+g6e\.xlarge\s+nodes 1–2\s+GPU limit 2/);
+    expect(r.out).toMatch(/gpu-g6e-xlarge\s+g6e\.xlarge\s+nodes 1–2\s+GPU limit 3 \(incl\. 1 surge for rollouts\)/);
     expect(r.out).toMatch(/install\s+keda\s+autoscaled models: qwen3-8b/);
     expect(r.out).toMatch(/Offline assumption:/);
   });
@@ -98,11 +98,14 @@ describe("omk plan", () => {
     // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
     expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
       "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "namespace-omk.yaml",
-      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-deployment-qwen3-8b.yaml", "omk-networkpolicy-qwen3-8b.yaml",
+      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b.yaml", "omk-networkpolicy-qwen3-8b.yaml",
       "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
-      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "omk-role-omk-refresh.yaml", "omk-rolebinding-omk-refresh.yaml",
+      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "storageclass-omk-gp3.yaml",
     ]);
-    expect(readFileSync(path.join(dir, "manifests", "nodepool-gpu-g6e-xlarge.yaml"), "utf8")).toMatch(/nvidia.com\/gpu: "2"/);
+    // Two replicas at most, plus one surge replica for a rolling update.
+    expect(readFileSync(path.join(dir, "manifests", "nodepool-gpu-g6e-xlarge.yaml"), "utf8")).toMatch(/nvidia.com\/gpu: "3"/);
   });
 
   it("--config plans any file in Pulumi stack config format; invalid ones exit 1 listing every problem", async () => {

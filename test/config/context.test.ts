@@ -4,6 +4,7 @@
  * sizing without credentials.
  */
 import { describe, expect, it } from "vitest";
+import { yarnFor } from "../../components/catalog/context";
 import { findModel } from "../../components/catalog/models";
 import { resolveStack } from "../../components/config/validate";
 import { flagValue, vllmArgs } from "../../components/serving/vllm-args";
@@ -64,6 +65,18 @@ describe("YaRN within the model's documented extension", () => {
   it("nests the override under text_config where the model keeps RoPE there (Qwen3.5)", () => {
     const y = resolved({ id: "Qwen/Qwen3.5-397B-A17B", maxModelLen: 524_288, concurrency: 1 }).yarn!;
     expect(y.hfOverrides).toEqual({ text_config: { rope_parameters: expect.objectContaining({ rope_type: "yarn", factor: 2, original_max_position_embeddings: 262_144 }) } });
+  });
+
+  it("keeps Qwen3.5's M-RoPE keys in the override and allows the long length, exactly as the recipe's long_context feature", () => {
+    // vllm-project/recipes models/Qwen/Qwen3.5-397B-A17B.yaml (long_context), factor 4 over 262,144:
+    const recipe = { text_config: { rope_parameters: { mrope_interleaved: true, mrope_section: [11, 11, 10], rope_type: "yarn", rope_theta: 10_000_000, partial_rotary_factor: 0.25, factor: 4.0, original_max_position_embeddings: 262_144 } } };
+    const limits = findModel("Qwen/Qwen3.5-397B-A17B")!.context;
+    const y = yarnFor(limits, 4 * 262_144)!;
+    expect(y.hfOverrides).toEqual(recipe);
+    expect(y.env).toEqual({ VLLM_ALLOW_LONG_MAX_MODEL_LEN: "1" });
+    // The server gets both.
+    const m = resolved({ id: "Qwen/Qwen3.5-397B-A17B", maxModelLen: 524_288, concurrency: 1 });
+    expect(JSON.parse(flagValue(args(m), "--hf-overrides")!).text_config.rope_parameters).toMatchObject({ mrope_section: [11, 11, 10], partial_rotary_factor: 0.25, factor: 2 });
   });
 
   it("beyond the extension: a clear error naming the maximum", () => {

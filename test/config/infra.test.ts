@@ -29,6 +29,9 @@ describe("cluster, capacity and add-on settings", () => {
     [{ "omk:capacity": { mode: "fargate" } }, "omk:capacity.mode", /use one of: karpenter, managed/],
     [{ "omk:capacity": { quotaChecks: "off" } }, "omk:capacity.quotaChecks", /did you mean "quotaCheck"/],
     [{ "omk:addons": { loadBalancerController: "on" } }, "omk:addons.loadBalancerControllerPolicyArn", /required when the Load Balancer Controller is installed/],
+    [{ "omk:addons": { dcgmExporter: "on", prometheus: "off" } }, "omk:addons.dcgmExporter", /needs Prometheus.*Fix: set addons.prometheus to auto/],
+    [{ "omk:addons": { dcgmRuntimeClassName: "Nvidia_RT" } }, "omk:addons.dcgmRuntimeClassName", /RuntimeClass name/],
+    [{ "omk:observability": { retention: "2 weeks" } }, "omk:observability.retention", /duration like 15d/],
   ])("%j → %s", (extra, path, message) => {
     const r = resolveStack(stackConfig(model, extra), "t");
     expect(r.ok).toBe(false);

@@ -141,7 +141,7 @@ describe("the kit's own output", () => {
     const code = await main(["plan", "--config", `${dir}/Pulumi.big.yaml`, "--json"], { out: (s) => out.push(s), err: (s) => out.push(s) });
     expect(code).toBe(2);
     const violations = JSON.parse(out[0]!).policy.violations;
-    expect(violations).toContainEqual(expect.objectContaining({ policy: "gpu-quota-per-stack", level: "mandatory", urn: null, message: expect.stringMatching(/up to 10 GPUs .*quota is 8: 2 over/) }));
+    expect(violations).toContainEqual(expect.objectContaining({ policy: "gpu-quota-per-stack", level: "mandatory", urn: null, message: expect.stringMatching(/up to 11 GPUs .*one surge replica per model.*quota is 8: 3 over/) }));
     expect(violations[0]).toEqual({ policy: expect.any(String), level: expect.any(String), urn: expect.toSatisfy((u: unknown) => u === null || typeof u === "string"), message: expect.any(String) });
   });
 });

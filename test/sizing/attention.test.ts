@@ -76,6 +76,21 @@ describe("hybrid linear attention: block size aligned to the state page, a fixed
     expect(spec("MiniMaxAI/MiniMax-M1-80k", 8).blockSize).toBe(512);
   });
 
+  it("cuts KV memory into state blocks of min(attention, linear layers) pages: Qwen3.5-9B's 108 at 1.74 GiB (vLLM's start-up error)", () => {
+    // Published failure (vLLM 0.27.1): "max_num_seqs (256) exceeds available Mamba cache blocks (108)" with 1.74 GiB
+    // of KV on one GPU. Qwen3.5-9B: 8 attention layers (4 KV heads × 256), 24 GDN layers (16/32 heads × 128), FP32 state.
+    const qwen35_9b: ModelSpec = { ...model("Qwen/Qwen3.6-27B"), attention: [
+      { kind: "full", layers: 8, kvHeads: 4, headDim: 256 },
+      { kind: "gated-deltanet", layers: 24, keyHeads: 16, valueHeads: 32, keyHeadDim: 128, valueHeadDim: 128, convKernel: 4, recurrentStateDtype: "float32" },
+    ] };
+    const s = kvCacheSpec({ model: qwen35_9b, tensorParallel: 1, pipelineParallel: 1, kvCacheDtype: "auto", maxModelLen: 32_768, maxNumBatchedTokens: 8192, prefixCaching: true });
+    // Page: 528 tokens × 4,096 B (one layer's K,V per token); a block spans 8 layers (min of 8 and 24).
+    expect(s.blockSize).toBe(528);
+    expect(s.stateBlocks(1.74 * 2 ** 30)).toBe(Math.floor((1.74 * 2 ** 30) / (8 * 528 * 4096)));
+    expect(Math.abs(s.stateBlocks(1.74 * 2 ** 30)! - 108)).toBeLessThanOrEqual(1);
+    expect(spec("Qwen/Qwen3-8B", 1).stateBlocks(2 ** 30)).toBeNull();
+  });
+
   it("a long context costs the linear layers nothing more", () => {
     const short = spec("Qwen/Qwen3-Next-80B-A3B-Instruct", 4, "auto", { maxModelLen: 4096 });
     const extra = short.bytesPerSequence(262_144) - short.bytesPerSequence(4096);

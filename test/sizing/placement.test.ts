@@ -148,3 +148,29 @@ describe("search invariants (property tests)", () => {
     }), { numRuns: 40 });
   });
 });
+
+describe("linear-attention models never ask for more sequences than vLLM has state blocks", () => {
+  const hybrids = MODELS.filter((m) => m.attention.some((a) => a.kind === "gated-deltanet" || a.kind === "lightning"));
+
+  it("the catalog has hybrid models to check", () => {
+    expect(hybrids.length).toBeGreaterThan(0);
+  });
+
+  it.each(hybrids.map((m) => [m.id]))("%s: every fitting candidate keeps --max-num-seqs within 80 % of its state blocks", (id) => {
+    const model = findModel(id)!;
+    for (const inst of INSTANCES.filter((i) => i.gpu.count >= 1)) {
+      for (const c of candidatesFor(inst, req(id, { precision: model.nativePrecision, maxModelLen: 16_384 }))) {
+        if (!c.fits || !c.memory) continue;
+        expect(c.memory.stateBlocks, `${id} on ${inst.type}`).not.toBeNull();
+        expect(c.memory.batch.maxNumSeqs, `${id} on ${inst.type} TP ${c.tensorParallelSize}`).toBeLessThanOrEqual(Math.floor(c.memory.stateBlocks! * 0.8));
+      }
+    }
+  });
+
+  it("Qwen3.6-27B on g5.12xlarge at TP 4 (a 24 GB-GPU stack) lowers --max-num-seqs below vLLM's default 256", () => {
+    const p = placed(sizeModel(req("Qwen/Qwen3.6-27B", { region: "ap-southeast-3", instanceType: "g5.12xlarge", tensorParallel: 4, maxModelLen: 16_384, concurrency: 4 })));
+    expect(p.memory!.stateBlocks).toBeGreaterThan(0);
+    expect(p.memory!.batch.maxNumSeqs).toBeLessThan(256);
+    expect(p.memory!.batch.maxNumSeqs).toBeLessThanOrEqual(p.memory!.stateBlocks! * 0.8);
+  });
+});

@@ -3,7 +3,7 @@ import { describe, expect, it } from "vitest";
 import type { Plan } from "../../cli/engine/plan";
 import { resolveStack } from "../../components/config/validate";
 import { validateManifest } from "../harness/manifests";
-import { plan, stackConfig } from "../harness/stack";
+import { ofType, plan, stackConfig } from "../harness/stack";
 
 type Obj = Record<string, any>;
 const objects = (p: Plan, kind: string) => p.resources.filter((r) => r.custom && r.inputs.kind === kind).map((r) => r.inputs as Obj);
@@ -92,10 +92,13 @@ describe("ingress and auth", async () => {
 
 describe("network policy", async () => {
   const p = await plan(publicStack());
-  it("admits only the ALB's VPC addresses (exposed) and Prometheus, on the server port", async () => {
+  it("admits only the ALB's subnets (an internet-facing ALB sits in the public ones) and Prometheus, on the server port", async () => {
     const np = objects(p, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!;
+    // The subnets the ALB controller may place an internet-facing ALB in: tagged kubernetes.io/role/elb.
+    const albSubnets = ofType(p, "aws:ec2/subnet:Subnet").filter((s) => (s.inputs.tags as Obj)?.["kubernetes.io/role/elb"] === "1").map((s) => s.inputs.cidrBlock);
+    expect(albSubnets.length).toBeGreaterThanOrEqual(2);
     expect(np.spec.ingress).toEqual([
-      { from: [{ ipBlock: { cidr: "10.40.0.0/16" } }], ports: [{ protocol: "TCP", port: 8000 }] },
+      { from: albSubnets.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 8000 }] },
       { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 8000 }] },
     ]);
     await validateManifest(np);
@@ -117,6 +120,64 @@ describe("observability", async () => {
     const exprs = dashboard.panels.map((x: Obj) => x.targets[0].expr).join("\n");
     for (const metric of ["vllm:time_to_first_token_seconds_bucket", "vllm:inter_token_latency_seconds_bucket", "vllm:num_requests_waiting", "vllm:kv_cache_usage_perc", "vllm:generation_tokens_total", "nvidia_com_gpu"]) expect(exprs).toContain(metric);
     for (const o of [...objects(p, "PodMonitor"), rules]) await validateManifest(o);
+  });
+
+  it("adds per-GPU panels and XID / temperature alerts when the DCGM exporter runs, and none without it", async () => {
+    const rules = objects(p, "PrometheusRule")[0]!;
+    expect(rules.spec.groups.map((g: Obj) => g.name)).toContain("open-model-kit.gpu");
+    const xid = rules.spec.groups.flatMap((g: Obj) => g.rules).find((r: Obj) => r.alert === "GpuXidError");
+    // $value must be the XID code, so the gauge is the left operand.
+    expect(xid.expr).toMatch(/^DCGM_FI_DEV_XID_ERRORS > 0 and changes\(DCGM_FI_DEV_XID_ERRORS\[/);
+    const panels = (q: Plan) => JSON.parse(objects(q, "ConfigMap").find((o) => o.metadata.labels?.grafana_dashboard === "1")!.data["open-model-kit.json"]).panels.map((x: Obj) => x.targets[0].expr).join("\n");
+    for (const metric of ["DCGM_FI_DEV_GPU_UTIL", "DCGM_FI_DEV_FB_USED", "DCGM_FI_DEV_POWER_USAGE", "DCGM_FI_DEV_GPU_TEMP"]) expect(panels(p)).toContain(metric);
+    const without = await plan(publicStack({ "omk:addons": { dcgmExporter: "off" } }));
+    expect(panels(without)).not.toContain("DCGM_");
+    expect(objects(without, "PrometheusRule")[0]!.spec.groups.map((g: Obj) => g.name)).toEqual(["open-model-kit.vllm"]);
+  });
+
+  it("warns when alerts have no receiver", () => {
+    expect(p.warnings.join("\n")).toMatch(/no receiver: set omk:alertSlackWebhookUrl/);
+  });
+});
+
+describe("alert routing", async () => {
+  const slack = "https://hooks.slack.com/services/T000/B000/secretpart";
+  const topic = "arn:aws:sns:eu-west-1:123456789012:omk-alerts";
+  const p = await plan(publicStack({ "omk:alertSlackWebhookUrl": slack, "omk:observability": { alertSnsTopicArn: topic } }));
+  const config = objects(p, "AlertmanagerConfig")[0]!;
+
+  it("routes warning and critical alerts to Slack and SNS, with the webhook URL only in a Secret", async () => {
+    expect(config.metadata).toMatchObject({ namespace: "monitoring", labels: { "omk.dev/alerting": "true" } });
+    expect(config.spec.route.matchers).toEqual([{ name: "severity", matchType: "=~", value: "warning|critical" }]);
+    const receiver = config.spec.receivers[0];
+    expect(receiver.slackConfigs[0].apiURL).toEqual({ name: "omk-alert-receivers", key: "slack-webhook-url" });
+    // SNS is signed in the topic's region, not the cluster's.
+    expect(receiver.snsConfigs[0]).toMatchObject({ topicARN: topic, sigv4: { region: "eu-west-1" } });
+    expect(receiver.webhookConfigs).toBeUndefined();
+    expect(JSON.stringify(config)).not.toContain("secretpart");
+    const secret = p.resources.find((r) => r.inputs.kind === "Secret" && (r.inputs.metadata as Obj).name === "omk-alert-receivers")!;
+    expect((secret.inputs.metadata as Obj).namespace).toBe("monitoring");
+    // Nothing the plan records or prints (plan.json, the PR comment) carries the URL.
+    expect(JSON.stringify(p)).not.toContain("secretpart");
+    await validateManifest(config);
+  });
+
+  it("lets only Alertmanager's service account publish, to that topic only, before Alertmanager starts", () => {
+    const association = ofType(p, "aws:eks/podIdentityAssociation:PodIdentityAssociation").find((a) => a.inputs.serviceAccount === "kube-prometheus-stack-alertmanager")!;
+    expect(association.inputs.namespace).toBe("monitoring");
+    const policy = ofType(p, "aws:iam/rolePolicy:RolePolicy").map((r) => JSON.parse(String(r.inputs.policy))).find((d) => d.Statement[0].Action === "sns:Publish")!;
+    expect(policy.Statement).toEqual([{ Effect: "Allow", Action: "sns:Publish", Resource: topic }]);
+    const release = ofType(p, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack")!;
+    expect(release.dependencies).toContain(association.urn);
+    expect(p.warnings.join("\n")).not.toMatch(/no receiver/);
+  });
+
+  it("installs Prometheus for alerts alone, and refuses receivers with Prometheus off", async () => {
+    const alone = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:observability": { alertSnsTopicArn: topic } }));
+    expect(alone.addons.find((a) => a.name === "kube-prometheus-stack")).toMatchObject({ install: true, reason: expect.stringMatching(/alert receivers/) });
+    const off = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], { "omk:observability": { alertSnsTopicArn: topic }, "omk:addons": { prometheus: "off" } }), "t");
+    expect(off.ok).toBe(false);
+    if (!off.ok) expect(off.error.message).toMatch(/omk:addons.prometheus: .*is off, but omk:observability.alertSnsTopicArn/);
   });
 });
 

@@ -1,0 +1,158 @@
+/**
+ * Every shipped stack's rendered resources, read the way a production reviewer reads them against the EKS,
+ * Elastic Load Balancing and vLLM docs (each assertion names the constraint it checks). Stacks are discovered
+ * from stacks/, so a fork's own stacks are held to the same bar.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { shippedStacks } from "../../cli/commands/stacks";
+import type { Plan } from "../../cli/engine/plan";
+import { findInstance } from "../../components/catalog/instances";
+import { findModel } from "../../components/catalog/models";
+import { readStackFile, stackFilePath } from "../../components/config/load";
+import { diffPlans } from "../../cli/engine/diff";
+import { ofType, plan } from "../harness/stack";
+
+type Obj = Record<string, any>;
+const k8s = (p: Plan, kind: string): Obj[] => p.resources.filter((r) => r.custom && (r.inputs as Obj).kind === kind).map((r) => r.inputs as Obj);
+const servers = (p: Plan) => [...k8s(p, "Deployment"), ...k8s(p, "LeaderWorkerSet")].filter((w) => w.metadata?.labels?.["app.kubernetes.io/component"] === "server");
+const podSpecs = (w: Obj): Obj[] => (w.kind === "Deployment" ? [w.spec.template.spec] : [w.spec.leaderWorkerTemplate.leaderTemplate.spec, w.spec.leaderWorkerTemplate.workerTemplate.spec]);
+
+describe.each(shippedStacks())("stack %s", (stack) => {
+  let p: Plan;
+  let raw: Obj;
+  beforeAll(async () => {
+    raw = readStackFile(stackFilePath(stack)) as Obj;
+    p = await plan(raw);
+  });
+  const gpu = () => p.models.some((m) => m.instanceType !== "cpu");
+  const created = () => p.cluster.mode === "create";
+
+  it("routes S3 (weights, ECR image layers) through a gateway endpoint on every private route table, not the NAT", () => {
+    if (!created()) return;
+    const endpoints = ofType(p, "aws:ec2/vpcEndpoint:VpcEndpoint").map((r) => r.inputs as Obj);
+    expect(endpoints).toEqual([expect.objectContaining({ serviceName: `com.amazonaws.${p.region}.s3`, vpcEndpointType: "Gateway" })]);
+    const privateTables = ofType(p, "aws:ec2/routeTable:RouteTable").filter((r) => (r.inputs as Obj).routes.some((x: Obj) => x.natGatewayId));
+    expect(endpoints[0]!.routeTableIds).toHaveLength(privateTables.length);
+  });
+
+  it("rolls GPU servers surge-first, and every GPU pool has room for the surge replica", () => {
+    if (!gpu()) return;
+    const managed = p.cluster.capacity === "managed";
+    for (const w of servers(p)) {
+      const strategy = w.kind === "Deployment" ? w.spec.strategy.rollingUpdate : w.spec.rolloutStrategy.rollingUpdateConfiguration;
+      expect(strategy, w.metadata.name).toEqual(managed ? { maxSurge: 0, maxUnavailable: 1 } : { maxSurge: 1, maxUnavailable: 0 });
+    }
+    for (const pool of p.pools) {
+      const models = p.models.filter((m) => pool.models.includes(m.name));
+      const atMax = models.reduce((n, m) => n + m.gpusPerReplica * m.replicas.max, 0);
+      const surge = managed ? 0 : models.reduce((n, m) => n + (m.replicas.max > 0 ? m.nodes * pool.gpusPerNode : 0), 0);
+      expect(pool.gpuLimit, pool.name).toBeGreaterThanOrEqual(atMax + surge);
+    }
+  });
+
+  it("drains ALB targets for as long as the pod drains, balances by outstanding requests, and idles long enough for a full generation", () => {
+    const ingresses = k8s(p, "Ingress");
+    for (const ing of ingresses) {
+      const server = servers(p).find((w) => w.metadata.name === ing.spec.rules[0].http.paths[0].backend.service.name)!;
+      const grace = podSpecs(server)[0]!.terminationGracePeriodSeconds;
+      const attrs = String(ing.metadata.annotations["alb.ingress.kubernetes.io/target-group-attributes"]);
+      expect(attrs).toContain(`deregistration_delay.timeout_seconds=${grace}`);
+      expect(grace).toBeLessThanOrEqual(3600); // ALB's maximum deregistration delay
+      expect(attrs).toContain("load_balancing.algorithm.type=least_outstanding_requests");
+    }
+    for (const params of k8s(p, "IngressClassParams")) {
+      const idle = Number(params.spec.loadBalancerAttributes.find((a: Obj) => a.key === "idle_timeout.timeout_seconds").value);
+      expect(idle).toBeLessThanOrEqual(4000);
+      const longest = Math.max(...servers(p).map((w) => podSpecs(w)[0]!.terminationGracePeriodSeconds - 15));
+      expect(idle).toBeGreaterThanOrEqual(Math.min(4000, longest));
+    }
+  });
+
+  it("admits load-balancer traffic only from the load balancer's own subnets", () => {
+    if (!created()) return;
+    const subnets = ofType(p, "aws:ec2/subnet:Subnet").map((r) => r.inputs as Obj);
+    const cidrsWith = (tag: string) => subnets.filter((s) => s.tags[tag] === "1").map((s) => s.cidrBlock).sort();
+    for (const np of k8s(p, "NetworkPolicy")) {
+      const model = p.models.find((m) => m.name === np.metadata.name);
+      if (!model || model.exposure === "internal") continue;
+      const blocks = np.spec.ingress.flatMap((r: Obj) => (r.from ?? []).map((f: Obj) => f.ipBlock?.cidr).filter(Boolean)).sort();
+      expect(blocks, model.name).toEqual(cidrsWith(model.exposure === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"));
+    }
+  });
+
+  it("gives each server's startup probe 2.5 × an uncached start (30 min or more for 100B+ models), and the plan shows the estimate", () => {
+    for (const w of servers(p)) {
+      const model = p.models.find((m) => m.name === w.metadata.name)!;
+      const probe = podSpecs(w)[0]!.containers[0].startupProbe;
+      const budget = probe.periodSeconds * probe.failureThreshold;
+      expect(budget, model.name).toBeGreaterThanOrEqual(model.coldStart.containerStartSeconds * 2.5);
+      if ((findModel(model.model)?.totalParamsB ?? 0) >= 100) expect(budget, model.name).toBeGreaterThanOrEqual(1800);
+    }
+  });
+
+  it("keeps every compile cache on the pod's cache volume, and shares it through S3 where weights come from S3", () => {
+    for (const w of servers(p)) {
+      const spec = podSpecs(w)[0]!;
+      const env = Object.fromEntries(spec.containers[0].env.filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
+      for (const key of ["HF_HOME", "VLLM_CACHE_ROOT", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "DG_JIT_CACHE_DIR"]) expect(String(env[key]), key).toMatch(/^\/cache\//);
+      const model = p.models.find((m) => m.name === w.metadata.name)!;
+      const sync = (spec.initContainers ?? []).map((c: Obj) => c.name);
+      if (model.weightSource === "s3" && w.kind === "Deployment") expect(sync).toEqual(expect.arrayContaining(["compile-cache-restore", "compile-cache-save"]));
+    }
+  });
+
+  it("streams S3 weights with one 4 GiB read per 4 GB and, at TP > 1, each rank its own share", () => {
+    for (const w of servers(p)) {
+      const model = p.models.find((m) => m.name === w.metadata.name)!;
+      if (model.weightSource !== "s3") continue;
+      const args: string[] = podSpecs(w)[0]!.containers[0].args.flatMap((a: string) => a.split(" "));
+      const i = args.findIndex((a) => a.includes("--model-loader-extra-config"));
+      const raw = args[i]!.includes("=") ? args[i]!.split("=")[1]! : args[i + 1]!;
+      const config = JSON.parse(raw.replace(/^'|'$/g, ""));
+      expect(config.concurrency, model.name).toBeGreaterThanOrEqual(8);
+      if (model.tensorParallelSize > 1) expect(config.distributed, model.name).toBe(true);
+    }
+  });
+
+  it("keeps Prometheus on an encrypted gp3 volume with retention, and scrapes nothing EKS does not expose", () => {
+    const release = ofType(p, "kubernetes:helm.sh/v3:Release").find((r) => (r.inputs as Obj).name === "kube-prometheus-stack");
+    if (!release) return;
+    const values = (release.inputs as Obj).values;
+    expect(values.prometheus.prometheusSpec.retention).toMatch(/^\d+[hdw]$/);
+    expect(values.prometheus.prometheusSpec.storageSpec.volumeClaimTemplate.spec.storageClassName).toBe("omk-gp3");
+    for (const target of ["kubeControllerManager", "kubeScheduler", "kubeEtcd", "kubeProxy"]) expect(values[target].enabled, target).toBe(false);
+    const gp3 = k8s(p, "StorageClass").find((c) => c.metadata.name === "omk-gp3")!;
+    expect(gp3.parameters).toMatchObject({ type: "gp3", encrypted: "true" });
+  });
+
+  it("leaves each GPU node room for the kubelet's reservation and DaemonSets (the DCGM exporter, agents the account adds)", () => {
+    for (const w of servers(p)) {
+      const model = p.models.find((m) => m.name === w.metadata.name)!;
+      const instance = findInstance(model.instanceType);
+      if (!instance) continue;
+      const cpu = Number(podSpecs(w)[0]!.containers[0].resources.requests.cpu);
+      expect(cpu, model.name).toBeLessThanOrEqual(Math.min(instance.vcpu - 1, instance.vcpu * 0.9));
+    }
+  });
+
+  it("swapping the model leaves the VPC, subnets, cluster and KMS key untouched", async () => {
+    if (!created()) return;
+    const config = { ...raw } as Obj;
+    delete config["omk:preset"];
+    config["omk:models"] = [{ id: "Qwen/Qwen3-4B", maxModelLen: 8192 }];
+    const after = await plan(config);
+    const d = diffPlans(stack, p, after);
+    const infra = /aws:ec2\/(vpc|subnet|routeTable|natGateway|internetGateway|vpcEndpoint):|aws:eks\/cluster:|aws:kms\/key:/;
+    const touched = [...d.removed, ...d.added].filter((r) => infra.test(r.type)).map((r) => `${r.type} ${r.name}`);
+    touched.push(...d.changed.filter((c) => infra.test(c.type)).map((c) => `${c.type} ${c.name}: ${c.changes.map((x) => x.path).join(", ")}`));
+    expect(touched).toEqual([]);
+  });
+
+  it("puts no credential on any container's command line or in an env literal", () => {
+    const tokenish = /\bhf_[A-Za-z0-9]{20,}|\bsk-[A-Za-z0-9_-]{16,}|AKIA[0-9A-Z]{16}/;
+    for (const r of p.resources.filter((x) => x.custom)) {
+      const text = JSON.stringify(r.inputs);
+      expect(tokenish.test(text), `${r.type} ${r.name}`).toBe(false);
+    }
+  });
+});
