@@ -1,7 +1,7 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
 import { Command, InvalidArgumentError } from "commander";
 import { diffCommand } from "./commands/diff";
-import { docsCommand } from "./commands/docs";
+import { syncCommand } from "./commands/sync";
 import { instancesCommand } from "./commands/instances";
 import { modelsCommand } from "./commands/models";
 import { planCommand } from "./commands/plan";
@@ -91,9 +91,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--format <f>", "markdown | json", "markdown")
     .action(async (o) => { code = await diffCommand(o, io.out, io.err); });
 
-  program.command("docs").description("rebuild the README's generated sections (plan output, stack and catalog tables) from fresh runs")
-    .option("--check", "only report whether README.md is up to date (exit 1 when not)")
-    .action(async (o: { check?: boolean }) => { code = await docsCommand(o, io.out, io.err); });
+  program.command("sync").description("rebuild everything generated from stacks/ and the catalog: README sections and per-stack snapshots")
+    .option("--check", "only list what is out of date (exit 1 when anything is)")
+    .action(async (o: { check?: boolean }) => { code = await syncCommand(o, io.out, io.err); });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

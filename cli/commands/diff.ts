@@ -10,6 +10,7 @@ import { promisify } from "node:util";
 import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { diffMarkdown, diffPlans, type StackDiff } from "../engine/diff";
 import { planStack, type Plan } from "../engine/plan";
+import { nearest } from "../../components/config/errors";
 import { shippedStacks } from "./stacks";
 
 const run = promisify(execFile);
@@ -63,7 +64,13 @@ export async function diffCommand(opts: DiffOptions, out: (s: string) => void, e
   }
   try {
     const baseStacks = stacksIn(path.join(dir, "stacks"));
-    const stacks = opts.stack ? [opts.stack] : [...new Set([...baseStacks, ...shippedStacks()])].sort();
+    const known = [...new Set([...baseStacks, ...shippedStacks()])].sort();
+    if (opts.stack && !known.includes(opts.stack)) {
+      const near = nearest(opts.stack, known, 1);
+      err(`omk diff: --stack "${opts.stack}": no stacks/Pulumi.${opts.stack}.yaml at ${opts.base} or in the working tree. Fix: ${near.length ? `did you mean --stack ${near[0]}? ` : ""}Stacks: ${known.join(", ")}.`);
+      return 1;
+    }
+    const stacks = opts.stack ? [opts.stack] : known;
     const diffs: StackDiff[] = [];
     const broken: string[] = [];
     for (const stack of stacks) {

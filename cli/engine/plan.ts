@@ -19,7 +19,8 @@ import { validateManifests } from "./validate-manifests";
 import { fixedCost, monthly, type FixedCost } from "../../components/sizing/cost";
 import { regionPriceRatio } from "../../components/catalog/instances";
 import { ALL_POLICIES } from "../../policies/all";
-import { environmentPolicyConfig, readPolicyConfig, runPolicies, type Violation } from "./policy-runner";
+import { readPolicyConfig } from "./policy-config";
+import { environmentPolicyConfig, runPolicies, type Violation } from "./policy-runner";
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 import { summarizeAlternative, type AlternativeSummary } from "../../components/sizing/placement";
@@ -96,6 +97,15 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   const resolved = resolveStack(raw, options.source, secrets);
   if (!resolved.ok) return resolved;
   const region = resolved.stack.region;
+  // The policy config is checked before anything runs: a typo in it must fail, never weaken a policy.
+  const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
+  let policyConfig;
+  try {
+    policyConfig = readPolicyConfig(policyFile, ALL_POLICIES, options.policyConfig ? "--policy-config" : undefined);
+  } catch (err) {
+    if (err instanceof ConfigErrorClass) return { ok: false, error: err };
+    throw err;
+  }
   let rec;
   try {
     // The stack is resolved (and sized) once, above; the program only runs the preflight and builds.
@@ -120,8 +130,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
   const manifests = rec.resources.filter(isKubernetesObject).map((r) => r.inputs);
   const manifestProblems = await validateManifests(manifests);
-  const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
-  const violations = await runPolicies(rec.resources, ALL_POLICIES, readPolicyConfig(policyFile));
+  const violations = await runPolicies(rec.resources, ALL_POLICIES, policyConfig);
   const st = resolved.stack;
   const schemes = new Set(st.models.map((m) => m.exposure).filter((e) => e !== "internal"));
   const fixed = fixedCost({
@@ -149,7 +158,11 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       fixedCost: fixed,
       monthlyUsd: { min: monthly(sum((m) => m.hourlyUsd.min) + fixed.hourlyUsd), max: monthly(sum((m) => m.hourlyUsd.max) + fixed.hourlyUsd) },
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
-      warnings: [...rec.result.warnings, ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`))],
+      warnings: [
+        ...rec.result.warnings,
+        ...(policyFile ? [] : [`No policies/config/${resolved.stack.environment}.json (or ${resolved.stack.environment.split("-")[0]}.json): the policies run with the pack's defaults (16 GPUs, $50/hour); add one for this environment.`]),
+        ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)),
+      ],
     },
   };
 }

@@ -3,14 +3,15 @@
  * once per resource, stack policies once on the whole set, each with its config (JSON-schema defaults
  * merged with the environment's file) and enforcement level.
  */
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync } from "node:fs";
 import * as path from "node:path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { PROJECT_ROOT } from "../../components/config/load";
+import type { PolicyConfigFile, PolicyLevel } from "./policy-config";
 import type { RecordedResource } from "./record";
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
-export type PolicyLevel = "mandatory" | "advisory" | "disabled";
+export type { PolicyConfigFile, PolicyLevel } from "./policy-config";
 
 export interface Violation {
   readonly policy: string;
@@ -19,8 +20,6 @@ export interface Violation {
   readonly urn: string | null;
   readonly message: string;
 }
-
-export type PolicyConfigFile = Readonly<Record<string, Record<string, unknown> | PolicyLevel>>;
 
 /**
  * The default policy config of a stack's environment: `policies/config/<environment>.json`, else the file
@@ -34,15 +33,13 @@ export function environmentPolicyConfig(environment: string): string | null {
   return null;
 }
 
-export function readPolicyConfig(file: string | null): PolicyConfigFile {
-  return file ? (JSON.parse(readFileSync(file, "utf8")) as PolicyConfigFile) : {};
-}
-
-function configFor(policy: Policy, file: PolicyConfigFile): { level: PolicyLevel; config: Record<string, unknown> } {
+/** A policy's level and settings: its own entry over the file's `all` level over the pack's level; schema defaults under the settings. */
+function configFor(policy: Policy, file: PolicyConfigFile): { level: PolicyLevel | "remediate"; config: Record<string, unknown> } {
   const entry = file[policy.name];
   const defaults = Object.fromEntries(Object.entries(policy.configSchema?.properties ?? {}).flatMap(([k, s]) => ((s as { default?: unknown }).default === undefined ? [] : [[k, (s as { default: unknown }).default]])));
   const own = typeof entry === "object" ? entry : {};
-  const level = (typeof entry === "string" ? entry : (own.enforcementLevel as PolicyLevel | undefined)) ?? (policy.enforcementLevel as PolicyLevel | undefined) ?? "advisory";
+  const all = typeof file.all === "string" ? file.all : undefined;
+  const level = (typeof entry === "string" ? entry : (own.enforcementLevel as PolicyLevel | undefined)) ?? all ?? (policy.enforcementLevel as PolicyLevel | undefined) ?? "advisory";
   return { level, config: { ...defaults, ...own } };
 }
 
@@ -65,7 +62,7 @@ export async function runPolicies(resources: readonly RecordedResource[], polici
   for (const policy of policies) {
     const { level, config } = configFor(policy, file);
     if (level === "disabled") continue;
-    const reportAs = (urn: string | null) => (message: string, at?: string) => violations.push({ policy: policy.name, level: level === "mandatory" ? "mandatory" : "advisory", urn: at ?? urn, message });
+    const reportAs = (urn: string | null) => (message: string, at?: string) => violations.push({ policy: policy.name, level: level === "advisory" ? "advisory" : "mandatory", urn: at ?? urn, message });
     const common = { stackTags: new Map<string, string>(), getConfig: <T>() => config as T, notApplicable };
     try {
       if ("validateStack" in policy) {

@@ -52,7 +52,7 @@ export function userModelSpec(id: string, config: unknown, source: string, optio
     context: { derivedMax, nativeContext: derivedMax, yarn: null },
     license: "unknown (not in the catalog)", trustRemoteCode: options.trustRemoteCode ?? false,
     reasoningParser: options.reasoningParser ?? null, toolCallParser: options.toolCallParser ?? null,
-    vllmFlags: [], minVllm: null, kvCacheDtypeDefault: "auto", nativePrecision: precision, weights: [weights],
+    vllmFlags: [], minVllm: null, kvCacheDtypeDefault: arch.attention.some((g) => g.kind === "mla" && g.indexerHeadDim !== null) ? "fp8" : "auto", nativePrecision: precision, weights: [weights],
     validTensorParallel: tensorParallelSizesFor(arch),
     sources: [`architecture: ${source}`, "parameter counts: computed from the config (ESTIMATE: norms, biases and routers left out)"],
     unverified: ["parameter counts computed from the architecture", "license and gating unknown"],

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { parse as parseYaml } from "yaml";
-import { ConfigError } from "./errors";
+import { ConfigError, nearest } from "./errors";
 import type { RawStackConfig } from "./validate";
 
 /** Repository root (this file lives in components/config/). */
@@ -33,13 +33,16 @@ export function stacksIn(dir: string): string[] {
  */
 export function readStackFile(file: string): RawStackConfig {
   if (!existsSync(file)) {
-    throw new ConfigError(file, [{ path: "(file)", value: file, message: "does not exist.", fix: "pass --stack <name> for stacks/Pulumi.<name>.yaml or --config <path> to an existing file." }]);
+    const known = stacksIn(path.dirname(file));
+    const asked = stackNameOf(file);
+    const hint = known.length ? ` Stacks here: ${known.join(", ")}${nearest(asked, known, 1).length ? `; did you mean --stack ${nearest(asked, known, 1)[0]}?` : "."}` : "";
+    throw new ConfigError(file, [{ path: "(file)", value: file, message: "does not exist.", fix: `pass --stack <name> for stacks/Pulumi.<name>.yaml or --config <path> to an existing file.${hint}` }]);
   }
   let doc: unknown;
   try {
     doc = parseYaml(readFileSync(file, "utf8"));
   } catch (err) {
-    throw new ConfigError(file, [{ path: "(file)", value: undefined, message: `is not valid YAML: ${(err as Error).message.split("\n")[0]}.`, fix: "fix the YAML syntax." }]);
+    throw new ConfigError(file, [{ path: "(file)", value: file, message: `is not valid YAML: ${(err as Error).message.split("\n")[0]!.replace(/[:.]+$/, "")}.`, fix: "fix the YAML syntax there." }]);
   }
   const config = doc !== null && typeof doc === "object" ? (doc as Record<string, unknown>).config : undefined;
   if (config === null || typeof config !== "object" || Array.isArray(config)) {

@@ -69,8 +69,15 @@ export function checkEntry(entry: ModelEntry, i: number, region: string | null):
       return;
     }
     const flag = canonicalFlag(arg.split("=")[0]!);
-    const owner = OWNED_FLAGS[flag] ?? (yarn && flag === "--hf-overrides" ? "(yarn)" : spec.vllmFlags.includes(flag) ? "(catalog)" : undefined);
-    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead.` });
+    const refused = REFUSED_FLAGS[flag];
+    if (refused) {
+      problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: refused.why, fix: refused.fix });
+      return;
+    }
+    const catalogOwned = OWNED_FLAGS[flag] === "(catalog)" || spec.vllmFlags.includes(flag);
+    // A model given by its own config.json has no catalog entry: its parsers and remote code are modelConfig keys.
+    const owner = spec.userSupplied && USER_MODEL_KEYS[flag] ? `${at("modelConfig")}.${USER_MODEL_KEYS[flag]}` : catalogOwned ? "(catalog)" : OWNED_FLAGS[flag];
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead${owner.includes("modelConfig") ? " (modelConfig: {file: …, trustRemoteCode: true, reasoningParser: …, toolCallParser: …})" : ""}.` });
   });
   const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
   if (pinnedLayout && !entry.instanceType) {
@@ -93,10 +100,28 @@ export function checkEntry(entry: ModelEntry, i: number, region: string | null):
   return { problems, spec, precision, maxModelLen, yarn };
 }
 
+/** Flags for a model sized from its own config.json that the stack sets through modelConfig. */
+const USER_MODEL_KEYS: Readonly<Record<string, string>> = {
+  "--trust-remote-code": "trustRemoteCode", "--reasoning-parser": "reasoningParser", "--tool-call-parser": "toolCallParser", "--enable-auto-tool-choice": "toolCallParser",
+};
+
+/**
+ * Flags `extraArgs` may never carry: they would break the server or silently undo the sizing. vLLM removed
+ * `--rope-scaling` (vllm-project/vllm#28006); `--hf-overrides` changes the config the kit sized (context length,
+ * layers); block size, CPU offload and swap change memory the kit has already divided up.
+ */
+const REFUSED_FLAGS: Readonly<Record<string, { why: string; fix: string }>> = {
+  "--rope-scaling": { why: "was removed from vLLM (vllm-project/vllm#28006): the server would exit on start.", fix: "set maxModelLen; beyond the model's native context the kit turns YaRN on through --hf-overrides." },
+  "--hf-overrides": { why: "would change the model config the kit sized (context, layers, RoPE) after sizing it.", fix: "give the changed config.json as modelConfig so the sizing sees it; for a longer context set maxModelLen (the kit adds YaRN)." },
+  "--block-size": { why: "changes the KV page size the sizing follows (hybrid models align it to their state pages).", fix: "remove it; vLLM's own block size is what the kit sizes." },
+  "--cpu-offload-gb": { why: "moves weights into host memory the pod's memory request does not include.", fix: "remove it, or pin a larger instanceType so the weights fit the GPUs." },
+  "--swap-space": { why: "reserves host memory per GPU that the pod's memory request does not include.", fix: "remove it; raise concurrency or gpuMemoryUtilization to change the KV budget." },
+  "--hf-token": { why: "would put a Hugging Face token on the command line.", fix: "`pulumi config set --secret omk:hfToken hf_…`: the kit passes it through a Kubernetes Secret." },
+};
+
 function ownerText(owner: string): string {
   if (owner === "(sizing)") return "from the sizing";
   if (owner === "(catalog)") return "from the model catalog";
-  if (owner === "(yarn)") return "to turn YaRN on for this maxModelLen";
   return owner.startsWith("(") ? "itself" : `from ${owner}`;
 }
 

@@ -8,6 +8,7 @@ import type { Precision } from "../catalog/precision";
 import { checkEntry } from "./validate-model";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
+import { effectiveKvCacheDtype } from "../sizing/attention/mla";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
 import type { AddonsSettings, CapacitySettings, ClusterSettings, ObservabilitySettings } from "./infra-schema";
@@ -222,7 +223,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       });
       return;
     }
-    const kvCacheDtype = entry.kvCacheDtype ?? checked.spec.kvCacheDtypeDefault;
+    const kvCacheDtype = effectiveKvCacheDtype(checked.spec.attention, entry.kvCacheDtype ?? checked.spec.kvCacheDtypeDefault);
     const sized = sizeModel({
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
       gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype, instanceType: entry.instanceType,

@@ -61,10 +61,9 @@ export function usesDeepGemm(m: ResolvedModel): boolean {
 }
 
 /**
- * Seconds to stream the weights from S3. One process per node streams its share (TP, with the streamer's
- * `distributed` mode). With data-parallel ranks every engine process streams the whole checkpoint itself (vLLM
- * loads each DP engine separately; the streamer's distributed mode is not verified with DP + EP, so the kit
- * leaves it off there): each process is capped at the streamer's rate, and all of them share the node's
+ * Seconds to stream the weights from S3. One engine per node streams its share (its TP ranks split the reads
+ * with the streamer's `distributed` mode). With data-parallel ranks vLLM runs one engine per DP rank and each
+ * streams the whole checkpoint itself: each is capped at the streamer's rate, and all of them share the node's
  * network (modelplaneai/modelplane#194: 8 DP engines each read 509 GiB in ~6 min, ~1.5 GB/s apiece).
  */
 function s3LoadSeconds(m: ResolvedModel, weightsGB: number, networkGBps: number): number {

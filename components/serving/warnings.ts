@@ -1,10 +1,16 @@
 /** Serving and traffic findings a reviewer should see that do not block the preview (pure). */
+import { findModel } from "../catalog/models";
 import type { ResolvedStack } from "../config/validate";
 
 export function servingWarnings(stack: ResolvedStack): string[] {
   const out: string[] = [];
   stack.models.forEach((m, i) => {
     if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
+    if (m.spec.userSupplied) {
+      const file = m.spec.sources[0]?.replace(/^architecture: /, "") ?? "its config.json";
+      const shadowed = findModel(m.spec.id) ? `; the catalog's own entry for ${m.spec.id} (parsers, flags, published sizes) is not used` : "";
+      out.push(`${m.name} is sized from ${file}: its parameter counts are ESTIMATES and its license and gating are unknown to the kit (a gated repo needs omk:hfToken)${shadowed}.`);
+    }
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
   if (stack.capacity.mode !== "cpu") {

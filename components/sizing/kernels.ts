@@ -7,10 +7,11 @@
  */
 import type { InstanceSpec } from "../catalog/instances";
 import type { ModelSpec } from "../catalog/models";
+import { hasSparseMla } from "./attention/mla";
 
 /** Why this model cannot run on this instance's GPUs in vLLM, or null when it can. */
 export function kernelProblem(model: ModelSpec, instance: InstanceSpec): string | null {
-  const sparse = model.attention.some((g) => g.kind === "mla" && g.indexerHeadDim !== null);
+  const sparse = hasSparseMla(model.attention);
   const cc = instance.gpu.computeCapability;
   const datacenter = cc === 9.0 || (cc >= 10.0 && cc < 11.0);
   if (sparse && !datacenter) {

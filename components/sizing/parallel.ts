@@ -14,6 +14,7 @@
  *   serving/data_parallel_deployment, expert_parallel_deployment).
  */
 import type { ModelSpec, WeightVariant } from "../catalog/models";
+import { hasSparseMla } from "./attention/mla";
 import type { ParallelLayout } from "./memory";
 
 /** Why vLLM would refuse this layout for this checkpoint, or null when it loads. */
@@ -52,6 +53,7 @@ export function layoutName(layout: ParallelLayout): string {
 /** Why the kit prefers one fitting layout over another on the same hardware. */
 export function layoutReason(model: ModelSpec, layout: ParallelLayout): string {
   const dp = layout.dataParallel ?? 1;
+  if (dp > 1 && layout.tensorParallel === 2 && hasSparseMla(model.attention)) return "data-parallel attention over TP 2 pairs with expert parallelism: the DeepSeek-V3.2 recipe's layout for Hopper (FlashMLA's sparse kernels run 64 heads per rank there)";
   if (dp > 1) return "data-parallel attention with expert parallelism (as vLLM's recipes for MLA models): each GPU keeps its own sequences instead of a copy of every sequence's latent";
   if (layout.expertParallel) return "expert parallelism keeps experts whole, as the FP8 checkpoint's 128-blocks require";
   if (layout.pipelineParallel > 1 && layout.nodes > 1) return `tensor parallelism within each node, pipeline stages across ${layout.nodes} nodes`;
@@ -64,8 +66,13 @@ export function prefersDataParallelAttention(model: ModelSpec): boolean {
   return model.moe !== null && model.attention.some((g) => g.kind === "mla");
 }
 
-/** The layouts the search tries for `gpus` GPUs per node on `nodes` nodes. */
-export function candidateLayouts(model: ModelSpec, gpusPerNode: number, nodes: number): ParallelLayout[] {
+/**
+ * The layouts the search tries for `gpus` GPUs per node on `nodes` nodes. On Hopper, sparse-MLA models also get
+ * DP × TP 2 + EP, which the placement then prefers: the DeepSeek-V3.2 recipe says "Prefer TP=2 (Hopper) or TP=1
+ * (Blackwell) with DP/EP mode" (vllm-project/recipes models/deepseek-ai/DeepSeek-V3.2.yaml), since FlashMLA's
+ * sparse kernels on Hopper run 64 query heads per rank (vllm-project/vllm#46189) — DeepSeek's 128 heads at TP 2.
+ */
+export function candidateLayouts(model: ModelSpec, gpusPerNode: number, nodes: number, computeCapability = 0): ParallelLayout[] {
   const tps = model.validTensorParallel.filter((tp) => gpusPerNode % tp === 0);
   if (nodes > 1) {
     const tp = tps[tps.length - 1];
@@ -79,6 +86,9 @@ export function candidateLayouts(model: ModelSpec, gpusPerNode: number, nodes: n
     .filter((l) => l.pipelineParallel <= model.layers);
   if (model.moe && gpusPerNode > 1) {
     if (tps.includes(gpusPerNode)) layouts.push({ tensorParallel: gpusPerNode, pipelineParallel: 1, nodes: 1, expertParallel: true });
+    if (computeCapability === 9.0 && hasSparseMla(model.attention) && tps.includes(2) && gpusPerNode >= 4) {
+      layouts.push({ tensorParallel: 2, pipelineParallel: 1, nodes: 1, dataParallel: gpusPerNode / 2, expertParallel: true });
+    }
     layouts.push({ tensorParallel: 1, pipelineParallel: 1, nodes: 1, dataParallel: gpusPerNode, expertParallel: true });
   }
   return layouts;

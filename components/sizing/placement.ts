@@ -157,7 +157,7 @@ function layoutsFor(inst: InstanceSpec, req: SizingRequest, nodes: number): Para
     const needed = gpus <= inst.gpu.count ? 1 : gpus % inst.gpu.count === 0 ? gpus / inst.gpu.count : 0;
     return needed === nodes ? [layout] : [];
   }
-  const layouts = candidateLayouts(req.model, inst.gpu.count, nodes);
+  const layouts = candidateLayouts(req.model, inst.gpu.count, nodes, inst.gpu.computeCapability);
   return req.expertParallel === undefined ? layouts : layouts.filter((l) => Boolean(l.expertParallel) === req.expertParallel);
 }
 

@@ -94,3 +94,26 @@ describe("omk size --model-config and the modelConfig stack key", () => {
     expect(p.models[0]).toMatchObject({ model: "my-org/my-qwen", weightsRepo: "my-org/my-qwen", instanceType: "g6e.xlarge" });
   });
 });
+
+describe("DeepSeek Sparse Attention's KV dtype, however the model is given", () => {
+  // vLLM turns "auto" into fp8_ds_mla for DeepseekV32 (vllm/config/cache.py), so every route must size 48,068 B/token.
+  const stored = (JSON.parse(readFileSync(path.resolve(__dirname, "../../components/catalog/data/models.json"), "utf8")) as { models: { id: string; config: unknown }[] })
+    .models.find((m) => m.id === "deepseek-ai/DeepSeek-V3.2")!.config;
+
+  it("a config.json with an indexer defaults to fp8, like the catalog entry", () => {
+    expect(userModelSpec("deepseek-ai/DeepSeek-V3.2", stored, "test").kvCacheDtypeDefault).toBe("fp8");
+    expect(findModel("deepseek-ai/DeepSeek-V3.2")!.kvCacheDtypeDefault).toBe("fp8");
+  });
+
+  it("an explicit kvCacheDtype: auto is sized as vLLM runs it", async () => {
+    const p = await plan(stackConfig([{ id: "deepseek-ai/DeepSeek-V3.2", maxModelLen: 8192, kvCacheDtype: "auto", instanceType: "p5en.48xlarge" }]));
+    expect(p.models[0]).toMatchObject({ kvCacheDtype: "fp8", kvBytesPerTokenPerGpu: 48_068 });
+  });
+});
+
+describe("a stack's modelConfig in the plan", () => {
+  it("says the sizing comes from the file, with estimated parameters, and that a catalog entry of the same id is not used", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", modelConfig: "test/fixtures/configs/qwen3-8b.config.json", maxModelLen: 8192 }]));
+    expect(p.warnings.join("\n")).toMatch(/qwen3-8b is sized from test\/fixtures\/configs\/qwen3-8b\.config\.json: its parameter counts are ESTIMATES.*catalog's own entry for Qwen\/Qwen3-8B .*is not used/);
+  });
+});

@@ -69,7 +69,8 @@ describe("omk diff", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^### omk diff against `HEAD`/);
     expect(r.stdout).toMatch(/#### `dev`\n\nGPUs 1–2 → \*\*1–3\*\*, GPU nodes \$1\.86–\$3\.72\/h → \*\*\$1\.86–\$5\.58\/h\*\*/);
-    expect(r.stdout).toMatch(/`spec\.limits\.nvidia\.com\/gpu`: "2" → "3"/);
+    // The NodePool's limit holds max replicas plus one surge replica.
+    expect(r.stdout).toMatch(/`spec\.limits\.nvidia\.com\/gpu`: "3" → "4"/);
     expect(r.stdout).not.toMatch(/replaced \(/);
     rmSync(dir, { recursive: true, force: true });
   });
@@ -80,6 +81,12 @@ describe("omk diff", () => {
     expect(r.status).toBe(1);
     expect(r.stderr).toMatch(/1 stack\(s\) no longer plan:[\s\S]*omk:preset: "tiny" — is not a preset the kit knows/);
     rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("rejects a --stack that exists nowhere, listing the stacks", async () => {
+    const err: string[] = [];
+    expect(await main(["diff", "--base", "HEAD", "--stack", "no-such-stack"], { out: () => undefined, err: (s) => err.push(s) })).toBe(1);
+    expect(err.join("\n")).toMatch(/--stack "no-such-stack": no stacks\/Pulumi\.no-such-stack\.yaml at HEAD or in the working tree\. Fix: .*Stacks: /);
   });
 
   it("rejects an unknown ref with the fix", async () => {

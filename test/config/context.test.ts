@@ -85,10 +85,10 @@ describe("YaRN within the model's documented extension", () => {
     if (!r.ok) expect(r.error.message).toMatch(/maxModelLen: 200000 — must be ≤ 131072 for Qwen\/Qwen2\.5-7B-Instruct: its documented YaRN extension/);
   });
 
-  it("refuses --hf-overrides in extraArgs when the kit sets YaRN itself", () => {
-    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 131_072, concurrency: 1, extraArgs: ["--hf-overrides={}"] }]), "t");
+  it.each([131_072, 8192])("refuses --hf-overrides in extraArgs at maxModelLen %i (it would change the config after sizing)", (maxModelLen) => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen, concurrency: 1, extraArgs: ['--hf-overrides={"max_position_embeddings": 999999}'] }]), "t");
     expect(r.ok).toBe(false);
-    if (!r.ok) expect(r.error.message).toMatch(/--hf-overrides is set by the kit to turn YaRN on/);
+    if (!r.ok) expect(r.error.message).toMatch(/extraArgs\[0\].*would change the model config the kit sized.*Fix: give the changed config.json as modelConfig/);
   });
 
   it("omk size and omk plan say so", async () => {

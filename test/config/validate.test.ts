@@ -95,6 +95,28 @@ describe("invalid configs: every problem at once, with key path, value and fix",
     expect(ok.ok && ok.stack.models[0]!.extraArgs).toEqual(["--enable-chunked-prefill"]);
   });
 
+  it.each([
+    ["--rope-scaling", /removed from vLLM.*Fix: set maxModelLen/],
+    ["--block-size=64", /KV page size the sizing follows/],
+    ["--cpu-offload-gb=100", /host memory the pod's memory request does not include/],
+    ["--swap-space=64", /host memory per GPU/],
+    ["--hf-token", /Hugging Face token on the command line.*omk:hfToken/],
+  ])("refuses %s in extraArgs, saying why and what to do instead", (arg, message) => {
+    const err = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: [arg] }]));
+    expect(err.problems).toEqual([expect.objectContaining({ path: "omk:models[0].extraArgs[0]" })]);
+    expect(`${err.problems[0]!.message} Fix: ${err.problems[0]!.fix}`).toMatch(message);
+  });
+
+  it("points a model sized from its own config.json at modelConfig for its parsers and remote code", () => {
+    const err = problems(stackConfig([{ id: "myorg/my-qwen", modelConfig: "test/fixtures/configs/qwen3-8b.config.json", maxModelLen: 8192, extraArgs: ["--tool-call-parser", "hermes", "--trust-remote-code"] }]));
+    expect(err.problems.map((p) => p.fix)).toEqual([
+      expect.stringMatching(/^set omk:models\[0\]\.modelConfig\.toolCallParser instead/),
+      expect.stringMatching(/^set omk:models\[0\]\.modelConfig\.trustRemoteCode instead/),
+    ]);
+    const ok = resolveStack(stackConfig([{ id: "myorg/my-qwen", modelConfig: { file: "test/fixtures/configs/qwen3-8b.config.json", toolCallParser: "hermes", trustRemoteCode: true }, maxModelLen: 8192 }]), "t");
+    expect(ok.ok && ok.stack.models[0]!.spec).toMatchObject({ toolCallParser: "hermes", trustRemoteCode: true });
+  });
+
   it("requires an HF token for gated repos, and defaults big models to the S3 model store", () => {
     const err = problems(stackConfig([{ id: "meta-llama/Llama-3.1-8B-Instruct", maxModelLen: 8192 }]));
     expect(err.problems).toEqual([expect.objectContaining({ path: "omk:hfToken", message: expect.stringMatching(/gated repository/) })]);

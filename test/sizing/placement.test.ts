@@ -174,3 +174,14 @@ describe("linear-attention models never ask for more sequences than vLLM has sta
     expect(p.memory!.batch.maxNumSeqs).toBeLessThanOrEqual(p.memory!.stateBlocks! * 0.8);
   });
 });
+
+describe("DeepSeek-V3.2 follows its recipe's layout per GPU generation", () => {
+  // vllm-project/recipes models/deepseek-ai/DeepSeek-V3.2.yaml: "Prefer TP=2 (Hopper) or TP=1 (Blackwell) with DP/EP mode".
+  it.each([
+    ["p5en.48xlarge", 2, 4],
+    ["p6-b200.48xlarge", 1, 8],
+  ])("on %s: TP %i × DP %i with expert parallelism", (instanceType, tp, dp) => {
+    const p = placed(sizeModel(req("deepseek-ai/DeepSeek-V3.2", { instanceType, kvCacheDtype: "fp8" })));
+    expect(p).toMatchObject({ tensorParallelSize: tp, dataParallelSize: dp, expertParallel: true });
+  });
+});

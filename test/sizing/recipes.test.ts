@@ -33,7 +33,8 @@ const RECIPES: readonly Recipe[] = [
   { model: "Qwen/Qwen3-VL-235B-A22B-Instruct", precision: "bf16", instance: "p5en.48xlarge", nodes: 1, layout: { tensorParallel: 8 }, maxModelLen: DEFAULT_LEN, source: "recipes Qwen3-VL-235B-A22B-Instruct.yaml (8×H200, TP 8; no context stated)" },
   { model: "deepseek-ai/DeepSeek-R1", precision: "fp8", instance: "p5en.48xlarge", nodes: 1, layout: { tensorParallel: 8, expertParallel: true }, maxModelLen: DEFAULT_LEN, source: "recipes DeepSeek-R1.yaml (8×H200, TP 8 + EP; no context stated)" },
   { model: "deepseek-ai/DeepSeek-V3.1", precision: "fp8", instance: "p5en.48xlarge", nodes: 1, layout: { tensorParallel: 8, expertParallel: true }, maxModelLen: DEFAULT_LEN, source: "recipes DeepSeek-V3.1.yaml (8×H200, TP 8 + EP; no context stated)" },
-  { model: "deepseek-ai/DeepSeek-V3.2", precision: "fp8", instance: "p5en.48xlarge", nodes: 1, layout: { dataParallel: 8, expertParallel: true }, maxModelLen: DEFAULT_LEN, source: "recipes DeepSeek-V3.2.yaml (8×H200, DP 8 + EP; no context stated)" },
+  { model: "deepseek-ai/DeepSeek-V3.2", precision: "fp8", instance: "p5en.48xlarge", nodes: 1, layout: { dataParallel: 8, expertParallel: true }, maxModelLen: DEFAULT_LEN, source: "recipes DeepSeek-V3.2-Exp guide (8×H200, DP 8 + EP; no context stated)" },
+  { model: "deepseek-ai/DeepSeek-V3.2", precision: "fp8", instance: "p5en.48xlarge", nodes: 1, layout: { dataParallel: 4, tensorParallel: 2, expertParallel: true }, maxModelLen: DEFAULT_LEN, source: "recipes DeepSeek-V3.2.yaml 2026-04 (Hopper: prefer TP 2 with DP/EP; no context stated)" },
   { model: "moonshotai/Kimi-K2-Instruct", precision: "fp8", instance: "p5en.48xlarge", nodes: 2, layout: { tensorParallel: 8, pipelineParallel: 2 }, maxModelLen: 131_072, source: "recipes Kimi-K2-Instruct.yaml (16 GPUs over 2 nodes, TP 8 + PP 2); Moonshot deploy guide: 128K needs 16 GPUs" },
   { model: "moonshotai/Kimi-K2-Thinking", precision: "int4", instance: "p5en.48xlarge", nodes: 1, layout: { tensorParallel: 8 }, maxModelLen: DEFAULT_LEN, source: "recipes Kimi-K2-Thinking.yaml (8×H200, TP 8; no context stated)" },
   { model: "moonshotai/Kimi-K2.5", precision: "int4", instance: "p5en.48xlarge", nodes: 1, layout: { tensorParallel: 8 }, maxModelLen: DEFAULT_LEN, source: "recipes Kimi-K2.5 (8×H200, TP 8; no context stated)" },
@@ -82,7 +83,7 @@ describe("giant MoE models", () => {
 
   it("says which layout it chose and why", () => {
     const r = sizeModel({ model: findModel("deepseek-ai/DeepSeek-V3.2")!, region: "us-east-1", precision: "fp8", maxModelLen: 32_768, concurrency: 4, gpuMemoryUtilization: 0.9, kvCacheDtype: "fp8" });
-    expect(r.ok && r.placement).toMatchObject({ instanceType: "p5en.48xlarge", dataParallelSize: 8, expertParallel: true, layoutReason: expect.stringMatching(/data-parallel attention/) });
+    expect(r.ok && r.placement).toMatchObject({ instanceType: "p5en.48xlarge", dataParallelSize: 4, tensorParallelSize: 2, expertParallel: true, layoutReason: expect.stringMatching(/data-parallel attention over TP 2 pairs.*recipe/) });
   });
 
   it("never places DeepSeek Sparse Attention on GPUs without FlashMLA's sparse kernels", () => {

@@ -13,6 +13,20 @@ import type { AttentionGroup } from "../../catalog/architecture";
 
 type Mla = Extract<AttentionGroup, { kind: "mla" }>;
 
+/** DeepSeek Sparse Attention: MLA with a lightning indexer (DeepSeek-V3.2, GLM-5). */
+export function hasSparseMla(attention: readonly AttentionGroup[]): boolean {
+  return attention.some((g) => g.kind === "mla" && g.indexerHeadDim !== null);
+}
+
+/**
+ * The KV dtype vLLM actually uses: for sparse MLA, "auto" means `fp8_ds_mla` (vllm/config/cache.py: "Some models
+ * (namely DeepSeekV3.2) default to fp8"; `DeepseekV32ForCausalLM.verify_and_update_config`), so the kit sizes
+ * and passes fp8 whatever the stack asked for.
+ */
+export function effectiveKvCacheDtype(attention: readonly AttentionGroup[], requested: "auto" | "fp8"): "auto" | "fp8" {
+  return hasSparseMla(attention) ? "fp8" : requested;
+}
+
 /** FlashMLA's FP8 sparse-MLA entry (vLLM `fp8_ds_mla`). */
 export const FP8_DS_MLA_BYTES = 656;
 

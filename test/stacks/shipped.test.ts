@@ -1,9 +1,15 @@
 /**
- * Every shipped stack's rendered resources, read the way a production reviewer reads them against the EKS,
- * Elastic Load Balancing and vLLM docs (each assertion names the constraint it checks). Stacks are discovered
- * from stacks/, so a fork's own stacks are held to the same bar.
+ * Every stack in stacks/, planned once: it plans cleanly, every manifest passes its schema, it passes its
+ * environment's policies, its committed resource-graph snapshot is current (`npx omk sync` rebuilds it), and its
+ * rendered resources read right to a production reviewer checking them against the EKS, Elastic Load Balancing
+ * and vLLM docs (each assertion names the constraint it checks). Stacks are discovered, so a fork's own stacks
+ * are held to the same bar.
  */
+import { existsSync, readdirSync, readFileSync } from "node:fs";
+import * as path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
+import { resourceGraph } from "../../cli/engine/graph";
+import { SNAPSHOT_DIR } from "../../cli/commands/sync";
 import { shippedStacks } from "../../cli/commands/stacks";
 import type { Plan } from "../../cli/engine/plan";
 import { findInstance } from "../../components/catalog/instances";
@@ -17,6 +23,11 @@ const k8s = (p: Plan, kind: string): Obj[] => p.resources.filter((r) => r.custom
 const servers = (p: Plan) => [...k8s(p, "Deployment"), ...k8s(p, "LeaderWorkerSet")].filter((w) => w.metadata?.labels?.["app.kubernetes.io/component"] === "server");
 const podSpecs = (w: Obj): Obj[] => (w.kind === "Deployment" ? [w.spec.template.spec] : [w.spec.leaderWorkerTemplate.leaderTemplate.spec, w.spec.leaderWorkerTemplate.workerTemplate.spec]);
 
+it("keeps no snapshot of a stack that is gone (npx omk sync removes it)", () => {
+  const stacks = new Set(shippedStacks());
+  expect(readdirSync(SNAPSHOT_DIR).filter((f) => f.endsWith(".txt") && !stacks.has(f.slice(0, -4)))).toEqual([]);
+});
+
 describe.each(shippedStacks())("stack %s", (stack) => {
   let p: Plan;
   let raw: Obj;
@@ -26,6 +37,14 @@ describe.each(shippedStacks())("stack %s", (stack) => {
   });
   const gpu = () => p.models.some((m) => m.instanceType !== "cpu");
   const created = () => p.cluster.mode === "create";
+
+  it("plans with valid manifests, no policy violation and a current resource-graph snapshot", () => {
+    expect(p.manifestProblems).toEqual([]);
+    expect(p.policy.violations).toEqual([]);
+    const file = path.join(SNAPSHOT_DIR, `${stack}.txt`);
+    expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing: run npx omk sync`).toBe(true);
+    expect(resourceGraph(p.resources), `the ${stack} snapshot is stale: run npx omk sync and review the diff`).toBe(readFileSync(file, "utf8"));
+  });
 
   it("routes S3 (weights, ECR image layers) through a gateway endpoint on every private route table, not the NAT", () => {
     if (!created()) return;
