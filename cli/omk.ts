@@ -45,7 +45,8 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   program.command("stacks").description("list the shipped stacks with their models, GPUs and $/hour")
     .option("--json", "machine-readable output")
     .option("--markdown", "a Markdown table (the README's stack table)")
-    .action((o: { json?: boolean; markdown?: boolean }) => { code = stacksCommand(o, io.out); });
+    .option("--matrix", "the CI matrix of cloud stacks with their policy config, as one line of JSON")
+    .action((o: { json?: boolean; markdown?: boolean; matrix?: boolean }) => { code = stacksCommand(o, io.out); });
 
   program.command("instances").description("list GPU instance types with prices and availability in a region")
     .option("--region <region>", "AWS region", "us-east-1")

@@ -13,12 +13,13 @@ import { GRAFANA_HINT } from "./observability/monitoring-spec";
 import { Observability } from "./observability/observability";
 import { alertReceiversOf, alertingWarnings } from "./observability/alerting-spec";
 import { ModelService, type ServiceSummary } from "./serving/model-service";
+import type { RefreshTargets } from "./serving/refresh-spec";
 import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
 import { ModelTraffic } from "./traffic/model-traffic";
 import { TrafficBase } from "./traffic/traffic-base";
 import { WildcardCertificate } from "./traffic/certificate";
-import { idleTimeoutFor, type Scheme } from "./traffic/traffic-spec";
+import { ALB_TARGET_READY_SECONDS, idleTimeoutFor, type Scheme } from "./traffic/traffic-spec";
 import { planSubnets } from "./aws/network-plan";
 import { cachedImage, imageCacheTarget } from "./aws/image-cache-spec";
 import { AWS_CLI_IMAGE } from "./serving/mirror-job-spec";
@@ -66,15 +67,18 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const base = new ServingBase(`${name}-serving`, {
       namespace, hfToken: secretOf(stack.hfToken), needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
       provider, tags,
-      refreshSchedule: refreshScheduleFor(stack),
+      refresh: refreshFor(stack),
     }, { parent: this });
     const sharedApiKey = secretOf(stack.apiKey);
+    const idleTimeoutSeconds = idleTimeoutFor(stack.traffic, stack.models.filter((m) => m.exposure !== "internal"));
     this.services = stack.models.map((model) => {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
       return new ModelService(`${name}-${model.name}`, {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
         base, namespace, image: pull(model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image), cpuImage: stack.serving.cpuImage,
         awsCliImage: pull(AWS_CLI_IMAGE), clusterName: platform.clusterName,
+        keepAliveSeconds: model.exposure === "internal" ? undefined : idleTimeoutSeconds + 60,
+        minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
         provider, sharedApiKey, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
       }, { parent: this });
     });
@@ -89,7 +93,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const trafficBase = new TrafficBase(`${name}-traffic`, {
       certificateArn,
       schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
-      idleTimeoutSeconds: idleTimeoutFor(stack.traffic, stack.models.filter((m) => m.exposure !== "internal")),
+      idleTimeoutSeconds,
       enableAutoModeNetworkPolicy: stack.cluster.mode === "create", provider, dependsOn: [platform],
     }, { parent: this });
     const sources = loadBalancerSources(stack, infra);
@@ -130,11 +134,12 @@ export function pullThrough(stack: ResolvedStack): (image: string) => string {
   return (image) => (cache ? cachedImage(image, cache) : image);
 }
 
-/** The refresh schedule when some GPU server rolls surge-first on Karpenter capacity (their nodes expire). */
-export function refreshScheduleFor(stack: ResolvedStack): string | undefined {
+/** The scheduled refresh when GPU servers roll surge-first on Karpenter capacity (their nodes expire): every such Deployment and LeaderWorkerSet. */
+export function refreshFor(stack: ResolvedStack): { schedule: string; targets: RefreshTargets } | undefined {
   const schedule = stack.serving.refreshSchedule;
-  const karpenterGpu = stack.capacity.mode === "karpenter" && stack.models.some((m) => m.device === "gpu" && m.placement.nodes === 1);
-  return schedule !== "off" && karpenterGpu ? schedule : undefined;
+  const gpu = stack.models.filter((m) => m.device === "gpu");
+  if (schedule === "off" || stack.capacity.mode !== "karpenter" || !gpu.length) return undefined;
+  return { schedule, targets: { deployments: gpu.some((m) => m.placement.nodes === 1), leaderWorkerSets: gpu.filter((m) => m.placement.nodes > 1).map((m) => m.name) } };
 }
 
 /** Private address ranges: where an existing cluster's ALBs may be, when the stack does not say. */

@@ -2,6 +2,7 @@
 import * as path from "node:path";
 import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { gpusPerReplica, resolveStack } from "../../components/config/validate";
+import { environmentPolicyConfig } from "../engine/policy-runner";
 import { markdownTable, table } from "../format";
 
 export interface StackRow {
@@ -34,7 +35,27 @@ export function stackRows(): StackRow[] {
   });
 }
 
-export function stacksCommand(opts: { json?: boolean; markdown?: boolean }, out: (s: string) => void): number {
+/**
+ * The CI matrix: every stack in stacks/ that deploys to AWS (not CPU-only kind stacks), with its environment's
+ * policy config — what the workflows' preview and deploy jobs run, so a stack added to stacks/ is picked up.
+ */
+export function stackMatrix(): { include: { stack: string; policy: string }[] } {
+  return {
+    include: shippedStacks().flatMap((stack) => {
+      const r = resolveStack(readStackFile(stackFilePath(stack)), stack, undefined, { purpose: "sizing" });
+      if (!r.ok) throw r.error;
+      if (r.stack.capacity.mode === "cpu") return [];
+      const policy = environmentPolicyConfig(r.stack.environment);
+      return [{ stack, policy: policy ? path.relative(PROJECT_ROOT, policy) : "" }];
+    }),
+  };
+}
+
+export function stacksCommand(opts: { json?: boolean; markdown?: boolean; matrix?: boolean }, out: (s: string) => void): number {
+  if (opts.matrix) {
+    out(JSON.stringify(stackMatrix()));
+    return 0;
+  }
   const rows = stackRows();
   if (opts.json) {
     out(JSON.stringify(rows, null, 2));

@@ -5,7 +5,10 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicyAttachment } from "@pulumi/aws/iam/rolePolicyAttachment";
 import { Release } from "@pulumi/kubernetes/helm/v3/release";
 import type { Provider } from "@pulumi/kubernetes/provider";
+import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
+import { Secret } from "@pulumi/kubernetes/core/v1/secret";
 import { StorageClass } from "@pulumi/kubernetes/storage/v1/storageClass";
+import { RandomPassword } from "@pulumi/random/randomPassword";
 import type { ObservabilitySettings } from "../config/infra-schema";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ALERTMANAGER_SERVICE_ACCOUNT, snsPublishPolicy } from "../observability/alerting-spec";
@@ -57,6 +60,9 @@ function merge(base: Record<string, unknown>, over: Record<string, unknown>): Re
   return out;
 }
 
+/** Secret holding Grafana's admin login (keys admin-user, admin-password), instead of the chart's well-known default. */
+export const GRAFANA_ADMIN_SECRET = "omk-grafana-admin";
+
 export class ClusterAddons extends pulumi.ComponentResource {
   public readonly releases: Readonly<Partial<Record<AddonName, Release>>>;
   public readonly storageClass: StorageClass | undefined;
@@ -83,9 +89,21 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const lbcIdentity = installed.some((d) => d.name === "aws-load-balancer-controller") && args.loadBalancerControllerPolicyArn
       ? this.podIdentity(`${name}-lbc`, args, "kube-system", "aws-load-balancer-controller", args.loadBalancerControllerPolicyArn)
       : undefined;
+    // Grafana's chart default admin password is public ("prom-operator"): a generated one, kept in a Secret the
+    // chart reads (grafana chart values admin.existingSecret / userKey / passwordKey).
+    const grafanaAdmin = installed.some((d) => d.name === "kube-prometheus-stack") ? (() => {
+      const monitoring = loadChart("kube-prometheus-stack").namespace;
+      // An existing cluster may already have it (server-side apply upserts it); never deleted with the stack.
+      const ns = new Namespace(`${name}-monitoring`, { metadata: { name: monitoring } }, { parent: this, provider: args.provider, retainOnDelete: true });
+      const password = new RandomPassword(`${name}-grafana-admin`, { length: 32, special: false }, { parent: this });
+      return new Secret(`${name}-grafana-admin`, {
+        metadata: { name: GRAFANA_ADMIN_SECRET, namespace: monitoring },
+        type: "Opaque", stringData: { "admin-user": "admin", "admin-password": password.result },
+      }, { parent: this, provider: args.provider, dependsOn: [ns] });
+    })() : undefined;
     const computedFor = (addon: AddonName): Record<string, unknown> => {
       if (addon === "aws-load-balancer-controller") return { clusterName: args.clusterName, region: args.region, vpcId: args.vpcId };
-      if (addon === "kube-prometheus-stack") return prometheusValues(args.observability);
+      if (addon === "kube-prometheus-stack") return merge(prometheusValues(args.observability), { grafana: { admin: { existingSecret: GRAFANA_ADMIN_SECRET, userKey: "admin-user", passwordKey: "admin-password" } } });
       if (addon === "dcgm-exporter" && args.dcgmRuntimeClassName) return { runtimeClassName: args.dcgmRuntimeClassName };
       return {};
     };
@@ -97,7 +115,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
       // before the ScaledObjects, and the ServiceMonitor CRD before the DCGM exporter's ServiceMonitor.
       const prom = releases["kube-prometheus-stack"];
       const after: pulumi.Resource[] = decision.name === "keda" || decision.name === "dcgm-exporter" ? (prom ? [prom] : [])
-        : decision.name === "kube-prometheus-stack" ? [...(storageClass ? [storageClass] : []), ...(alertmanagerIdentity ? [alertmanagerIdentity] : [])]
+        : decision.name === "kube-prometheus-stack" ? [...(storageClass ? [storageClass] : []), ...(alertmanagerIdentity ? [alertmanagerIdentity] : []), ...(grafanaAdmin ? [grafanaAdmin] : [])]
         : decision.name === "aws-load-balancer-controller" && lbcIdentity ? [lbcIdentity] : [];
       releases[decision.name] = new Release(`${name}-${decision.name}`, {
         name: decision.name,

@@ -122,9 +122,10 @@ export function buildNodePool(input: NodePoolInput): Record<string, unknown> {
             { key: "topology.kubernetes.io/zone", operator: "In", values: [...input.zones] },
           ],
           taints: [{ ...GPU_TAINT }],
-          // Expiry replaces a node even under a busy pod. Self-managed: never. Auto Mode requires a lifetime
-          // (at most 21 days): 14 days, and terminationGracePeriod lets in-flight generations finish first.
-          expireAfter: input.flavor === "auto-mode" ? "336h" : "Never",
+          // Expiry replaces a node even under a busy pod. Self-managed: never. Auto Mode requires a lifetime of at
+          // most 21 days (EKS user guide, "Create a Node Pool for EKS Auto Mode"; default 336 h): 20 days, so the
+          // weekly surge-first refresh (refresh-spec.ts) gets two chances to move every server to a fresh node.
+          expireAfter: input.flavor === "auto-mode" ? "480h" : "Never",
           // A node being removed waits this long for in-flight generations to finish.
           terminationGracePeriod: "2h",
         },

@@ -25,7 +25,7 @@ export const servingSchema = z.strictObject({
   cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
   /**
    * When GPU servers restart surge-first onto fresh nodes (cron, UTC), so Karpenter's forceful node expiry
-   * (EKS Auto Mode: 14 days) never takes a serving replica down; "off" to disable (then expiry restarts them
+   * (the kit's Auto Mode NodePools: 20 days) never takes a serving replica down; "off" to disable (then expiry restarts them
    * with an outage of one cold start). Keep it more frequent than the node expiry. @default "0 4 * * 0" (Sundays 04:00 UTC)
    */
   /**
@@ -59,7 +59,7 @@ export const OWNED_FLAGS: Readonly<Record<string, string>> = {
   "--reasoning-parser": "(catalog)", "--tool-call-parser": "(catalog)", "--enable-auto-tool-choice": "(catalog)",
   "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
   "--port": "(kit)", "--host": "(kit)", "--api-key": "(traffic)", "--distributed-executor-backend": "(sizing)",
-  "--max-num-batched-tokens": "(sizing)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
+  "--max-num-batched-tokens": "(sizing)", "--shutdown-timeout": "(kit)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
 };
 
 export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value")).max(50);

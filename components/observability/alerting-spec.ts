@@ -11,6 +11,7 @@
  */
 import type { ResolvedStack } from "../config/validate";
 import { MONITORING_NAMESPACE } from "../traffic/traffic-spec";
+import { KIT_ALERT_LABEL } from "./monitoring-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -44,8 +45,7 @@ export function snsTopicRegion(arn: string): string {
 }
 
 /**
- * The AlertmanagerConfig routing warning and critical alerts (not the Watchdog heartbeat or info) to one
- * receiver. Null when the stack configures no receiver.
+ * The AlertmanagerConfig routing the kit's warning and critical alerts to one receiver. Null when the stack configures no receiver.
  */
 export function buildAlertmanagerConfig(r: AlertReceivers): Obj | null {
   if (!hasReceivers(r)) return null;
@@ -58,7 +58,9 @@ export function buildAlertmanagerConfig(r: AlertReceivers): Obj | null {
     spec: {
       route: {
         receiver: "open-model-kit",
-        matchers: [{ name: "severity", matchType: "=~", value: "warning|critical" }],
+        // Only the kit's own alerts: with matcher strategy None this route would otherwise also page on every
+        // default kube-prometheus-stack rule, which the kit's scheduled cold starts trip every week.
+        matchers: [{ name: "severity", matchType: "=~", value: "warning|critical" }, { name: "source", matchType: "=", value: KIT_ALERT_LABEL.source }],
         groupBy: ["alertname", "namespace", "model_name"],
         groupWait: "30s", groupInterval: "5m", repeatInterval: "4h",
       },

@@ -22,6 +22,9 @@ export function buildPodMonitor(m: ResolvedModel, namespace: string): Obj {
   };
 }
 
+/** Every kit alert carries this label; the kit's Alertmanager route sends only these (not the cluster's defaults). */
+export const KIT_ALERT_LABEL = { source: "open-model-kit" } as const;
+
 export interface MonitoringOptions {
   /** The DCGM exporter runs: add GPU panels and GPU alerts. @default false */
   readonly gpuMetrics?: boolean;
@@ -46,7 +49,7 @@ function gpuRules(rule: (alert: string, expr: string, forDuration: string, sever
 /** Alerts a platform team acts on: sustained queueing, a full KV cache, crash loops, server errors (and GPU faults). */
 export function buildPrometheusRule(namespace: string, options: MonitoringOptions = {}): Obj {
   const ns = `namespace="${namespace}"`;
-  const rule = (alert: string, expr: string, forDuration: string, severity: string, summary: string) => ({ alert, expr, for: forDuration, labels: { severity }, annotations: { summary } });
+  const rule = (alert: string, expr: string, forDuration: string, severity: string, summary: string) => ({ alert, expr, for: forDuration, labels: { severity, ...KIT_ALERT_LABEL }, annotations: { summary } });
   return {
     apiVersion: "monitoring.coreos.com/v1",
     kind: "PrometheusRule",
@@ -101,7 +104,7 @@ export function dashboardJson(namespace: string, options: MonitoringOptions = {}
       panel(3, "Requests waiting", `sum by (model_name) (vllm:num_requests_waiting{${ns}})`, "short", 0, 8),
       panel(4, "KV cache usage", `avg by (model_name) (vllm:kv_cache_usage_perc{${ns}})`, "percentunit", 12, 8),
       panel(5, "Generated tokens/s", `sum by (model_name) (rate(vllm:generation_tokens_total{${ns}}[5m]))`, "short", 0, 16),
-      panel(6, "GPUs in use", `sum(kube_pod_container_resource_requests{${ns},resource="nvidia_com_gpu"})`, "short", 12, 16),
+      panel(6, "GPUs in use", `sum(kube_pod_container_resource_requests{${ns},resource="nvidia_com_gpu"})`, "short", 12, 16, "GPUs"),
       ...(options.gpuMetrics ? gpuPanels(24) : []),
     ],
   };
@@ -117,4 +120,4 @@ export function buildDashboardConfigMap(namespace: string, options: MonitoringOp
   };
 }
 
-export const GRAFANA_HINT = "Grafana dashboard \"open-model-kit: vLLM\": kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80";
+export const GRAFANA_HINT = "Grafana dashboard \"open-model-kit: vLLM\": kubectl -n monitoring port-forward svc/kube-prometheus-stack-grafana 3000:80 (user admin, password: kubectl -n monitoring get secret omk-grafana-admin -o jsonpath='{.data.admin-password}' | base64 -d)";

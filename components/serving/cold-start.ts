@@ -42,17 +42,32 @@ export const COLD_START_ASSUMPTIONS = {
    * Its kernels are cached under DG_JIT_CACHE_DIR on the pod's cache volume and synced with the compile cache.
    */
   deepGemmWarmupSeconds: 180,
-  /** Probe budget = this × the expected in-container start (uncached), never below the floor. */
-  probeSafetyFactor: 2.5,
-  probeFloorSeconds: 300,
   /**
-   * Models of 100B parameters or more get at least 30 minutes: every published start of a DeepSeek/Kimi-class
-   * checkpoint took several minutes per stage (modelplaneai/modelplane#194: ~6 min to stream 509 GiB per engine,
-   * before compile and warm-up), and a startup probe that has passed costs nothing.
+   * Probe budget = this × the expected in-container start (uncached), never below a floor. The estimate leaves
+   * out Python and engine start-up, NCCL set-up, memory profiling and first-start kernel JIT, and a probe that has
+   * passed costs nothing, while one that fires restarts a slow start from its beginning.
+   */
+  probeSafetyFactor: 2.5,
+  /** GPU servers get at least 15 minutes (CPU serving on a laptop: 5). */
+  probeFloorSeconds: 900,
+  cpuProbeFloorSeconds: 300,
+  /**
+   * At least 30 minutes for starts with long uncounted stages: 100B+ models (modelplaneai/modelplane#194: ~6 min
+   * to stream 509 GiB per engine, before compile and warm-up), hybrid linear-attention models (Triton kernels for
+   * their state), pipeline stages, and Blackwell GPUs (first-start CUTLASS/FlashInfer JIT).
    */
   largeModelParamsB: 100,
-  largeModelProbeFloorSeconds: 1800,
+  slowStartProbeFloorSeconds: 1800,
+  /** S3 reads of all engines on a node together: ~12 GB/s (modelplaneai/modelplane#194: 8 engines at ~1.5 GB/s). */
+  s3NodeMaxGBps: 12,
 } as const;
+
+/** Starts whose uncounted stages can run long (see slowStartProbeFloorSeconds). */
+function slowStart(m: ResolvedModel): boolean {
+  const cc = findInstance(m.placement.instanceType)?.gpu.computeCapability ?? 0;
+  const hybrid = m.spec.attention.some((g) => g.kind === "gated-deltanet" || g.kind === "lightning");
+  return m.spec.totalParamsB >= COLD_START_ASSUMPTIONS.largeModelParamsB || hybrid || m.placement.pipelineParallelSize > 1 || cc >= 10;
+}
 
 /** FP8 weights with block scales on SM 9.0+ run DeepGEMM, which JIT-compiles its kernels at start-up. */
 export function usesDeepGemm(m: ResolvedModel): boolean {
@@ -71,7 +86,7 @@ function s3LoadSeconds(m: ResolvedModel, weightsGB: number, networkGBps: number)
   const dp = m.placement.dataParallelSize ?? 1;
   const perReaderGB = dp > 1 ? weightsGB : weightsGB / m.placement.nodes;
   const readers = dp > 1 ? dp : 1;
-  return Math.round(Math.max(perReaderGB / a.s3MaxGBps, (perReaderGB * readers) / (networkGBps * a.s3NetworkShare)));
+  return Math.round(Math.max(perReaderGB / a.s3MaxGBps, (perReaderGB * readers) / Math.min(a.s3NodeMaxGBps, networkGBps * a.s3NetworkShare)));
 }
 
 export interface ColdStart {
@@ -90,6 +105,11 @@ export interface ColdStart {
   readonly containerStartSeconds: number;
   /** From "need one more replica" to serving: node + image + container start. */
   readonly scaleUpSeconds: number;
+  /**
+   * How long a rollout may take before Kubernetes calls it stuck (Deployment progressDeadlineSeconds, default
+   * 600): a new node, the image and the whole startup probe budget, plus 10 minutes.
+   */
+  readonly rolloutDeadlineSeconds: number;
   /** Startup probe: checked every `periodSeconds`, failing after `failureThreshold` checks. */
   readonly startupProbe: { readonly periodSeconds: number; readonly failureThreshold: number; readonly budgetSeconds: number };
   readonly weightsGB: number;
@@ -117,12 +137,13 @@ export function estimateColdStart(m: ResolvedModel): ColdStart {
   const warmupSeconds = cpu ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB + (usesDeepGemm(m) ? a.deepGemmWarmupSeconds : 0));
   // The startup probe must allow a first start with nothing cached: download, load, compile, warm-up.
   const containerStartSeconds = downloadSeconds + loadSeconds + compileSeconds + warmupSeconds;
-  const floor = m.spec.totalParamsB >= a.largeModelParamsB ? a.largeModelProbeFloorSeconds : a.probeFloorSeconds;
+  const floor = cpu ? a.cpuProbeFloorSeconds : slowStart(m) ? a.slowStartProbeFloorSeconds : a.probeFloorSeconds;
   const budgetSeconds = Math.max(floor, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
   const periodSeconds = 10;
   return {
     nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, compileSeconds, compileCachedSeconds: cpu ? 0 : a.compileCachedSeconds, warmupSeconds, containerStartSeconds,
     scaleUpSeconds: nodeBootSeconds + imagePullSeconds + containerStartSeconds,
+    rolloutDeadlineSeconds: nodeBootSeconds + imagePullSeconds + budgetSeconds + 600,
     startupProbe: { periodSeconds, failureThreshold: Math.ceil(budgetSeconds / periodSeconds), budgetSeconds },
     weightsGB: Math.round(weightsGB * 10) / 10,
   };

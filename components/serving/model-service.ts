@@ -20,6 +20,7 @@ import type { Provider } from "@pulumi/kubernetes/provider";
 import type { InstanceSpec } from "../catalog/instances";
 import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
+import { storeAccessPolicy, type StoreAccess } from "./store-policy";
 import { AWS_CLI_IMAGE, buildMirrorJob, compileCachePrefix, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
@@ -42,6 +43,10 @@ export interface ModelServiceArgs {
   readonly cpuImage: string;
   /** Image with the AWS CLI (weights mirror, compile-cache sync). @default AWS_CLI_IMAGE */
   readonly awsCliImage?: string;
+  /** vLLM's HTTP keep-alive, above the ALB idle timeout when the model is behind one. @default uvicorn's 5 s */
+  readonly keepAliveSeconds?: number;
+  /** Deployment minReadySeconds, when an ALB must register the new pod first. @default 0 */
+  readonly minReadySeconds?: number;
   readonly clusterName: pulumi.Input<string>;
   readonly provider: Provider;
   /** The stack-wide API key (a secret); when absent and the model requires auth, one is generated. */
@@ -59,7 +64,7 @@ export type ServiceSummary = PlacementSummary & {
 };
 
 /** A role the service account assumes through Pod Identity; returns the association pods must wait for. */
-function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, actions: string[], prefix: string, writablePrefix?: string): PodIdentityAssociation {
+function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, access: StoreAccess): PodIdentityAssociation {
   const store = args.base.store!;
   const role = new Role(name, {
     assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
@@ -67,14 +72,7 @@ function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServic
   }, { parent: scope });
   new RolePolicy(name, {
     role: role.name,
-    policy: store.bucketArn.apply((arn) => JSON.stringify({
-      Version: "2012-10-17",
-      Statement: [
-        { Effect: "Allow", Action: actions, Resource: `${arn}/${prefix}/*` },
-        ...(writablePrefix ? [{ Effect: "Allow", Action: ["s3:PutObject", "s3:AbortMultipartUpload"], Resource: `${arn}/${writablePrefix}/*` }] : []),
-        { Effect: "Allow", Action: ["s3:ListBucket"], Resource: arn, Condition: { StringLike: { "s3:prefix": [`${prefix}/*`, prefix] } } },
-      ],
-    })),
+    policy: store.bucketArn.apply((arn) => storeAccessPolicy(arn, access)),
   }, { parent: scope });
   return new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope });
 }
@@ -125,10 +123,10 @@ export class ModelService extends pulumi.ComponentResource {
       compileCacheUri = `s3://${BUCKET}/${cachePrefix}`;
       // Pods admitted before their association exists get no AWS credentials: they wait for it. The server may
       // write only its compile cache; the weights stay read-only.
-      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, ["s3:GetObject"], prefix, cachePrefix));
+      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, { read: [prefix, cachePrefix], write: [cachePrefix] }));
       const mirrorAccount = `${m.name}-mirror`;
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
-      const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, ["s3:GetObject", "s3:PutObject", "s3:AbortMultipartUpload"], prefix);
+      const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, { read: [prefix], write: [prefix] });
       const job = buildMirrorJob({
         model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, awsCliImage: args.awsCliImage, serviceAccountName: mirrorAccount,
         hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
@@ -147,15 +145,16 @@ export class ModelService extends pulumi.ComponentResource {
     const input = (uri: string): ServerInput => ({
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
-      device: m.device, apiKeySecret, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE,
+      device: m.device, apiKeySecret, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE, keepAliveSeconds: args.keepAliveSeconds,
+      minReadySeconds: args.minReadySeconds,
     });
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
-    // Pulumi waits for the rollout; a large model's first start takes the whole cold start.
-    const rollout = `${Math.ceil((coldStart.scaleUpSeconds * 2) / 60) + 10}m`;
+    // Pulumi waits for the rollout: at least as long as Kubernetes lets it progress, and twice the cold start.
+    const rollout = `${Math.ceil(Math.max(coldStart.scaleUpSeconds * 2, coldStart.rolloutDeadlineSeconds) / 60) + 10}m`;
     const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: m.replicas.max > m.replicas.min ? ["spec.replicas"] : [] };
     if (multiNode) {
       const lws = buildLeaderWorkerSet(input(modelUri));
-      this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: meta, spec: injectOutput(lws.spec, BUCKET, bucketName) as never }, workloadOpts);
+      this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: lws.metadata as never, spec: injectOutput(lws.spec, BUCKET, bucketName) as never }, workloadOpts);
     } else {
       const dep = buildDeployment(input(modelUri));
       this.workload = new Deployment(`${name}-server`, { metadata: dep.metadata as never, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);

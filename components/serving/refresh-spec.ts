@@ -7,7 +7,9 @@
  * single-replica model would go dark for a cold start every two weeks. `kubectl rollout restart` instead starts
  * the successor on a new node while the old pod serves (the Deployments roll maxSurge 1 / maxUnavailable 0); the
  * emptied old node is then consolidated. Nodes therefore never reach their expiry, and the weekly EKS AMI update
- * (drift, blocked meanwhile by do-not-disrupt) arrives with the fresh node.
+ * (drift, blocked meanwhile by do-not-disrupt) arrives with the fresh node. `kubectl rollout restart` does not
+ * know LeaderWorkerSets (multi-node models): the job changes an annotation of their pod templates instead, which
+ * rolls their groups the same surge-first way (LWS rolloutStrategy maxSurge 1).
  */
 
 type Obj = Record<string, unknown>;
@@ -18,13 +20,48 @@ export const KUBECTL_IMAGE = "registry.k8s.io/kubectl:v1.33.0";
 export const REFRESH_LABEL = "omk.dev/refresh";
 export const REFRESH_NAME = "omk-refresh";
 
-export function buildRefresh(namespace: string, schedule: string): { serviceAccount: Obj; role: Obj; roleBinding: Obj; cronJob: Obj } {
+/** What the scheduled restart covers. */
+export interface RefreshTargets {
+  /** Some Deployment carries REFRESH_LABEL (single-node GPU servers). */
+  readonly deployments: boolean;
+  /** LeaderWorkerSets (multi-node GPU servers) by name. */
+  readonly leaderWorkerSets: readonly string[];
+}
+
+/** The pod template annotation the job changes on LeaderWorkerSets: the job pod's unique name, so every run differs. */
+export const RESTARTED_BY_ANNOTATION = "omk.dev/restarted-by";
+
+/** The registry.k8s.io/kubectl image has no shell; its binary is /bin/kubectl. */
+const KUBECTL = "/bin/kubectl";
+
+export function buildRefresh(namespace: string, schedule: string, targets: RefreshTargets): { serviceAccount: Obj; role: Obj; roleBinding: Obj; cronJob: Obj } {
   const labels = { "app.kubernetes.io/name": REFRESH_NAME, "app.kubernetes.io/managed-by": "open-model-kit" };
   const meta = { name: REFRESH_NAME, namespace, labels };
+  const annotate = { metadata: { annotations: { [RESTARTED_BY_ANNOTATION]: "$(JOB_POD)" } } };
+  const patch = JSON.stringify({ spec: { leaderWorkerTemplate: { leaderTemplate: annotate, workerTemplate: annotate } } });
+  const steps = [
+    ...targets.leaderWorkerSets.map((name) => ({ name: `restart-${name}`.slice(0, 63), args: ["patch", "leaderworkerset", name, "--namespace", namespace, "--type", "merge", "--patch", patch] })),
+    ...(targets.deployments ? [{ name: "restart-deployments", args: ["rollout", "restart", "deployment", "--namespace", namespace, "--selector", `${REFRESH_LABEL}=true`] }] : []),
+  ];
+  // Steps run one after another (init containers, then the last as the main container); kubectl writes its
+  // discovery cache under $HOME, a scratch volume on the read-only root filesystem.
+  const container = (step: { name: string; args: string[] }) => ({
+    name: step.name, image: KUBECTL_IMAGE, command: [KUBECTL], args: step.args,
+    env: [{ name: "HOME", value: "/tmp" }, { name: "JOB_POD", valueFrom: { fieldRef: { fieldPath: "metadata.name" } } }],
+    volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+    resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
+    securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+  });
   return {
     serviceAccount: { apiVersion: "v1", kind: "ServiceAccount", metadata: meta },
-    // Only what `kubectl rollout restart` needs, on Deployments of this namespace.
-    role: { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: meta, rules: [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] }] },
+    // Only what the restart needs, on this namespace's Deployments and LeaderWorkerSets.
+    role: {
+      apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: meta,
+      rules: [
+        ...(targets.deployments ? [{ apiGroups: ["apps"], resources: ["deployments"], verbs: ["get", "list", "patch"] }] : []),
+        ...(targets.leaderWorkerSets.length ? [{ apiGroups: ["leaderworkerset.x-k8s.io"], resources: ["leaderworkersets"], resourceNames: [...targets.leaderWorkerSets], verbs: ["get", "patch"] }] : []),
+      ],
+    },
     roleBinding: {
       apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: meta,
       roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name: REFRESH_NAME },
@@ -43,12 +80,9 @@ export function buildRefresh(namespace: string, schedule: string): { serviceAcco
               spec: {
                 serviceAccountName: REFRESH_NAME, restartPolicy: "OnFailure",
                 securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },
-                containers: [{
-                  name: "kubectl", image: KUBECTL_IMAGE, command: ["kubectl"],
-                  args: ["rollout", "restart", "deployment", "--namespace", namespace, "--selector", `${REFRESH_LABEL}=true`],
-                  resources: { requests: { cpu: "50m", memory: "64Mi" }, limits: { memory: "128Mi" } },
-                  securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
-                }],
+                ...(steps.length > 1 ? { initContainers: steps.slice(0, -1).map(container) } : {}),
+                containers: [container(steps[steps.length - 1]!)],
+                volumes: [{ name: "tmp", emptyDir: { sizeLimit: "64Mi" } }],
               },
             },
           },

@@ -10,7 +10,7 @@ import { CronJob } from "@pulumi/kubernetes/batch/v1/cronJob";
 import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
 import { Role } from "@pulumi/kubernetes/rbac/v1/role";
 import { RoleBinding } from "@pulumi/kubernetes/rbac/v1/roleBinding";
-import { buildRefresh } from "./refresh-spec";
+import { buildRefresh, type RefreshTargets } from "./refresh-spec";
 import { ModelStore } from "./model-store";
 
 export interface ServingBaseArgs {
@@ -20,8 +20,8 @@ export interface ServingBaseArgs {
   readonly needsModelStore: boolean;
   readonly provider: Provider;
   readonly tags: Readonly<Record<string, string>>;
-  /** Cron (UTC) of the surge-first restart onto fresh nodes; undefined when no server needs it. @see refresh-spec.ts */
-  readonly refreshSchedule?: string;
+  /** The surge-first restart onto fresh nodes: its cron (UTC) and what it restarts; undefined when no server needs it. @see refresh-spec.ts */
+  readonly refresh?: { readonly schedule: string; readonly targets: RefreshTargets };
 }
 
 export const HF_TOKEN_SECRET = "hf-token";
@@ -50,8 +50,8 @@ export class ServingBase extends pulumi.ComponentResource {
       }, { ...k8s, dependsOn: [ns] }));
       this.hfTokenSecret = HF_TOKEN_SECRET;
     }
-    if (args.refreshSchedule) {
-      const r = buildRefresh(args.namespace, args.refreshSchedule);
+    if (args.refresh) {
+      const r = buildRefresh(args.namespace, args.refresh.schedule, args.refresh.targets);
       const after = { ...k8s, dependsOn: [ns] };
       const sa = new ServiceAccount(`${name}-refresh`, r.serviceAccount as never, after);
       const role = new Role(`${name}-refresh`, r.role as never, after);

@@ -44,6 +44,9 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
     "--dtype", dtypeFor(m, bf16),
     // On by default in vLLM v1; explicit so the plan states it.
     "--enable-prefix-caching",
+    // vLLM aborts in-flight requests on SIGTERM unless told to drain (vllm-project/vllm#34730, v0.18+; its
+    // Kubernetes guide, #43208): rollouts, scale-down and node replacement let running generations finish.
+    "--shutdown-timeout", String(drainSeconds(m)),
   ];
   // YaRN beyond vLLM's derived maximum: `--rope-scaling` is gone from vLLM (vllm-project/vllm#28006); the
   // documented way is --hf-overrides with rope_parameters (docs.vllm.ai features/context_extension).
@@ -62,18 +65,29 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   return [...args, ...m.extraArgs];
 }
 
+/** Seconds to finish a full-length generation at ~40 tokens/s (estimate): the drain window on shutdown. */
+export function drainSeconds(m: ResolvedModel): number {
+  return Math.min(1800, Math.max(120, Math.ceil(m.maxModelLen / 40)));
+}
+
 /** Bytes the Run:ai streamer reads per request (RUNAI_STREAMER_CHUNK_BYTESIZE), as the EKS user guide sets it. */
 export const STREAMER_CHUNK_BYTES = 4 * 1024 ** 3;
 
+/** Concurrent S3 reads per streaming process at most (the EKS user guide's table stops at 35; 64 leaves room). */
+export const STREAMER_MAX_CONCURRENCY = 64;
+
 /**
  * The Run:ai streamer's settings (docs.vllm.ai models/extensions/runai_model_streamer; EKS user guide,
- * "Accelerate model loading on Amazon EKS"): one 4 GiB read in flight per 4 GB of weights, so the whole
- * checkpoint streams at once; with tensor parallelism each rank streams its own share and passes it on
+ * "Accelerate model loading on Amazon EKS"): one 4 GiB read in flight per 4 GB of weights, at least 8 and at
+ * most STREAMER_MAX_CONCURRENCY per process; data-parallel engines on one node each run their own streamer, so
+ * they share that budget. With tensor parallelism each rank streams its own share and passes it on
  * (`distributed`, off by default in vLLM, only meaningful at TP > 1).
  */
 export function streamerConfig(m: ResolvedModel): { concurrency: number; distributed?: true } {
   const gb = totalWeightBytes(m.spec, m.precision, m.weights) / 1e9;
-  const concurrency = Math.max(8, Math.ceil(gb / (STREAMER_CHUNK_BYTES / 1e9)));
+  const engines = m.placement.dataParallelSize ?? 1;
+  const perProcess = Math.min(STREAMER_MAX_CONCURRENCY, Math.max(8, Math.ceil(gb / (STREAMER_CHUNK_BYTES / 1e9))));
+  const concurrency = engines > 1 ? Math.max(4, Math.floor(perProcess / engines)) : perProcess;
   return m.placement.tensorParallelSize > 1 ? { concurrency, distributed: true } : { concurrency };
 }
 

@@ -7,8 +7,9 @@ import { GPU_TAINT, POOL_LABEL } from "../aws/gpu-pools";
 import type { ResolvedModel } from "../config/validate";
 import type { ColdStart } from "./cold-start";
 import type { PodResources } from "./pod-resources";
+import { CACHE_ENV, cacheSyncContainers } from "./cache-spec";
 import { REFRESH_LABEL } from "./refresh-spec";
-import { STREAMER_CHUNK_BYTES, VLLM_PORT, shellQuote, vllmArgs } from "./vllm-args";
+import { STREAMER_CHUNK_BYTES, VLLM_PORT, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
 
 export interface ServerInput {
   readonly model: ResolvedModel;
@@ -41,6 +42,13 @@ export interface ServerInput {
   readonly compileCacheUri?: string;
   /** AWS CLI image for the compile-cache sync (pinned). */
   readonly awsCliImage?: string;
+  /**
+   * HTTP keep-alive of vLLM's server (uvicorn's default is 5 s): longer than the ALB's idle timeout, or the ALB
+   * reuses connections vLLM already closed and answers 502 (ELB user guide, "Connection idle timeout").
+   */
+  readonly keepAliveSeconds?: number;
+  /** Seconds a new pod stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
+  readonly minReadySeconds?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -49,38 +57,36 @@ export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
 }
 
-/** Seconds to finish a full-length generation at ~40 tokens/s (estimate): the drain window on shutdown. */
-export function drainSeconds(m: ResolvedModel): number {
-  return Math.min(1800, Math.max(120, Math.ceil(m.maxModelLen / 40)));
-}
+export { drainSeconds };
 
 const PRESTOP_SECONDS = 15;
+/** After the drain vLLM still stops its engine processes (~5 s each, vllm-project/vllm#31252). */
+const EXIT_MARGIN_SECONDS = 15;
 
-/** The pod's termination grace period: endpoint removal, then the drain of in-flight generations. */
+/**
+ * The pod's termination grace period: endpoint removal (preStop), vLLM's drain (`--shutdown-timeout`), then its
+ * exit — "terminationGracePeriodSeconds >= preStop sleep + --shutdown-timeout" (vLLM Kubernetes guide,
+ * vllm-project/vllm#43208), with a margin so the kubelet never SIGKILLs a drain that is finishing.
+ */
 export function terminationGraceSeconds(m: ResolvedModel): number {
-  return PRESTOP_SECONDS + drainSeconds(m);
+  return PRESTOP_SECONDS + drainSeconds(m) + EXIT_MARGIN_SECONDS;
 }
-
-/** Every cache a start fills (weights download, torch.compile, Inductor and Triton kernels) lives under /cache. */
-const CACHE_ENV = [
-  { name: "HF_HOME", value: "/cache/huggingface" },
-  { name: "VLLM_CACHE_ROOT", value: "/cache/vllm" },
-  // The EKS user guide ("Accelerate model loading") keeps these with vLLM's own cache so all compile output is reused.
-  { name: "TORCHINDUCTOR_CACHE_DIR", value: "/cache/inductor" },
-  { name: "TRITON_CACHE_DIR", value: "/cache/triton" },
-  // DeepGEMM's JIT kernels (FP8 block models on Hopper/Blackwell) default to ~/.deep_gemm, lost with the container.
-  { name: "DG_JIT_CACHE_DIR", value: "/cache/deep_gemm" },
-];
-export const COMPILE_CACHE_DIR = "/cache/vllm/torch_compile_cache";
-/** Compiled output shared through S3: vLLM's torch.compile cache and DeepGEMM's JIT kernels, each under its own key prefix. */
-export const SHARED_CACHE_DIRS = { "torch-compile": COMPILE_CACHE_DIR, "deep-gemm": "/cache/deep_gemm" } as const;
 
 function env(input: ServerInput): Obj[] {
   const out: Obj[] = [
     ...CACHE_ENV,
     { name: "AWS_REGION", value: input.region },
   ];
-  if (input.model.weightSource === "s3") out.push({ name: "RUNAI_STREAMER_CHUNK_BYTESIZE", value: String(STREAMER_CHUNK_BYTES) });
+  if (input.keepAliveSeconds) out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(input.keepAliveSeconds) });
+  if (input.model.weightSource === "s3") {
+    // As the EKS user guide sets them ("Accelerate model loading"): 4 GiB reads, and a slow S3 request is
+    // abandoned and retried instead of stalling the load.
+    out.push(
+      { name: "RUNAI_STREAMER_CHUNK_BYTESIZE", value: String(STREAMER_CHUNK_BYTES) },
+      { name: "RUNAI_STREAMER_S3_REQUEST_TIMEOUT_MS", value: "3000" },
+      { name: "RUNAI_STREAMER_S3_LOW_SPEED_LIMIT", value: "1048576" },
+    );
+  }
   for (const [name, value] of Object.entries(input.model.yarn?.env ?? {})) out.push({ name, value });
   if (input.device === "cpu") {
     // "nobind" leaves thread placement to the OS: binding needs CAP_SYS_NICE, which the namespace's
@@ -136,35 +142,6 @@ function probes(input: ServerInput): Obj {
 
 export type PodRole = "server" | "leader" | "worker";
 
-/**
- * The compile cache shared through the model store: restored before vLLM starts (a new replica then compiles in
- * ~6 s instead of ~50–80 s, EKS user guide "Accelerate model loading"), saved by a native sidecar once vLLM
- * listens (its API binds only after compile and warm-up). vLLM keys the cache by model, config and code
- * (docs.vllm.ai design/torch_compile, "Compilation Cache"), so an entry for other settings is never used.
- */
-function compileCacheSync(input: ServerInput): Obj[] {
-  if (!input.compileCacheUri || !input.awsCliImage) return [];
-  const uri = input.compileCacheUri;
-  const mounts = [{ name: "cache", mountPath: "/cache" }];
-  const small = { requests: { cpu: "100m", memory: "256Mi" }, limits: { memory: "1Gi" } };
-  const dirs = Object.entries(SHARED_CACHE_DIRS);
-  const restore = dirs.map(([key, dir]) => `mkdir -p ${dir} && (aws s3 sync ${uri}/${key} ${dir} --only-show-errors || echo "no shared ${key} cache yet")`).join(" && ");
-  const save = dirs.map(([key, dir]) => `aws s3 sync ${dir} ${uri}/${key} --only-show-errors`).join("; ");
-  return [
-    {
-      name: "compile-cache-restore", image: input.awsCliImage, command: ["/bin/sh", "-c"],
-      args: [restore],
-      volumeMounts: mounts, resources: small, securityContext: { allowPrivilegeEscalation: false },
-    },
-    {
-      // restartPolicy Always: a native sidecar (Kubernetes ≥ 1.29), which never holds the pod's readiness.
-      name: "compile-cache-save", image: input.awsCliImage, restartPolicy: "Always", command: ["/bin/bash", "-c"],
-      args: [`until (exec 3<>/dev/tcp/127.0.0.1/${VLLM_PORT}) 2>/dev/null; do sleep 15; done; sleep 30; ${save}; exec sleep infinity`],
-      volumeMounts: mounts, resources: small, securityContext: { allowPrivilegeEscalation: false },
-    },
-  ];
-}
-
 export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
   const m = input.model;
   const args = vllmArgs({ model: m, modelUri: input.modelUri, bf16: input.bf16 });
@@ -187,7 +164,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
   };
   const cacheGiB = m.weightSource === "huggingface" ? Math.ceil(input.coldStart.weightsGB * 1.1 + 20) : 20;
-  const sync = role !== "worker" ? compileCacheSync(input) : [];
+  const sync = role !== "worker" && input.compileCacheUri && input.awsCliImage ? cacheSyncContainers(input.compileCacheUri, input.awsCliImage, VLLM_PORT) : [];
   const gpuScheduling = input.device === "gpu"
     ? { nodeSelector: { [POOL_LABEL]: input.poolName }, tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }] }
     : {};
@@ -243,16 +220,20 @@ export function buildDeployment(input: ServerInput): Obj {
       replicas: input.model.replicas.min,
       selector: { matchLabels: serverLabels(input.model.name) },
       strategy: { type: "RollingUpdate", rollingUpdate: rollingUpdate(input) },
+      ...(input.minReadySeconds ? { minReadySeconds: input.minReadySeconds } : {}),
+      // A cold start takes longer than Kubernetes' default 600 s deadline: without this every rollout reports stuck.
+      progressDeadlineSeconds: input.coldStart.rolloutDeadlineSeconds,
       template: podTemplate(input, "server"),
     },
   };
 }
 
 export function buildLeaderWorkerSet(input: ServerInput): Obj {
+  const refreshed = input.surgeRollout && input.device === "gpu";
   return {
     apiVersion: "leaderworkerset.x-k8s.io/v1",
     kind: "LeaderWorkerSet",
-    metadata: metadata(input),
+    metadata: refreshed ? { ...metadata(input), labels: { ...serverLabels(input.model.name), [REFRESH_LABEL]: "true" } } : metadata(input),
     spec: {
       replicas: input.model.replicas.min,
       startupPolicy: "LeaderCreated",

@@ -109,6 +109,17 @@ export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTim
   return [cls, params];
 }
 
+/** ALB health check of the servers' targets: every 10 s, healthy after 2 passes (AWS Load Balancer Controller annotations). */
+export const ALB_HEALTH_CHECK = { intervalSeconds: 10, healthyThreshold: 2 } as const;
+
+/**
+ * How long a new pod must stay Ready before the rollout stops an old one (Deployment minReadySeconds): the ALB
+ * registers an IP target and needs `healthyThreshold` passing checks before it routes to it; until then a
+ * draining old target is the only one and a single-replica model would answer 503 ("Pod readiness gate",
+ * AWS Load Balancer Controller docs). Registration takes up to ~30 s (estimate).
+ */
+export const ALB_TARGET_READY_SECONDS = ALB_HEALTH_CHECK.intervalSeconds * ALB_HEALTH_CHECK.healthyThreshold + 30;
+
 /** Only the OpenAI API (`/v1/...`) is routed; /metrics, /health and admin routes never leave the cluster. */
 export function buildIngress(m: ResolvedModel, namespace: string, host: string, traffic: TrafficSettings): Obj {
   const tls = hasTls(traffic);
@@ -122,6 +133,8 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
         "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+        "alb.ingress.kubernetes.io/healthcheck-interval-seconds": String(ALB_HEALTH_CHECK.intervalSeconds),
+        "alb.ingress.kubernetes.io/healthy-threshold-count": String(ALB_HEALTH_CHECK.healthyThreshold),
         // A draining pod keeps its in-flight streams for its whole termination grace period; the default 300 s
         // deregistration delay would cut them. Least outstanding requests: a replica busy with long generations
         // gets fewer new ones than round robin would send (ELB user guide, target group attributes).

@@ -60,6 +60,15 @@ describe("create × karpenter (the default)", async () => {
     await validateManifest(nodeClass);
   });
 
+  it("gives Grafana a generated admin password, in a Secret that exists before the chart", () => {
+    const release = ofType(p, "kubernetes:helm.sh/v3:Release").find((r) => r.inputs.name === "kube-prometheus-stack")!;
+    expect((release.inputs.values as any).grafana.admin).toEqual({ existingSecret: "omk-grafana-admin", userKey: "admin-user", passwordKey: "admin-password" });
+    const secret = p.resources.find((r) => r.inputs.kind === "Secret" && (r.inputs.metadata as any)?.name === "omk-grafana-admin")!;
+    expect(release.dependencies).toContain(secret.urn);
+    expect(ofType(p, "random:index/randomPassword:RandomPassword").some((r) => r.name.endsWith("grafana-admin"))).toBe(true);
+    expect(JSON.stringify(p.resources)).not.toContain("prom-operator");
+  });
+
   it("installs only the add-ons the stack needs", () => {
     expect(releases(p)).toEqual(["dcgm-exporter", "keda", "kube-prometheus-stack"]);
     expect(spec(p, "kubernetes:helm.sh/v3:Release", "keda")).toMatchObject({ chart: "keda", version: "2.18.2", repositoryOpts: { repo: "https://kedacore.github.io/charts" } });

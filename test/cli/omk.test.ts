@@ -109,7 +109,8 @@ describe("omk plan", () => {
     expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
     // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
     expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
-      "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "namespace-omk.yaml",
+      "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "monitoring-secret-omk-grafana-admin.yaml",
+      "namespace-monitoring.yaml", "namespace-omk.yaml",
       "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b.yaml", "omk-networkpolicy-qwen3-8b.yaml",
       "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
       "omk-role-omk-refresh.yaml", "omk-rolebinding-omk-refresh.yaml",

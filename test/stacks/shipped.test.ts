@@ -16,6 +16,7 @@ import { findInstance } from "../../components/catalog/instances";
 import { findModel } from "../../components/catalog/models";
 import { readStackFile, stackFilePath } from "../../components/config/load";
 import { diffPlans } from "../../cli/engine/diff";
+import { allows, type Policy } from "../harness/iam";
 import { ofType, plan } from "../harness/stack";
 
 type Obj = Record<string, any>;
@@ -69,6 +70,24 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     }
   });
 
+  /** vLLM's drain window: its --shutdown-timeout (vLLM aborts in-flight requests on SIGTERM without it). */
+  const shutdownTimeout = (w: Obj): number => {
+    const c = podSpecs(w)[0]!.containers[0];
+    const args: string[] = c.command[0] === "/bin/sh" ? String(c.args[0]).split(" ") : c.args;
+    return Number(args[args.indexOf("--shutdown-timeout") + 1]);
+  };
+
+  it("drains in vLLM (--shutdown-timeout) within the pod's grace period, and keeps the pod until its streams finish", () => {
+    for (const w of servers(p)) {
+      const spec = podSpecs(w)[0]!;
+      const drain = shutdownTimeout(w);
+      expect(drain, w.metadata.name).toBeGreaterThan(0);
+      // vLLM's Kubernetes guide: terminationGracePeriodSeconds >= preStop sleep + --shutdown-timeout.
+      const preStop = Number(spec.containers[0].lifecycle.preStop.exec.command[1]);
+      expect(spec.terminationGracePeriodSeconds, w.metadata.name).toBeGreaterThan(preStop + drain);
+    }
+  });
+
   it("drains ALB targets for as long as the pod drains, balances by outstanding requests, and idles long enough for a full generation", () => {
     const ingresses = k8s(p, "Ingress");
     for (const ing of ingresses) {
@@ -78,12 +97,28 @@ describe.each(shippedStacks())("stack %s", (stack) => {
       expect(attrs).toContain(`deregistration_delay.timeout_seconds=${grace}`);
       expect(grace).toBeLessThanOrEqual(3600); // ALB's maximum deregistration delay
       expect(attrs).toContain("load_balancing.algorithm.type=least_outstanding_requests");
+      // The ALB may route to a new target only once it is healthy: the rollout waits that long before stopping an old one.
+      const a = ing.metadata.annotations;
+      const healthy = Number(a["alb.ingress.kubernetes.io/healthcheck-interval-seconds"]) * Number(a["alb.ingress.kubernetes.io/healthy-threshold-count"]);
+      if (server.kind === "Deployment") expect(server.spec.minReadySeconds, server.metadata.name).toBeGreaterThan(healthy);
     }
     for (const params of k8s(p, "IngressClassParams")) {
       const idle = Number(params.spec.loadBalancerAttributes.find((a: Obj) => a.key === "idle_timeout.timeout_seconds").value);
       expect(idle).toBeLessThanOrEqual(4000);
-      const longest = Math.max(...servers(p).map((w) => podSpecs(w)[0]!.terminationGracePeriodSeconds - 15));
-      expect(idle).toBeGreaterThanOrEqual(Math.min(4000, longest));
+      const exposed = servers(p).filter((w) => ingresses.some((i) => i.spec.rules[0].http.paths[0].backend.service.name === w.metadata.name));
+      for (const w of exposed) {
+        expect(idle).toBeGreaterThanOrEqual(Math.min(4000, shutdownTimeout(w)));
+        // vLLM must keep idle connections open longer than the ALB, or the ALB reuses closed ones and answers 502.
+        const env = Object.fromEntries(podSpecs(w)[0]!.containers[0].env.filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
+        expect(Number(env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE), w.metadata.name).toBeGreaterThan(idle);
+      }
+    }
+  });
+
+  it("lets Kubernetes and Pulumi wait a whole cold start before calling a rollout stuck", () => {
+    for (const w of servers(p).filter((x) => x.kind === "Deployment")) {
+      const probe = podSpecs(w)[0]!.containers[0].startupProbe;
+      expect(w.spec.progressDeadlineSeconds, w.metadata.name).toBeGreaterThan(probe.periodSeconds * probe.failureThreshold);
     }
   });
 
@@ -113,14 +148,32 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     for (const w of servers(p)) {
       const spec = podSpecs(w)[0]!;
       const env = Object.fromEntries(spec.containers[0].env.filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
-      for (const key of ["HF_HOME", "VLLM_CACHE_ROOT", "TORCHINDUCTOR_CACHE_DIR", "TRITON_CACHE_DIR", "DG_JIT_CACHE_DIR"]) expect(String(env[key]), key).toMatch(/^\/cache\//);
+      for (const key of ["HF_HOME", "VLLM_CACHE_ROOT", "TRITON_CACHE_DIR", "DG_JIT_CACHE_DIR", "FLASHINFER_WORKSPACE_BASE", "XDG_CACHE_HOME"]) expect(String(env[key]), key).toMatch(/^\/cache\//);
       const model = p.models.find((m) => m.name === w.metadata.name)!;
       const sync = (spec.initContainers ?? []).map((c: Obj) => c.name);
-      if (model.weightSource === "s3" && w.kind === "Deployment") expect(sync).toEqual(expect.arrayContaining(["compile-cache-restore", "compile-cache-save"]));
+      if (model.weightSource !== "s3" || w.kind !== "Deployment") continue;
+      expect(sync).toEqual(expect.arrayContaining(["compile-cache-restore", "compile-cache-save"]));
+      // The pod's role must allow what `aws s3 sync` does on both sides: list the prefix, read and write objects.
+      const role = ofType(p, "aws:iam/rolePolicy:RolePolicy").find((r) => r.name.endsWith(`-${model.name}-reader`))!;
+      const policy = JSON.parse(String((role.inputs as Obj).policy)) as Policy;
+      const uris = [...new Set(spec.initContainers.flatMap((c: Obj) => c.args.join(" ").match(/s3:\/\/[^\s"]+/g) ?? []))] as string[];
+      expect(uris.length, model.name).toBeGreaterThanOrEqual(3);
+      for (const uri of uris) {
+        const [, bucket, key] = /^s3:\/\/([^/]+)\/(.+)$/.exec(uri)!;
+        const object = `arn:aws:s3:::${bucket}/${key}/file`;
+        expect(allows([policy], { action: "s3:ListBucket", resource: `arn:aws:s3:::${bucket}`, context: { "s3:prefix": `${key}/` } }), `list ${uri}`).toBe(true);
+        expect(allows([policy], { action: "s3:GetObject", resource: object, context: {} }), `read ${uri}`).toBe(true);
+        expect(allows([policy], { action: "s3:PutObject", resource: object, context: {} }), `write ${uri}`).toBe(true);
+      }
+      // The weights stay read-only for the server.
+      const weights = String(podSpecs(w)[0]!.containers[0].args[0]);
+      const [, wb, wk] = /^s3:\/\/([^/]+)\/(.+)$/.exec(weights)!;
+      expect(allows([policy], { action: "s3:GetObject", resource: `arn:aws:s3:::${wb}/${wk}/model.safetensors`, context: {} })).toBe(true);
+      expect(allows([policy], { action: "s3:PutObject", resource: `arn:aws:s3:::${wb}/${wk}/model.safetensors`, context: {} })).toBe(false);
     }
   });
 
-  it("streams S3 weights with one 4 GiB read per 4 GB and, at TP > 1, each rank its own share", () => {
+  it("streams S3 weights with 4 GiB reads, at most 64 in flight per node's engines, and at TP > 1 each rank its own share", () => {
     for (const w of servers(p)) {
       const model = p.models.find((m) => m.name === w.metadata.name)!;
       if (model.weightSource !== "s3") continue;
@@ -128,8 +181,12 @@ describe.each(shippedStacks())("stack %s", (stack) => {
       const i = args.findIndex((a) => a.includes("--model-loader-extra-config"));
       const raw = args[i]!.includes("=") ? args[i]!.split("=")[1]! : args[i + 1]!;
       const config = JSON.parse(raw.replace(/^'|'$/g, ""));
-      expect(config.concurrency, model.name).toBeGreaterThanOrEqual(8);
+      // EKS user guide ("Accelerate model loading"): ~one read per 4 GB; every DP engine streams with its own readers.
+      expect(config.concurrency * model.dataParallelSize, model.name).toBeLessThanOrEqual(64);
+      expect(config.concurrency, model.name).toBeGreaterThanOrEqual(model.dataParallelSize > 1 ? 4 : 8);
       if (model.tensorParallelSize > 1) expect(config.distributed, model.name).toBe(true);
+      const env = Object.fromEntries(podSpecs(w)[0]!.containers[0].env.filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
+      expect(env).toMatchObject({ RUNAI_STREAMER_CHUNK_BYTESIZE: String(4 * 2 ** 30), RUNAI_STREAMER_S3_REQUEST_TIMEOUT_MS: "3000", RUNAI_STREAMER_S3_LOW_SPEED_LIMIT: "1048576" });
     }
   });
 

@@ -148,7 +148,10 @@ describe("alert routing", async () => {
 
   it("routes warning and critical alerts to Slack and SNS, with the webhook URL only in a Secret", async () => {
     expect(config.metadata).toMatchObject({ namespace: "monitoring", labels: { "omk.dev/alerting": "true" } });
-    expect(config.spec.route.matchers).toEqual([{ name: "severity", matchType: "=~", value: "warning|critical" }]);
+    // Only the kit's alerts, each labelled source=open-model-kit (not the cluster's default rules).
+    expect(config.spec.route.matchers).toEqual([{ name: "severity", matchType: "=~", value: "warning|critical" }, { name: "source", matchType: "=", value: "open-model-kit" }]);
+    const rules = objects(p, "PrometheusRule")[0]!.spec.groups.flatMap((g: Obj) => g.rules);
+    for (const r of rules) expect(r.labels, r.alert).toMatchObject({ source: "open-model-kit" });
     const receiver = config.spec.receivers[0];
     expect(receiver.slackConfigs[0].apiURL).toEqual({ name: "omk-alert-receivers", key: "slack-webhook-url" });
     // SNS is signed in the topic's region, not the cluster's.
