@@ -1,25 +1,38 @@
 /**
  * The users' CI workflows cannot run here; these checks keep them consistent with the repository and with
- * the documented inputs of the actions they use (pulumi/actions README: command, stack-name, …).
+ * the documented inputs of the actions they use (pulumi/actions README: command, stack-name, …). Stacks are
+ * never listed by hand: the matrix is `omk stacks --matrix`, so a stack added to stacks/ is deployed too.
  */
 import { existsSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { parse } from "yaml";
-import { shippedStacks } from "../../cli/commands/stacks";
+import { shippedStacks, stackMatrix } from "../../cli/commands/stacks";
+import { readStackFile, stackFilePath } from "../../components/config/load";
 
 const ROOT = path.resolve(__dirname, "../..");
 const load = (f: string) => parse(readFileSync(path.join(ROOT, ".github/workflows", f), "utf8")) as any;
 const PULUMI_ACTION_INPUTS = new Set(["command", "stack-name", "work-dir", "cloud-url", "comment-on-pr", "github-token", "refresh", "policyPacks", "policyPackConfigs", "suppress-outputs", "upsert", "diff", "pulumi-version"]);
 
+describe("omk stacks --matrix", () => {
+  it("lists every stack in stacks/ that deploys to AWS, with its environment's policy config", () => {
+    const matrix = stackMatrix().include;
+    const cpuOnly = shippedStacks().filter((s) => (readStackFile(stackFilePath(s)) as Record<string, any>)["omk:capacity"]?.mode === "cpu");
+    expect(matrix.map((m) => m.stack).sort()).toEqual(shippedStacks().filter((s) => !cpuOnly.includes(s)));
+    for (const m of matrix) if (m.policy) expect(existsSync(path.join(ROOT, m.policy)), m.policy).toBe(true);
+  });
+});
+
 describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   const wf = load(file);
   const pulumiJob = Object.values(wf.jobs).find((j: any) => j.steps.some((s: any) => String(s.uses).startsWith("pulumi/actions@"))) as any;
 
-  it("installs, tests and runs every shipped cloud stack with its environment's policy config", () => {
-    const matrix = pulumiJob.strategy.matrix.include as { stack: string; policy: string }[];
-    expect(matrix.map((m) => m.stack).sort()).toEqual(shippedStacks().filter((s) => s !== "local"));
-    for (const m of matrix) expect(existsSync(path.join(ROOT, m.policy)), m.policy).toBe(true);
+  it("runs every cloud stack from the generated matrix, and installs and tests first", () => {
+    expect(pulumiJob.strategy.matrix).toBe("${{ fromJSON(needs.stacks.outputs.matrix) }}");
+    expect([pulumiJob.needs].flat()).toContain("stacks");
+    const matrixStep = wf.jobs.stacks.steps.find((s: any) => s.id === "matrix");
+    expect(matrixStep.run).toContain("npx omk stacks --matrix");
+    expect(wf.jobs.stacks.outputs.matrix).toBe("${{ steps.matrix.outputs.matrix }}");
     const runs = Object.values(wf.jobs).flatMap((j: any) => j.steps.map((s: any) => s.run).filter(Boolean));
     expect(runs).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
   });
@@ -27,16 +40,23 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   it("passes only documented inputs to pulumi/actions, with the policy pack", () => {
     const step = pulumiJob.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
     for (const key of Object.keys(step.with)) expect(PULUMI_ACTION_INPUTS.has(key), key).toBe(true);
-    expect(step.with).toMatchObject({ policyPacks: "policies" });
+    expect(step.with).toMatchObject({ policyPacks: "policies", policyPackConfigs: "${{ matrix.policy }}" });
     expect(step.env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
   });
 });
 
 describe("pull-request.yml", () => {
-  it("posts `omk diff` against the base branch as a PR comment", () => {
-    const steps = load("pull-request.yml").jobs["test-and-diff"].steps;
-    expect(steps.map((s: any) => s.run ?? "").join("\n")).toContain('npx omk diff --base "origin/${{ github.base_ref }}" > omk-diff.md');
-    expect(steps.at(-1)).toMatchObject({ uses: "marocchino/sticky-pull-request-comment@v2", with: { path: "omk-diff.md" } });
+  const wf = load("pull-request.yml");
+  it("posts `omk diff` against the base branch as a PR comment whether or not the tests pass", () => {
+    const diff = wf.jobs.diff;
+    expect(diff.needs).toBeUndefined();
+    const runs = diff.steps.map((s: any) => s.run ?? "").join("\n");
+    expect(runs).toContain('npx omk diff --base "origin/${{ github.base_ref }}" > omk-diff.md');
+    const comment = diff.steps.findIndex((s: any) => s.uses === "marocchino/sticky-pull-request-comment@v2");
+    expect(diff.steps[comment].with).toMatchObject({ path: "omk-diff.md" });
+    // The job fails on a blocking diff only after the comment is posted.
+    const fail = diff.steps.findIndex((s: any) => String(s.run ?? "").includes("exit ${{ steps.diff.outputs.code }}"));
+    expect(fail).toBeGreaterThan(comment);
   });
 });
 
