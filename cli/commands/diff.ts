@@ -1,16 +1,20 @@
 /**
- * `omk diff --base <git-ref> [--stack <name>]`: plans each stack at the base ref (with the base ref's own
- * code) and in the working tree, offline, and prints what the change does. No credentials needed.
+ * `omk diff --base <git-ref> [--stack <name>] [--format markdown|json]`: what a change does to each stack,
+ * offline, no credentials. When the change touches only stack files, the stacks it touches are planned before
+ * and after in this process with the same code; when it touches the kit's code, every stack is planned at the
+ * base ref with the base ref's own code. Exit 2 when the changed tree fails a mandatory policy or `pulumi up`
+ * would refuse it (a protected resource replaced or deleted), 1 when a stack no longer plans, else 0.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync } from "node:fs";
+import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
-import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
-import { diffMarkdown, diffPlans, type StackDiff } from "../engine/diff";
-import { planStack, type Plan } from "../engine/plan";
 import { nearest } from "../../components/config/errors";
+import { PROJECT_ROOT, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
+import { diffExitCode, diffPlans, type StackDiff } from "../engine/diff";
+import { diffMarkdown } from "../engine/diff-render";
+import { planStack, type Plan } from "../engine/plan";
 import { shippedStacks } from "./stacks";
 
 const run = promisify(execFile);
@@ -21,6 +25,20 @@ export interface DiffOptions {
   readonly format?: string;
 }
 
+type Planned = { readonly plan: Plan | null; readonly error?: string };
+
+const git = (...args: string[]) => execFileSync("git", ["-C", PROJECT_ROOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
+
+/** Files that decide a plan besides the stack files: the kit's code, charts, policies and dependencies. */
+const PLAN_INPUTS = /^(components|cli|policies|charts)\/|^(index\.ts|package\.json|package-lock\.json|Pulumi\.yaml|tsconfig\.json)$/;
+
+/** Paths that differ between the base ref and the working tree (tracked changes and new files). */
+function changedPaths(base: string): string[] {
+  const tracked = git("diff", "--name-only", base, "--").split("\n");
+  const untracked = git("ls-files", "--others", "--exclude-standard").split("\n");
+  return [...tracked, ...untracked].filter(Boolean);
+}
+
 /** The base ref's tree in a temp folder, sharing this checkout's node_modules. */
 function materialize(ref: string): string {
   const dir = mkdtempSync(path.join(tmpdir(), "omk-diff-"));
@@ -29,9 +47,8 @@ function materialize(ref: string): string {
   return dir;
 }
 
-type Planned = { readonly plan: Plan | null; readonly error?: string };
-
-async function basePlan(dir: string, stack: string): Promise<Planned> {
+/** A base stack planned by the base ref's own `omk` (its code may differ from this one's). */
+async function basePlanWithBaseCode(dir: string, stack: string): Promise<Planned> {
   const file = path.join(dir, "stacks", `Pulumi.${stack}.yaml`);
   if (!existsSync(file)) return { plan: null };
   const bin = path.join(dir, "cli", "bin", "omk.js");
@@ -47,6 +64,20 @@ async function basePlan(dir: string, stack: string): Promise<Planned> {
   }
 }
 
+/** A base stack file planned in this process (same code): its content at the ref, in a temp file of the same name. */
+async function basePlanInProcess(base: string, stack: string, scratch: string): Promise<Planned> {
+  let text: string;
+  try {
+    text = git("show", `${base}:stacks/Pulumi.${stack}.yaml`);
+  } catch {
+    return { plan: null };
+  }
+  const file = path.join(scratch, `Pulumi.${stack}.yaml`);
+  writeFileSync(file, text);
+  const r = await planStack(readStackFile(file), { stack, source: `${base}:stacks/Pulumi.${stack}.yaml` });
+  return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
+}
+
 async function headPlan(stack: string): Promise<Planned> {
   const file = stackFilePath(stack);
   if (!existsSync(file)) return { plan: null };
@@ -54,41 +85,79 @@ async function headPlan(stack: string): Promise<Planned> {
   return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
 }
 
+/** The JSON contract (documented in the README): no recorded inputs, only what a reviewer or a bot reads. */
+function diffJson(base: string, diffs: readonly StackDiff[], broken: readonly { stack: string; error: string }[]): unknown {
+  return {
+    base,
+    stacks: diffs.map((d) => ({
+      stack: d.stack, before: d.before, after: d.after, regionChanged: d.regionChanged, models: d.models,
+      resources: {
+        added: d.added.map((r) => ({ type: r.type, name: r.name })), removed: d.removed.map((r) => ({ type: r.type, name: r.name, protected: r.protect })),
+        changed: d.changed.map((c) => ({ type: c.type, name: c.name, changes: c.changes, replaceReason: c.replaceReason, critical: c.critical, protected: c.protected })),
+      },
+      violations: d.violations, blocking: d.blocking,
+    })),
+    broken,
+    exitCode: broken.length ? 1 : diffExitCode(diffs),
+  };
+}
+
 export async function diffCommand(opts: DiffOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
-  let dir: string;
+  let changed: string[];
   try {
-    dir = materialize(opts.base);
+    git("rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`);
+    changed = changedPaths(opts.base);
   } catch (e) {
-    err(`omk diff: cannot read git ref "${opts.base}" (${String((e as { stderr?: Buffer }).stderr ?? e).trim().split("\n")[0]}). Fix: pass a branch, tag or commit, e.g. --base origin/main.`);
+    err(`omk diff: cannot read git ref "${opts.base}" (${String((e as { stderr?: string }).stderr ?? e).trim().split("\n")[0] || "not a commit"}). Fix: pass a branch, tag or commit, e.g. --base origin/main.`);
     return 1;
   }
+  const codeChanged = changed.some((f) => PLAN_INPUTS.test(f));
+  const baseStacks = git("ls-tree", "--name-only", `${opts.base}:stacks`).split("\n").filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map(stackNameOf);
+  const known = [...new Set([...baseStacks, ...shippedStacks()])].sort();
+  if (opts.stack && !known.includes(opts.stack)) {
+    const near = nearest(opts.stack, known, 1);
+    err(`omk diff: --stack "${opts.stack}": no stacks/Pulumi.${opts.stack}.yaml at ${opts.base} or in the working tree. Fix: ${near.length ? `did you mean --stack ${near[0]}? ` : ""}Stacks: ${known.join(", ")}.`);
+    return 1;
+  }
+  // Same code: only the stacks whose file changed can differ.
+  const touched = new Set(changed.filter((f) => /^stacks\/Pulumi\..+\.yaml$/.test(f)).map(stackNameOf));
+  const stacks = (opts.stack ? [opts.stack] : known).filter((s) => codeChanged || touched.has(s));
+  const scratch = mkdtempSync(path.join(tmpdir(), "omk-diff-"));
+  const dir = codeChanged && stacks.length ? materialize(opts.base) : null;
   try {
-    const baseStacks = stacksIn(path.join(dir, "stacks"));
-    const known = [...new Set([...baseStacks, ...shippedStacks()])].sort();
-    if (opts.stack && !known.includes(opts.stack)) {
-      const near = nearest(opts.stack, known, 1);
-      err(`omk diff: --stack "${opts.stack}": no stacks/Pulumi.${opts.stack}.yaml at ${opts.base} or in the working tree. Fix: ${near.length ? `did you mean --stack ${near[0]}? ` : ""}Stacks: ${known.join(", ")}.`);
-      return 1;
+    // Base plans with the base code run as child processes, two at a time (one per core on a CI runner).
+    const bases = new Map<string, Promise<Planned>>();
+    if (dir) {
+      const queue = [...stacks];
+      const worker = async () => {
+        for (let s = queue.shift(); s; s = queue.shift()) {
+          const planned = basePlanWithBaseCode(dir, s);
+          bases.set(s, planned);
+          await planned;
+        }
+      };
+      await Promise.all([worker(), worker()]);
     }
-    const stacks = opts.stack ? [opts.stack] : known;
     const diffs: StackDiff[] = [];
-    const broken: string[] = [];
+    const broken: { stack: string; error: string }[] = [];
     for (const stack of stacks) {
-      const [before, after] = [await basePlan(dir, stack), await headPlan(stack)];
+      const before = dir ? await bases.get(stack)! : await basePlanInProcess(opts.base, stack, scratch);
+      const after = await headPlan(stack);
       // A stack this change breaks is an error, not a "removed stack".
-      if (after.error) broken.push(after.error);
+      if (after.error) broken.push({ stack, error: after.error });
       else diffs.push(diffPlans(stack, before.plan, after.plan));
     }
-    out(opts.format === "json" ? JSON.stringify(diffs, null, 2) : diffMarkdown(diffs, opts.base));
+    out(opts.format === "json" ? JSON.stringify(diffJson(opts.base, diffs, broken), null, 2) : diffMarkdown(diffs, opts.base, broken));
     if (broken.length) {
-      err(`omk diff: ${broken.length} stack(s) no longer plan:\n${broken.join("\n")}`);
+      err(`omk diff: ${broken.length} stack(s) no longer plan: ${broken.map((b) => b.stack).join(", ")} (errors above).`);
       return 1;
     }
-    return 0;
+    return diffExitCode(diffs);
   } catch (e) {
     err(`omk diff: ${(e as Error).message}`);
     return 1;
   } finally {
-    rmSync(dir, { recursive: true, force: true });
+    rmSync(scratch, { recursive: true, force: true });
+    if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,9 +1,11 @@
 /**
- * What a change does, from two offline plans (pure): GPUs and $/hour before → after, resources added,
- * removed, changed (with the changed inputs) and replaced — replacements of clusters, node pools and
- * buckets are what a reviewer must not miss.
+ * What a change does, from two offline plans (pure): per model, what a reviewer decides on (model, precision,
+ * instance, GPUs, $/hour and $/month, exposure, endpoint, vLLM flags by name); per stack, resources added,
+ * removed, changed (with the changed inputs) and replaced — replacements of clusters, node pools and buckets
+ * are what a reviewer must not miss, and a protected one blocks `pulumi up` — and the policy verdict.
  */
 import type { Plan } from "./plan";
+import type { Violation } from "./policy-runner";
 import type { RecordedResource } from "./record";
 
 export interface InputChange {
@@ -21,16 +23,57 @@ export interface ResourceChange {
   readonly replaceReason: string | null;
   /** A replacement that loses state or capacity (cluster, node pool, bucket, network). */
   readonly critical: boolean;
+  /** Pulumi refuses to replace it (`protect`). */
+  readonly protected: boolean;
+}
+
+/** What a reviewer reads per model. */
+export interface ModelView {
+  readonly name: string;
+  readonly model: string;
+  readonly precision: string;
+  /** `g6e.xlarge`, or `p5.48xlarge × 2` for a replica across nodes. */
+  readonly instance: string;
+  readonly gpus: { readonly min: number; readonly max: number };
+  readonly hourlyUsd: { readonly min: number; readonly max: number };
+  /** 730 h at min and max replicas (on-demand). */
+  readonly monthlyUsd: { readonly min: number; readonly max: number };
+  readonly exposure: string;
+  readonly endpoint: string;
+  readonly maxModelLen: number;
+  /** vLLM's command line by flag (the model URI under "model"). */
+  readonly flags: Readonly<Record<string, string>>;
+}
+
+export interface FlagChange {
+  readonly flag: string;
+  readonly before: string | null;
+  readonly after: string | null;
+}
+
+export interface ModelDiff {
+  readonly name: string;
+  readonly change: "added" | "removed" | "changed" | "unchanged";
+  readonly before: ModelView | null;
+  readonly after: ModelView | null;
+  /** Fields of the view that differ (model, precision, instance, gpus, hourlyUsd, …), flags aside. */
+  readonly fields: readonly string[];
+  readonly flags: readonly FlagChange[];
 }
 
 export interface StackDiff {
   readonly stack: string;
   readonly before: Summary | null;
   readonly after: Summary | null;
+  readonly models: readonly ModelDiff[];
   readonly added: readonly RecordedResource[];
   readonly removed: readonly RecordedResource[];
   readonly changed: readonly ResourceChange[];
   readonly regionChanged: boolean;
+  /** The changed tree's policy verdict (every violation, with its policy and level). */
+  readonly violations: readonly Violation[];
+  /** What stops `pulumi up` as planned (protected resources it would replace or delete), each with the step to take. */
+  readonly blocking: readonly string[];
 }
 
 export interface Summary {
@@ -53,7 +96,7 @@ const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
   "aws:ec2/placementGroup:PlacementGroup": ["strategy"],
 };
-const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
+export const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
 
 function flatten(value: unknown, prefix = "", out: Map<string, unknown> = new Map()): Map<string, unknown> {
   if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
@@ -98,50 +141,87 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     if (!old) continue;
     const changes = inputChanges(old.inputs, r.inputs);
     const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
-    if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type) });
+    if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect });
   }
+  const removed = [...b.values()].filter((r) => !a.has(r.urn));
+  const blocking = [
+    ...changed.filter((c) => c.replaceReason && c.protected).map((c) => `${c.type.split(":").pop()} ${c.name} would be replaced (${c.replaceReason}), but it is protected: \`pulumi up\` refuses. Revert this, or plan the migration: back up what it holds, set omk:cluster.protect: false in a change of its own, \`pulumi up\`, then apply this change.`),
+    ...(after ? removed.filter((r) => r.protect).map((r) => `${r.type.split(":").pop()} ${r.name} would be deleted, but it is protected: \`pulumi up\` refuses. Revert this, or unprotect it first (omk:cluster.protect: false) in a change of its own.`) : []),
+  ];
   return {
-    stack, before: before && summarize(before), after: after && summarize(after),
-    added: [...a.values()].filter((r) => !b.has(r.urn)), removed: [...b.values()].filter((r) => !a.has(r.urn)),
-    changed, regionChanged,
+    stack, before: before && summarize(before), after: after && summarize(after), models: diffModels(before, after),
+    added: [...a.values()].filter((r) => !b.has(r.urn)), removed,
+    changed, regionChanged, violations: after?.policy.violations ?? [], blocking,
   };
 }
 
-export function hasChanges(d: StackDiff): boolean {
-  return d.added.length + d.removed.length + d.changed.length > 0 || JSON.stringify(d.before) !== JSON.stringify(d.after);
+/** vLLM's arguments by flag, from a server's command line (the first positional argument is the model). */
+export function flagsOf(args: readonly string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (let i = 0; i < args.length; i++) {
+    const a = args[i]!;
+    if (!a.startsWith("--")) {
+      if (i === 0) out.model = a;
+      continue;
+    }
+    const eq = a.indexOf("=");
+    if (eq > 0) out[a.slice(0, eq)] = a.slice(eq + 1);
+    else if (i + 1 < args.length && !args[i + 1]!.startsWith("--")) out[a] = args[++i]!;
+    else out[a] = "true";
+  }
+  return out;
 }
 
-const show = (v: unknown) => {
-  const t = v === undefined ? "—" : JSON.stringify(v);
-  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
-};
-const money = (x: { min: number; max: number } | undefined) => (x ? `$${x.min.toFixed(2)}–$${x.max.toFixed(2)}/h` : "—");
-const range = (x: { min: number; max: number } | undefined) => (x ? `${x.min}–${x.max}` : "—");
-
-export function diffMarkdown(diffs: readonly StackDiff[], base: string): string {
-  const lines = [`### omk diff against \`${base}\``, ""];
-  const changedStacks = diffs.filter(hasChanges);
-  if (!changedStacks.length) return [...lines, "No stack changes."].join("\n");
-  for (const d of changedStacks) {
-    const replaced = d.changed.filter((c) => c.replaceReason);
-    lines.push(`#### \`${d.stack}\`${!d.before ? " (new stack)" : !d.after ? " (removed stack)" : ""}`, "");
-    lines.push(`GPUs ${range(d.before?.gpus)} → **${range(d.after?.gpus)}**, GPU nodes ${money(d.before?.hourlyUsd)} → **${money(d.after?.hourlyUsd)}**; policies after: ${d.after ? (d.after.mandatoryViolations ? `❌ ${d.after.mandatoryViolations} mandatory violation(s)` : "✅ pass") : "—"}.`);
-    if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced, and every Kubernetes object with its cluster.**`);
-    const critical = replaced.filter((c) => c.critical);
-    if (critical.length) lines.push("", `> ⚠️ **Replaces ${critical.length} critical resource(s):** ${critical.map((c) => `\`${c.type.split(":").pop()} ${c.name}\``).join(", ")}`);
-    const deleted = d.removed.filter((r) => CRITICAL.test(r.type));
-    if (deleted.length && d.after) lines.push("", `> ⚠️ **Deletes ${deleted.length} critical resource(s):** ${deleted.map((r) => `\`${r.type.split(":").pop()} ${r.name}\``).join(", ")}`);
-    lines.push("", `${d.added.length} added, ${d.removed.length} removed, ${d.changed.length - replaced.length} changed, ${replaced.length} replaced.`, "");
-    if (d.added.length + d.removed.length + d.changed.length) {
-      lines.push("| | resource | details |", "|---|---|---|");
-      for (const r of d.added) lines.push(`| + | \`${r.type}\` ${r.name} | |`);
-      for (const r of d.removed) lines.push(`| − | \`${r.type}\` ${r.name} | |`);
-      for (const c of d.changed) {
-        const details = c.changes.slice(0, 6).map((x) => `\`${x.path}\`: ${show(x.before)} → ${show(x.after)}`).join("<br>") + (c.changes.length > 6 ? `<br>… ${c.changes.length - 6} more` : "");
-        lines.push(`| ${c.replaceReason ? "±" : "~"} | \`${c.type}\` ${c.name}${c.replaceReason ? ` — **replaced** (${c.replaceReason})` : ""} | ${details.replace(/\|/g, "\\|")} |`);
-      }
-      lines.push("");
+/** The server's vLLM arguments: a Deployment's container args, or what a LeaderWorkerSet leader execs after `vllm serve`. */
+function serverArgs(plan: Plan, name: string): string[] {
+  for (const r of plan.resources) {
+    const o = r.inputs as { kind?: string; metadata?: { name?: string }; spec?: any };
+    if (o.metadata?.name !== name) continue;
+    if (o.kind === "Deployment") return o.spec?.template?.spec?.containers?.[0]?.args ?? [];
+    if (o.kind === "LeaderWorkerSet") {
+      const line = String(o.spec?.leaderWorkerTemplate?.leaderTemplate?.spec?.containers?.[0]?.args?.[0] ?? "");
+      const serve = line.split("exec vllm serve ")[1] ?? "";
+      return (serve.match(/'[^']*'|\S+/g) ?? []).map((t) => t.replace(/^'|'$/g, ""));
     }
   }
-  return lines.join("\n");
+  return [];
+}
+
+export function modelViews(plan: Plan | null): ModelView[] {
+  if (!plan) return [];
+  return plan.models.map((m) => {
+    const gpus = { min: m.gpusPerReplica * m.replicas.min, max: m.gpusPerReplica * m.replicas.max };
+    return {
+      name: m.name, model: m.model, precision: m.precision, instance: `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}`, gpus,
+      hourlyUsd: m.hourlyUsd, monthlyUsd: { min: Math.round(m.hourlyUsd.min * 730), max: Math.round(m.hourlyUsd.max * 730) },
+      exposure: m.exposure ?? "internal", endpoint: plan.endpoints?.[m.name] ?? m.endpoint ?? "", maxModelLen: m.maxModelLen,
+      flags: flagsOf(serverArgs(plan, m.name)),
+    };
+  });
+}
+
+const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "monthlyUsd", "exposure", "endpoint", "maxModelLen"] as const;
+
+export function diffModels(before: Plan | null, after: Plan | null): ModelDiff[] {
+  const b = new Map(modelViews(before).map((v) => [v.name, v]));
+  const a = new Map(modelViews(after).map((v) => [v.name, v]));
+  return [...new Set([...b.keys(), ...a.keys()])].sort().map((name) => {
+    const x = b.get(name) ?? null;
+    const y = a.get(name) ?? null;
+    const fields = x && y ? VIEW_FIELDS.filter((f) => JSON.stringify(x[f]) !== JSON.stringify(y[f])) : [];
+    const flags = x && y
+      ? [...new Set([...Object.keys(x.flags), ...Object.keys(y.flags)])].sort().filter((f) => x.flags[f] !== y.flags[f]).map((flag) => ({ flag, before: x.flags[flag] ?? null, after: y.flags[flag] ?? null }))
+      : [];
+    const change = !x ? "added" : !y ? "removed" : fields.length || flags.length ? "changed" : "unchanged";
+    return { name, change, before: x, after: y, fields, flags };
+  });
+}
+
+export function hasChanges(d: StackDiff): boolean {
+  return d.added.length + d.removed.length + d.changed.length > 0 || JSON.stringify(d.before) !== JSON.stringify(d.after) || d.models.some((m) => m.change !== "unchanged");
+}
+
+/** Exit code of a diff: 2 when the changed tree fails a mandatory policy or `pulumi up` would refuse it. */
+export function diffExitCode(diffs: readonly StackDiff[]): 0 | 2 {
+  return diffs.some((d) => d.blocking.length || d.violations.some((v) => v.level === "mandatory")) ? 2 : 0;
 }

@@ -1,10 +1,11 @@
 /** `omk diff`: what a reviewer learns from a change, computed from two offline plans. */
 import { execFileSync, spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
-import { diffMarkdown, diffPlans } from "../../cli/engine/diff";
+import { diffPlans } from "../../cli/engine/diff";
+import { diffMarkdown } from "../../cli/engine/diff-render";
 import { main } from "../../cli/omk";
 import { plan, stackConfig } from "../harness/stack";
 
@@ -12,15 +13,19 @@ const ROOT = path.resolve(__dirname, "../..");
 const two = (len: number, extra: Record<string, unknown> = {}) => stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: len, replicas: { min: 1, max: 2 } }, { id: "Qwen/Qwen3-32B", maxModelLen: 8192 }], extra);
 
 describe("diffPlans", () => {
-  it("changing one model touches only that model's resources and its pool, and replaces nothing", async () => {
+  it("changing one model touches only that model's resources and its pool, names the changed vLLM flags, and replaces nothing", async () => {
     const d = diffPlans("t", await plan(two(8192)), await plan(two(16384)));
     expect(d.added).toEqual([]);
     expect(d.removed).toEqual([]);
     expect(d.changed.length).toBeGreaterThan(0);
-    for (const c of d.changed) expect(c.name).toMatch(/qwen3-8b|gpu-g6e-xlarge/);
+    for (const c of d.changed) expect(c.name).toMatch(/qwen3-8b|gpu-g6e-xlarge|refresh/);
     expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
-    const dep = d.changed.find((c) => c.type === "kubernetes:apps/v1:Deployment")!;
-    expect(dep.changes).toContainEqual({ path: "spec.template.spec.containers[0].args[10]", before: "8192", after: "16384" });
+    const m = d.models.find((x) => x.name === "qwen3-8b")!;
+    expect(m.change).toBe("changed");
+    expect(m.fields).toContain("maxModelLen");
+    expect(m.flags).toContainEqual({ flag: "--max-model-len", before: "8192", after: "16384" });
+    expect(d.models.find((x) => x.name === "qwen3-32b")!.change).toBe("unchanged");
+    expect(diffMarkdown([d], "main")).toMatch(/vLLM flags: .*`--max-model-len` 8192 → \*\*16384\*\*/);
   });
 
   it("a region change replaces every AWS resource, and the diff says so loudly", async () => {
@@ -50,36 +55,77 @@ describe("diffPlans", () => {
 });
 
 describe("omk diff", () => {
-  /** A throwaway clone of this repository's HEAD, sharing node_modules, with an edited working tree. */
-  function sandbox(edit: (dir: string) => void): string {
+  /**
+   * A throwaway repository whose one commit is this working tree (the code under test, committed or not) plus a
+   * test-owned stack, sharing node_modules; then edited. The base ref is that commit.
+   */
+  function sandbox(stack: string, edit: (dir: string) => void): string {
     const dir = mkdtempSync(path.join(tmpdir(), "omk-diff-test-"));
-    execFileSync("git", ["clone", "--quiet", "--shared", ROOT, dir]);
+    const files = execFileSync("git", ["-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard"], { encoding: "utf8" }).split("\n").filter((f) => f && f !== "node_modules" && existsSync(path.join(ROOT, f)));
+    for (const f of files) cpSync(path.join(ROOT, f), path.join(dir, f));
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
+    writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
+    writeFileSync(path.join(dir, "stacks/Pulumi.difftest.yaml"), stack);
+    const g = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
+    g("init", "--quiet");
+    g("add", "--all");
+    g("commit", "--quiet", "-m", "base");
     edit(dir);
     return dir;
   }
   const omkIn = (dir: string, ...args: string[]) => spawnSync(process.execPath, [path.join(dir, "cli/bin/omk.js"), ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 });
+  const STACK = "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 8192\n      replicas: {min: 1, max: 2}\n";
+  const edit = (from: string, to: string) => (d: string) => {
+    const file = path.join(d, "stacks/Pulumi.difftest.yaml");
+    writeFileSync(file, readFileSync(file, "utf8").replace(from, to));
+  };
 
-  it("plans the base ref with its own code and shows exactly what an edit to a stack changes", () => {
-    const dir = sandbox((d) => {
-      const file = path.join(d, "stacks/Pulumi.dev.yaml");
-      writeFileSync(file, readFileSync(file, "utf8").replace("omk:preset: small", "omk:preset: small\n  omk:modelDefaults:\n    replicas: {min: 1, max: 3}"));
-    });
-    const r = omkIn(dir, "diff", "--base", "HEAD", "--stack", "dev");
+  it("per model: model, precision, instance, GPUs, $/h and $/month before → after, and the vLLM flags by name", () => {
+    const dir = sandbox(STACK, edit("id: Qwen/Qwen3-8B\n      maxModelLen: 8192\n      replicas: {min: 1, max: 2}", "id: Qwen/Qwen3-14B\n      maxModelLen: 16384\n      replicas: {min: 1, max: 3}"));
+    const r = omkIn(dir, "diff", "--base", "HEAD");
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^### omk diff against `HEAD`/);
-    expect(r.stdout).toMatch(/#### `dev`\n\nGPUs 1–2 → \*\*1–3\*\*, GPU nodes \$1\.86–\$3\.72\/h → \*\*\$1\.86–\$5\.58\/h\*\*/);
-    // The NodePool's limit holds max replicas plus one surge replica.
-    expect(r.stdout).toMatch(/`spec\.limits\.nvidia\.com\/gpu`: "3" → "4"/);
-    expect(r.stdout).not.toMatch(/replaced \(/);
+    // Only the edited stack is planned: the code did not change.
+    expect(r.stdout.match(/^#### /gm)).toHaveLength(1);
+    expect(r.stdout).toMatch(/#### `difftest`\n\nGPUs 1–2 → \*\*1–3\*\*, GPU nodes \$[\d.,]+–\$[\d.,]+\/h → \*\*\$[\d.,]+–\$[\d.,]+\/h\*\* \(~\$[\d,]+–\$[\d,]+\/month → /);
+    expect(r.stdout).toMatch(/\*\*`qwen3-8b`\*\* removed/);
+    expect(r.stdout).toMatch(/\*\*`qwen3-14b`\*\* added\n\n\| \| before \| after \|\n\|---\|---\|---\|\n\| model \| — \| \*\*Qwen\/Qwen3-14B\*\* \|/);
+    // The policy verdict names each policy and its level (here at most advisories: exit 0).
+    expect(r.stdout).toMatch(/\*\*Policies:\*\*/);
+    expect(r.stdout).not.toMatch(/❌ mandatory/);
+    const json = JSON.parse(omkIn(dir, "diff", "--base", "HEAD", "--format", "json").stdout);
+    expect(json.stacks).toHaveLength(1);
+    const models = json.stacks[0].models;
+    expect(models.find((m: any) => m.name === "qwen3-14b")).toMatchObject({ change: "added", before: null, after: { model: "Qwen/Qwen3-14B", hourlyUsd: { min: expect.any(Number), max: expect.any(Number) } } });
+    expect(models.find((m: any) => m.name === "qwen3-8b")).toMatchObject({ change: "removed", before: { model: "Qwen/Qwen3-8B" }, after: null });
+    expect(json.exitCode).toBe(0);
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("fails when the change breaks a stack, instead of calling it removed", () => {
-    const dir = sandbox((d) => writeFileSync(path.join(d, "stacks/Pulumi.dev.yaml"), "config:\n  aws:region: us-east-1\n  omk:environment: dev\n  omk:preset: tiny\n"));
-    const r = omkIn(dir, "diff", "--base", "HEAD", "--stack", "dev");
+  it("exits 2 naming the policy when the change fails a mandatory one, and when `pulumi up` would refuse a protected replacement", () => {
+    const dir = sandbox(STACK, edit("aws:region: us-east-1\n  omk:environment: difftest", "aws:region: us-west-2\n  omk:environment: difftest\n  omk:capacity: {maxGpus: 64}"));
+    writeFileSync(path.join(dir, "stacks/Pulumi.difftest.yaml"), readFileSync(path.join(dir, "stacks/Pulumi.difftest.yaml"), "utf8").replace("max: 2", "max: 20"));
+    const r = omkIn(dir, "diff", "--base", "HEAD", "--stack", "difftest");
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout).toMatch(/- ❌ mandatory `gpu-quota-per-stack`: The stack can launch up to \d+ GPUs/);
+    expect(r.stdout).toMatch(/> ⛔ \*\*Blocks `pulumi up`:\*\* Cluster omk-difftest-platform-cluster-eks would be replaced \(the AWS region changed\), but it is protected: .*omk:cluster\.protect: false/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("plans the base with its own code when the code changed (a comment-only edit changes nothing)", () => {
+    const dir = sandbox(STACK, (d) => writeFileSync(path.join(d, "components/round.ts"), `${readFileSync(path.join(d, "components/round.ts"), "utf8")}\n// edited\n`));
+    const r = omkIn(dir, "diff", "--base", "HEAD", "--stack", "difftest");
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/No stack changes\./);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("fails when the change breaks a stack, with its error, instead of calling it removed", () => {
+    const dir = sandbox(STACK, (d) => writeFileSync(path.join(d, "stacks/Pulumi.difftest.yaml"), "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:preset: tiny\n"));
+    const r = omkIn(dir, "diff", "--base", "HEAD");
     expect(r.status).toBe(1);
-    expect(r.stderr).toMatch(/1 stack\(s\) no longer plan:[\s\S]*omk:preset: "tiny" — is not a preset the kit knows/);
+    expect(r.stdout).toMatch(/#### `difftest` — ❌ no longer plans[\s\S]*omk:preset: "tiny" — is not a preset the kit knows/);
+    expect(r.stderr).toMatch(/1 stack\(s\) no longer plan: difftest/);
     rmSync(dir, { recursive: true, force: true });
   });
 

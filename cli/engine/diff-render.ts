@@ -1,0 +1,71 @@
+/**
+ * `omk diff` as a pull-request comment (pure): per stack the GPU and cost change, what blocks `pulumi up`, each
+ * model before → after with its vLLM flags by name, the policy verdict, then the resource changes folded away.
+ */
+import { CRITICAL, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
+
+const show = (v: unknown) => {
+  const t = v === undefined || v === null ? "—" : typeof v === "string" ? v : JSON.stringify(v);
+  return t.length > 60 ? `${t.slice(0, 57)}…` : t;
+};
+const usd = (x: number) => `$${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
+const money = (x: { min: number; max: number } | undefined) => (x ? `${usd(x.min)}–${usd(x.max)}/h` : "—");
+const monthly = (x: { min: number; max: number } | undefined) => (x ? `~$${Math.round(x.min * 730).toLocaleString("en-US")}–$${Math.round(x.max * 730).toLocaleString("en-US")}/month` : "—");
+const range = (x: { min: number; max: number } | undefined) => (x ? `${x.min}–${x.max}` : "—");
+const cell = (s: string) => s.replace(/\|/g, "\\|");
+
+const ROWS: readonly [string, (v: ModelView) => string][] = [
+  ["model", (v) => v.model], ["precision", (v) => v.precision], ["instance", (v) => v.instance], ["GPUs (min–max)", (v) => range(v.gpus)],
+  ["$/hour (min–max)", (v) => money(v.hourlyUsd)], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}`],
+  ["context", (v) => v.maxModelLen.toLocaleString("en-US")], ["exposure", (v) => v.exposure], ["endpoint", (v) => v.endpoint],
+];
+
+function modelSection(m: ModelDiff): string[] {
+  const label = { added: "added", removed: "removed", changed: "changed", unchanged: "unchanged" }[m.change];
+  const lines = [`**\`${m.name}\`** ${label}`, "", "| | before | after |", "|---|---|---|"];
+  for (const [title, get] of ROWS) {
+    const before = m.before ? get(m.before) : "—";
+    const after = m.after ? get(m.after) : "—";
+    lines.push(`| ${title} | ${cell(before)} | ${before === after ? cell(after) : `**${cell(after)}**`} |`);
+  }
+  if (m.flags.length) lines.push("", `vLLM flags: ${m.flags.map((f) => `\`${f.flag}\` ${show(f.before)} → **${show(f.after)}**`).join("; ")}`);
+  return [...lines, ""];
+}
+
+export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: readonly { stack: string; error: string }[] = []): string {
+  const lines = [`### omk diff against \`${base}\``, ""];
+  for (const b of broken) lines.push(`#### \`${b.stack}\` — ❌ no longer plans`, "", "```", b.error, "```", "");
+  const changedStacks = diffs.filter(hasChanges);
+  if (!changedStacks.length && !broken.length) return [...lines, "No stack changes."].join("\n");
+  for (const d of changedStacks) {
+    const replaced = d.changed.filter((c) => c.replaceReason);
+    lines.push(`#### \`${d.stack}\`${!d.before ? " (new stack)" : !d.after ? " (removed stack)" : ""}`, "");
+    lines.push(`GPUs ${range(d.before?.gpus)} → **${range(d.after?.gpus)}**, GPU nodes ${money(d.before?.hourlyUsd)} → **${money(d.after?.hourlyUsd)}** (${monthly(d.before?.hourlyUsd)} → **${monthly(d.after?.hourlyUsd)}**, on-demand).`);
+    for (const b of d.blocking) lines.push("", `> ⛔ **Blocks \`pulumi up\`:** ${b}`);
+    if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced, and every Kubernetes object with its cluster.**`);
+    const critical = replaced.filter((c) => c.critical);
+    if (critical.length) lines.push("", `> ⚠️ **Replaces ${critical.length} critical resource(s):** ${critical.map((c) => `\`${c.type.split(":").pop()} ${c.name}\``).join(", ")}`);
+    const deleted = d.removed.filter((r) => CRITICAL.test(r.type));
+    if (deleted.length && d.after) lines.push("", `> ⚠️ **Deletes ${deleted.length} critical resource(s):** ${deleted.map((r) => `\`${r.type.split(":").pop()} ${r.name}\``).join(", ")}`);
+    lines.push("");
+    for (const m of d.models.filter((x) => x.change !== "unchanged")) lines.push(...modelSection(m));
+    if (d.after) {
+      lines.push(d.violations.length ? "**Policies:**" : "**Policies:** ✅ pass");
+      for (const v of d.violations) lines.push(`- ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} \`${v.policy}\`: ${v.message}`);
+      lines.push("");
+    }
+    const total = d.added.length + d.removed.length + d.changed.length;
+    if (total) {
+      lines.push(`<details><summary>Resources: ${d.added.length} added, ${d.removed.length} removed, ${d.changed.length - replaced.length} changed, ${replaced.length} replaced</summary>`, "");
+      lines.push("| | resource | details |", "|---|---|---|");
+      for (const r of d.added) lines.push(`| + | \`${r.type}\` ${r.name} | |`);
+      for (const r of d.removed) lines.push(`| − | \`${r.type}\` ${r.name} | |`);
+      for (const c of d.changed) {
+        const details = c.changes.slice(0, 6).map((x) => `\`${x.path}\`: ${show(x.before)} → ${show(x.after)}`).join("<br>") + (c.changes.length > 6 ? `<br>… ${c.changes.length - 6} more` : "");
+        lines.push(`| ${c.replaceReason ? "±" : "~"} | \`${c.type}\` ${c.name}${c.replaceReason ? ` — **replaced** (${c.replaceReason})${c.protected ? " ⛔ protected" : ""}` : ""} | ${cell(details)} |`);
+      }
+      lines.push("", "</details>", "");
+    }
+  }
+  return lines.join("\n");
+}
