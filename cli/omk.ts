@@ -1,18 +1,34 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
+import { readFileSync } from "node:fs";
+import * as path from "node:path";
 import { Command, InvalidArgumentError } from "commander";
-import { diffCommand } from "./commands/diff";
-import { syncCommand } from "./commands/sync";
-import { instancesCommand } from "./commands/instances";
-import { modelsCommand } from "./commands/models";
-import { planCommand } from "./commands/plan";
-import { sizeCommand } from "./commands/size";
-import { stacksCommand } from "./commands/stacks";
 
-function integer(flag: string) {
+/**
+ * Loads a command's module when it runs, so `omk --help` and `omk --version` never load the Pulumi SDKs. The bin
+ * runs under tsx's CommonJS hook, which compiles a required .ts file; tests call `main()` under Vite, whose
+ * `import()` does.
+ */
+async function load<T>(name: string): Promise<T> {
+  try {
+    return require(`./commands/${name}`) as T;
+  } catch (e) {
+    const notFound = (e as NodeJS.ErrnoException).code === "MODULE_NOT_FOUND" && (e as Error).message.includes(`commands/${name}'`);
+    if (!notFound) throw e;
+    return (await import(`./commands/${name}.ts`)) as T;
+  }
+}
+
+/** A positive whole number for `flag`, with an example that fits it. */
+function integer(flag: string, example: number) {
   return (value: string) => {
-    if (!/^\d+$/.test(value)) throw new InvalidArgumentError(`${flag} takes a whole number, e.g. 8192.`);
+    if (!/^\d+$/.test(value) || Number(value) < 1 || !Number.isSafeInteger(Number(value))) throw new InvalidArgumentError(`${flag} takes a positive whole number, e.g. ${example}.`);
     return Number(value);
   };
+}
+
+/** The kit's version, from package.json (no build step: read at run time). */
+export function kitVersion(): string {
+  return (JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
 function fraction(value: string): number {
@@ -33,48 +49,49 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
   let code = 0;
   const program = new Command("omk")
     .description("open-model-kit: size, plan and deploy open-weight LLMs on your AWS account")
+    .version(kitVersion(), "-V, --version", "print the kit's version")
     .exitOverride()
     .configureOutput({ writeOut: (s) => io.out(s.trimEnd()), writeErr: (s) => io.err(s.trimEnd()) })
-    .showHelpAfterError();
+    .showHelpAfterError("(run the command with --help for its options)");
 
   program.command("models").description("list the model catalog")
     .option("--json", "machine-readable output")
     .option("--markdown", "a Markdown table (the README's catalog)")
-    .action((o: { json?: boolean; markdown?: boolean }) => { code = modelsCommand(o, io.out); });
+    .action(async (o: { json?: boolean; markdown?: boolean }) => { code = (await load<typeof import("./commands/models")>("models")).modelsCommand(o, io.out); });
 
   program.command("stacks").description("list the shipped stacks with their models, GPUs and $/hour")
     .option("--json", "machine-readable output")
     .option("--markdown", "a Markdown table (the README's stack table)")
     .option("--matrix", "the CI matrix of cloud stacks with their policy config, as one line of JSON")
-    .action((o: { json?: boolean; markdown?: boolean; matrix?: boolean }) => { code = stacksCommand(o, io.out); });
+    .action(async (o: { json?: boolean; markdown?: boolean; matrix?: boolean }) => { code = (await load<typeof import("./commands/stacks")>("stacks")).stacksCommand(o, io.out); });
 
   program.command("instances").description("list GPU instance types with prices and availability in a region")
     .option("--region <region>", "AWS region", "us-east-1")
     .option("--json", "machine-readable output")
     .option("--markdown", "a Markdown table (the README's catalog)")
-    .action((o: { region: string; json?: boolean; markdown?: boolean }) => { code = instancesCommand(o, io.out, io.err); });
+    .action(async (o: { region: string; json?: boolean; markdown?: boolean }) => { code = (await load<typeof import("./commands/instances")>("instances")).instancesCommand(o, io.out, io.err); });
 
   program.command("size").description("find the cheapest GPU placement for a model (or evaluate a pinned one)")
     .option("--model <id>", "catalog model id, e.g. Qwen/Qwen3-8B (with --model-config: the Hub repo to serve)")
     .option("--model-config <file>", "size a model the catalog lacks from its Hugging Face config.json")
     .option("--region <region>", "AWS region", "us-east-1")
     .option("--precision <p>", "bf16 | fp8 | int8 | int4 | mxfp4 | nvfp4 (default: the model's native precision)")
-    .option("--max-model-len <n>", "context length per sequence", integer("--max-model-len"))
-    .option("--concurrency <n>", "sequences at max-model-len each replica must hold (default 4)", integer("--concurrency"))
+    .option("--max-model-len <n>", "context length per sequence", integer("--max-model-len", 32768))
+    .option("--concurrency <n>", "sequences at max-model-len each replica must hold (default 4)", integer("--concurrency", 4))
     .option("--gpu-memory-utilization <f>", "vLLM --gpu-memory-utilization (default 0.9)", fraction)
     .option("--kv-cache-dtype <d>", "auto | fp8")
     .option("--instance <type>", "evaluate this EC2 instance type instead of searching")
-    .option("--tp <n>", "with --instance: tensor-parallel size", integer("--tp"))
-    .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp"))
+    .option("--tp <n>", "with --instance: tensor-parallel size", integer("--tp", 2))
+    .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp", 2))
     .option("--multi-node <m>", "when-needed (default: span nodes only if no single node fits) | allow (cheapest wins)")
     .option("--json", "machine-readable output")
-    .action((o) => {
+    .action(async (o) => {
       if (!o.model && !o.modelConfig) {
         io.err("omk size: give --model <id> (see `npx omk models`) or --model-config <config.json> for a model the catalog lacks.");
         code = 1;
         return;
       }
-      code = sizeCommand(o, io.out, io.err);
+      code = (await load<typeof import("./commands/size")>("size")).sizeCommand(o, io.out, io.err);
     });
 
   program.command("plan").description("validate a stack and preview what it creates, offline")
@@ -84,17 +101,23 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--format <f>", "text | markdown (for PR comments) | json", "text")
     .option("--out <dir>", "write plan.json and manifests/ to this folder")
     .option("--policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
-    .action(async (o) => { code = await planCommand(o, io.out, io.err); });
+    .action(async (o) => { code = await (await load<typeof import("./commands/plan")>("plan")).planCommand(o, io.out, io.err); });
+
+  program.command("validate").description("check a stack's config and its environment's policy config only: no program run, no manifests (fast)")
+    .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")
+    .option("--config <file>", "any file in Pulumi stack config format")
+    .option("--policy-config <file>", "policy pack config (default: policies/config/<environment>.json)")
+    .action(async (o) => { code = await (await load<typeof import("./commands/validate")>("validate")).validateCommand(o, io.out, io.err); });
 
   program.command("diff").description("what a change does to each stack, offline: GPUs, $/hour, resources added/changed/replaced")
     .requiredOption("--base <ref>", "git ref to compare with, e.g. origin/main")
     .option("--stack <name>", "only this stack (default: every stack that changed)")
     .option("--format <f>", "markdown | json", "markdown")
-    .action(async (o) => { code = await diffCommand(o, io.out, io.err); });
+    .action(async (o) => { code = await (await load<typeof import("./commands/diff")>("diff")).diffCommand(o, io.out, io.err); });
 
   program.command("sync").description("rebuild everything generated from stacks/ and the catalog: README sections and per-stack snapshots")
     .option("--check", "only list what is out of date (exit 1 when anything is)")
-    .action(async (o: { check?: boolean }) => { code = await syncCommand(o, io.out, io.err); });
+    .action(async (o: { check?: boolean }) => { code = await (await load<typeof import("./commands/sync")>("sync")).syncCommand(o, io.out, io.err); });
 
   try {
     await program.parseAsync([...argv], { from: "user" });

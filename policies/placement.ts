@@ -61,7 +61,7 @@ export const onDemandInDev: ResourceValidationPolicy = {
   configSchema: { properties: { preferSpot: { type: "boolean", default: false } } },
   validateResource: (args, report) => {
     if (!args.getConfig<SpotConfig>().preferSpot || args.type !== TYPES.nodePool || !isGpuNodePool(args.props)) return;
-    if (nodePoolCapacityTypes(args.props).includes("on-demand")) report("This GPU pool may launch on-demand nodes; this environment prefers spot (capacityType: spot or spot-then-on-demand).");
+    if (nodePoolCapacityTypes(args.props).includes("on-demand")) report("This GPU pool may launch on-demand nodes; this environment prefers spot: set omk:capacity.capacityType: spot (spot-then-on-demand still falls back to on-demand).");
   },
 };
 

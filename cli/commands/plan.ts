@@ -1,11 +1,12 @@
 /** `omk plan`: validate a stack, run the kit offline, summarise what `pulumi up` would create. */
+import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
 import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
 import { alternativesTable, duration as mins, gib, int, layoutOf, table, usd } from "../format";
-import { planMarkdown } from "./plan-markdown";
+import { availabilityNote, planMarkdown } from "./plan-markdown";
 
 export interface PlanOptions {
   readonly stack?: string;
@@ -26,11 +27,12 @@ export function planText(plan: Plan): string {
     if (m.instanceType === "cpu") {
       lines.push(`    placement  the cluster's CPUs (no GPU), replicas ${m.replicas.min}–${m.replicas.max}; KV cache ${gib(m.kvCacheGiBPerGpu)} of host memory`);
     } else {
-      lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, ${layoutOf(m)}, replicas ${m.replicas.min}–${m.replicas.max}`);
+      lines.push(`    placement  ${m.instanceType} × ${m.nodes} node${m.nodes > 1 ? "s" : ""}, ${m.gpusPerReplica} × ${m.gpu}, ${layoutOf(m)}, replicas ${m.replicas.min}–${m.replicas.max}${availabilityNote(m.availability)}`);
       lines.push(`    layout     ${m.layoutReason}`);
       lines.push(`    GPUs       ${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max} in total`);
     }
-    lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(monthly(m.hourlyUsd.min))}–$${int(monthly(m.hourlyUsd.max))}/month${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
+    const warm = m.replicas.min === 0 && m.autoscaling.warmWindows ? (m.monthlyUsd.windowsCounted ? " (min: its warm windows)" : " (min: warm windows not estimated)") : "";
+    lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(m.monthlyUsd.min)}–$${int(m.monthlyUsd.max)}/month${warm}${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
     if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}${m.stateBlocks === null ? "" : ` (≤ 80 % of ${int(m.stateBlocks)} state blocks)`}`);
@@ -85,6 +87,10 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
   }
   if (opts.stack && opts.config) {
     err("omk plan: use either --stack <name> or --config <file>, not both.");
+    return 1;
+  }
+  if (opts.out && existsSync(opts.out) && !statSync(opts.out).isDirectory()) {
+    err(`omk plan: --out "${opts.out}" is a file. Fix: pass a folder (it is created when missing).`);
     return 1;
   }
   const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : DEFAULT_STACK);

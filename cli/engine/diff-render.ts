@@ -2,6 +2,7 @@
  * `omk diff` as a pull-request comment (pure): per stack the GPU and cost change, what blocks `pulumi up`, each
  * model before → after with its vLLM flags by name, the policy verdict, then the resource changes folded away.
  */
+import { availabilityNote } from "../commands/plan-markdown";
 import { CRITICAL, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
 
 const show = (v: unknown) => {
@@ -15,8 +16,8 @@ const range = (x: { min: number; max: number } | undefined) => (x ? `${x.min}–
 const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 const ROWS: readonly [string, (v: ModelView) => string][] = [
-  ["model", (v) => v.model], ["precision", (v) => v.precision], ["instance", (v) => v.instance], ["GPUs (min–max)", (v) => range(v.gpus)],
-  ["$/hour (min–max)", (v) => money(v.hourlyUsd)], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}`],
+  ["model", (v) => v.model], ["precision", (v) => v.precision], ["instance", (v) => `${v.instance}${availabilityNote(v.availability)}`], ["GPUs (min–max)", (v) => range(v.gpus)],
+  ["$/hour (min–max)", (v) => `${money(v.hourlyUsd)}${v.priceEstimate ? " (ESTIMATED price)" : ""}`], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}`],
   ["context", (v) => v.maxModelLen.toLocaleString("en-US")], ["exposure", (v) => v.exposure], ["endpoint", (v) => v.endpoint],
 ];
 

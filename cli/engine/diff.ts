@@ -36,8 +36,12 @@ export interface ModelView {
   readonly instance: string;
   readonly gpus: { readonly min: number; readonly max: number };
   readonly hourlyUsd: { readonly min: number; readonly max: number };
-  /** 730 h at min and max replicas (on-demand). */
+  /** On-demand $/month at min replicas (a scale-to-zero model: its warm windows) and at max replicas. */
   readonly monthlyUsd: { readonly min: number; readonly max: number };
+  /** The price is a regional estimate, not a published one. */
+  readonly priceEstimate: boolean;
+  /** Whether the region is known to sell the type: listed, priced-only (not confirmed) or assumed. */
+  readonly availability: string;
   readonly exposure: string;
   readonly endpoint: string;
   readonly maxModelLen: number;
@@ -193,7 +197,10 @@ export function modelViews(plan: Plan | null): ModelView[] {
     const gpus = { min: m.gpusPerReplica * m.replicas.min, max: m.gpusPerReplica * m.replicas.max };
     return {
       name: m.name, model: m.model, precision: m.precision, instance: `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}`, gpus,
-      hourlyUsd: m.hourlyUsd, monthlyUsd: { min: Math.round(m.hourlyUsd.min * 730), max: Math.round(m.hourlyUsd.max * 730) },
+      hourlyUsd: m.hourlyUsd,
+      // Older plans (a base ref before per-model monthly costs) fall back to 730 h at min and max.
+      monthlyUsd: m.monthlyUsd ? { min: m.monthlyUsd.min, max: m.monthlyUsd.max } : { min: Math.round(m.hourlyUsd.min * 730), max: Math.round(m.hourlyUsd.max * 730) },
+      priceEstimate: Boolean(m.priceEstimate), availability: m.availability ?? "listed",
       exposure: m.exposure ?? "internal", endpoint: plan.endpoints?.[m.name] ?? m.endpoint ?? "", maxModelLen: m.maxModelLen,
       flags: flagsOf(serverArgs(plan, m.name)),
     };

@@ -156,7 +156,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
       alerts: rec.result.dashboard ? { rules: alertNames(rec.resources), receivers: receiverNames(alertReceiversOf(st)) } : null,
       fixedCost: fixed,
-      monthlyUsd: { min: monthly(sum((m) => m.hourlyUsd.min) + fixed.hourlyUsd), max: monthly(sum((m) => m.hourlyUsd.max) + fixed.hourlyUsd) },
+      // Per model: min replicas all month plus warm windows above them (a scale-to-zero model costs its windows).
+      monthlyUsd: { min: Math.round(models.reduce((t, m) => t + m.monthlyUsd.min, 0) + monthly(fixed.hourlyUsd)), max: Math.round(models.reduce((t, m) => t + m.monthlyUsd.max, 0) + monthly(fixed.hourlyUsd)) },
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
       warnings: [
         ...rec.result.warnings,

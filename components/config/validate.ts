@@ -3,9 +3,10 @@
  * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
  */
 import type { YarnSetting } from "../catalog/context";
-import { weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import { MODELS, findModel, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
 import { checkEntry } from "./validate-model";
+import { INSTANCES, findInstance } from "../catalog/instances";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
 import { effectiveKvCacheDtype } from "../sizing/attention/mla";
@@ -121,7 +122,12 @@ function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): Conf
       case "invalid_type":
         return [value === undefined
           ? { path, value, message: "is required.", fix: `set ${path} (${issue.expected}).` }
-          : { path, value, message: `must be a ${issue.expected}.`, fix: `write a ${issue.expected} here.` }];
+          : (() => {
+            const key = [...issue.path].reverse().find((seg): seg is string => typeof seg === "string") ?? "";
+            const shape = SHAPES[key];
+            const kind = issue.expected === "object" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`;
+            return { path, value, message: `must be ${shape ? `${kind}: ${shape}` : kind}.`, fix: shape ? `write it as ${shape.split(", e.g. ").pop()}.` : `write ${kind} here.` };
+          })()];
       case "too_small":
         return [{ path, value, message: issue.origin === "array" ? "must not be empty." : `must be ≥ ${String(issue.minimum)}.`, fix: issue.origin === "array" ? "list at least one entry." : `use a value of at least ${String(issue.minimum)}.` }];
       case "too_big":
@@ -141,6 +147,28 @@ function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): Conf
     }
   });
 }
+
+/** An entry too broken to size still gets its model id and instance type looked up, so one run reports both. */
+function namedThingsExist(entry: unknown, i: number): ConfigProblem[] {
+  if (!entry || typeof entry !== "object") return [];
+  const e = entry as { id?: unknown; instanceType?: unknown; modelConfig?: unknown };
+  const at = (key: string) => `${NAMESPACE}:models[${i}].${key}`;
+  const out: ConfigProblem[] = [];
+  if (typeof e.id === "string" && e.modelConfig === undefined && !findModel(e.id)) {
+    out.push({ path: at("id"), value: e.id, message: "is not in the model catalog.", fix: `did you mean ${nearest(e.id, MODELS.map((m) => m.id)).join(", ")}? Run \`npx omk models\` for the full list.` });
+  }
+  if (typeof e.instanceType === "string" && !findInstance(e.instanceType)) {
+    out.push({ path: at("instanceType"), value: e.instanceType, message: "is not a GPU instance type the kit knows.", fix: `did you mean ${nearest(e.instanceType, INSTANCES.map((x) => x.type)).join(", ")}? Run \`npx omk instances\` for the list.` });
+  }
+  return out;
+}
+
+/** What an object- or list-valued key looks like, for "must be …" messages. */
+const SHAPES: Readonly<Record<string, string>> = {
+  replicas: "{min, max}, e.g. {min: 1, max: 2}", weights: "{source, revision}, e.g. {source: s3}", autoscaling: "{targetQueueLength, …}, e.g. {targetQueueLength: 4}",
+  models: "a list of model entries, e.g. [{id: Qwen/Qwen3-8B}]", extraArgs: "a list of flags, e.g. [--enable-chunked-prefill]", modelConfig: "a path, or {file, trustRemoteCode, …}",
+  warmWindows: "a list of {start, end, timezone}", cluster: "{mode, …}", capacity: "{mode, capacityType, …}", addons: "{keda, prometheus, …}", serving: "{namespace, image, …}", traffic: "{domain, …}",
+};
 
 function regionProblems(raw: RawStackConfig): ConfigProblem[] {
   const region = raw["aws:region"];
@@ -192,6 +220,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       // Unknown keys are already reported; strip them here so the entry's other values still get checked.
       const one = lenientEntrySchema.safeParse(m);
       if (one.success) problems.push(...checkEntry(one.data, i, region).problems);
+      else problems.push(...namedThingsExist(m, i));
     });
     return { ok: false, error: new ConfigError(source, problems) };
   }

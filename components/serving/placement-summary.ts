@@ -2,6 +2,7 @@
  * The sizing decision of one model as plain, serialisable data: what `omk plan --json`, stack outputs
  * and reviewers read. Pure: no Pulumi.
  */
+import { modelMonthlyUsd } from "../sizing/cost";
 import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { round } from "../round";
 import { kvHeadroom } from "../sizing/memory";
@@ -55,6 +56,8 @@ export interface PlacementSummary {
   /** Per replica. */
   readonly hourlyUsdPerReplica: number;
   readonly hourlyUsd: { readonly min: number; readonly max: number };
+  /** On-demand $/month at min replicas (scale-to-zero: only its warm windows) and at max replicas all month. */
+  readonly monthlyUsd: { readonly min: number; readonly max: number; readonly windowsCounted: boolean };
   readonly priceEstimate: boolean;
   readonly priceBasis: string;
   readonly availability: string;
@@ -103,6 +106,7 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     replicas: m.replicas,
     hourlyUsdPerReplica: p.hourlyUsd,
     hourlyUsd: m.hourlyUsd,
+    monthlyUsd: modelMonthlyUsd({ replicas: m.replicas, replicaHourlyUsd: p.hourlyUsd ?? 0, warmWindows: m.autoscaling.warmWindows }),
     priceEstimate: p.priceEstimate,
     priceBasis: p.priceBasis,
     availability: p.availability,

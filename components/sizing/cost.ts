@@ -41,6 +41,63 @@ export function monthly(hourlyUsd: number): number {
   return Math.round(hourlyUsd * HOURS_PER_MONTH);
 }
 
+/** Days a cron day-of-week field selects (`*`, `1-5`, `0,6`, `6-7`; 7 is Sunday too). */
+function daysOfWeek(field: string): number | null {
+  if (field === "*") return 7;
+  const days = new Set<number>();
+  for (const part of field.split(",")) {
+    const m = /^(\d)(?:-(\d))?$/.exec(part);
+    if (!m) return null;
+    const [from, to] = [Number(m[1]), Number(m[2] ?? m[1])];
+    if (to < from || to > 7) return null;
+    for (let d = from; d <= to; d++) days.add(d % 7);
+  }
+  return days.size;
+}
+
+/**
+ * Hours per month a warm window holds replicas, for windows of the form "M H * * DOW" opening and closing on
+ * the same days (KEDA's cron scaler: from `start` to `end`); null for any other shape (the plan then says the
+ * cost is not estimated).
+ */
+export function warmHoursPerMonth(w: { start: string; end: string }): number | null {
+  const a = w.start.trim().split(/\s+/);
+  const b = w.end.trim().split(/\s+/);
+  if (a.length !== 5 || b.length !== 5 || [a[2], a[3], b[2], b[3]].some((f) => f !== "*") || a[4] !== b[4]) return null;
+  const at = (f: string[]) => (/^\d+$/.test(f[0]!) && /^\d+$/.test(f[1]!) ? Number(f[1]) + Number(f[0]) / 60 : null);
+  const [open, close] = [at(a), at(b)];
+  const days = daysOfWeek(a[4]!);
+  if (open === null || close === null || days === null) return null;
+  const hours = close > open ? close - open : close + 24 - open;
+  return round(Math.min(HOURS_PER_MONTH, (hours * days * HOURS_PER_MONTH) / 168), 1);
+}
+
+export interface ModelCostInput {
+  readonly replicas: { readonly min: number; readonly max: number };
+  /** On-demand $/hour of one replica. */
+  readonly replicaHourlyUsd: number;
+  readonly warmWindows: readonly { readonly start: string; readonly end: string; readonly replicas: number }[];
+}
+
+/**
+ * $/month at min replicas (plus what warm windows keep running above the minimum: a scale-to-zero model costs
+ * only its windows) and at max replicas all month. `estimated: false` when a window's schedule could not be read.
+ */
+export function modelMonthlyUsd(m: ModelCostInput): { min: number; max: number; windowsCounted: boolean } {
+  let warm = 0;
+  let counted = true;
+  for (const w of m.warmWindows) {
+    const hours = warmHoursPerMonth(w);
+    if (hours === null) counted = false;
+    else warm += Math.max(0, w.replicas - m.replicas.min) * hours;
+  }
+  return {
+    min: Math.round((m.replicas.min * HOURS_PER_MONTH + warm) * m.replicaHourlyUsd),
+    max: Math.round(m.replicas.max * HOURS_PER_MONTH * m.replicaHourlyUsd),
+    windowsCounted: counted,
+  };
+}
+
 /**
  * A 40-character bar of one GPU's memory: W weights, A activation + overhead, K KV cache, . left to
  * other processes (1 − gpu-memory-utilization).

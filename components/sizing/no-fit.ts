@@ -23,7 +23,9 @@ export function explainNoFit(req: SizingRequest, all: readonly Candidate[], size
     const kvBytes = m.kvCacheGiBPerGpu * 1024 ** 3 - req.concurrency * (m.stateBytesPerSequencePerGpu + m.windowBytesPerSequencePerGpu);
     const perRankConcurrency = Math.max(1, Math.ceil(req.concurrency / Math.max(1, largest.dataParallelSize)));
     const len = m.kvBytesPerTokenPerGpu > 0 ? Math.floor(kvBytes / m.kvBytesPerTokenPerGpu / perRankConcurrency / 1024) * 1024 : 0;
-    if (len >= 1024) parts.push(`Lower maxModelLen to ≤ ${int(len)} or concurrency to ≤ ${Math.max(1, m.maxConcurrency)}.`);
+    const fewer = m.maxConcurrency >= 1 && m.maxConcurrency < req.concurrency ? ` or concurrency to ≤ ${m.maxConcurrency}` : "";
+    if (len >= 1024) parts.push(`Lower maxModelLen to ≤ ${int(len)}${fewer}.`);
+    else if (fewer) parts.push(`Lower concurrency to ≤ ${m.maxConcurrency}.`);
   } else if (largest) {
     parts.push(`Even the largest option is short: ${largest.instanceType} — ${largest.reason}.`);
   } else {
@@ -57,6 +59,11 @@ function fixesElsewhere(req: SizingRequest, size: Sizer): string[] {
   if (req.kvCacheDtype !== "fp8") {
     const r = size({ ...req, kvCacheDtype: "fp8" }, { explain: false });
     if (r.ok) fixes.push(`kvCacheDtype fp8 fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
+  }
+  const pinnedLayout = req.tensorParallel !== undefined || req.pipelineParallel !== undefined || req.dataParallel !== undefined;
+  if (req.instanceType && pinnedLayout) {
+    const sameType = size({ ...req, tensorParallel: undefined, pipelineParallel: undefined, dataParallel: undefined, expertParallel: undefined }, { explain: false });
+    if (sameType.ok) fixes.push(`the layout the kit chooses on ${req.instanceType} fits (${layoutName({ tensorParallel: sameType.placement.tensorParallelSize, pipelineParallel: sameType.placement.pipelineParallelSize, dataParallel: sameType.placement.dataParallelSize, expertParallel: sameType.placement.expertParallel, nodes: sameType.placement.nodes })}, $${sameType.placement.hourlyUsd}/h): drop the pinned tensor/pipeline-parallel size.`);
   }
   if (req.instanceType) {
     const free = size({ ...req, instanceType: undefined, tensorParallel: undefined, pipelineParallel: undefined, dataParallel: undefined, expertParallel: undefined }, { explain: false });

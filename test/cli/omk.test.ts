@@ -64,7 +64,7 @@ describe("omk size", () => {
     [["--model", "Qwen/Qwen3-7B"], /--model "Qwen\/Qwen3-7B": is not in the model catalog\. Fix: did you mean/],
     [["--model", "Qwen/Qwen3-8B", "--region", "moon-1"], /--region "moon-1": is not a region the kit knows/],
     [["--model", "meta-llama/Llama-3.1-70B-Instruct", "--instance", "g6.xlarge"], /--instance "g6.xlarge": .*does not fit g6\.xlarge in us-east-1/],
-    [["--model", "Qwen/Qwen3-8B", "--max-model-len", "abc"], /--max-model-len takes a whole number/],
+    [["--model", "Qwen/Qwen3-8B", "--max-model-len", "abc"], /--max-model-len takes a positive whole number, e.g. 32768/],
   ])("exits 1 with a clear message: %j", async (args, message) => {
     const r = await omk("size", ...args);
     expect(r.code).toBe(1);
@@ -143,7 +143,51 @@ describe("omk plan", () => {
   });
 });
 
+describe("omk validate, --version and flag errors", () => {
+  it("validates a stack and its policy config without running the program, naming every problem", async () => {
+    const ok = await omk("validate", "--config", path.join(ROOT, "test/fixtures/stacks/Pulumi.fixture.yaml"));
+    expect(ok.code, ok.err).toBe(0);
+    expect(ok.out).toMatch(/is valid — 1 model\(s\) in us-east-1 \(qwen3-8b on g6e\.xlarge\); policy config none \(the pack's defaults\) checked/);
+    const dir = mkdtempSync(path.join(tmpdir(), "omk-validate-"));
+    const bad = path.join(dir, "Pulumi.bad.yaml");
+    writeFileSync(bad, "config:\n  aws:region: us-east-1\n  omk:environment: x\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      replicas: 5\n      instanceType: g9.huge\n");
+    const r = await omk("validate", "--config", bad);
+    expect(r.code).toBe(1);
+    // A malformed entry still has its instance type looked up: every problem in one run.
+    expect(r.err).toMatch(/replicas: 5 — must be an object: \{min, max\}, e\.g\. \{min: 1, max: 2\}/);
+    expect(r.err).toMatch(/instanceType: "g9\.huge" — is not a GPU instance type the kit knows/);
+  });
+
+  it("--version prints the package version", async () => {
+    const r = await omk("--version");
+    expect(r.code).toBe(0);
+    expect(r.out.trim()).toBe(JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8")).version);
+  });
+
+  it.each([
+    [["size", "--model", "Qwen/Qwen3-8B", "--concurrency", "-3"], /--concurrency takes a positive whole number, e\.g\. 4\./],
+    [["size", "--model", "Qwen/Qwen3-8B", "--tp", "0", "--instance", "g6e.12xlarge"], /--tp takes a positive whole number, e\.g\. 2\./],
+  ])("%j names the flag and a fitting example", async (args, message) => {
+    const r = await omk(...args);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(message);
+  });
+
+  it("--out pointing at a file is refused before anything is planned", async () => {
+    const file = path.join(mkdtempSync(path.join(tmpdir(), "omk-out-")), "afile");
+    writeFileSync(file, "x");
+    const r = await omk("plan", "--config", path.join(ROOT, "test/fixtures/stacks/Pulumi.fixture.yaml"), "--out", file);
+    expect(r.code).toBe(1);
+    expect(r.err).toMatch(/--out ".*afile" is a file\. Fix: pass a folder/);
+  });
+});
+
 describe("the installed bin", () => {
+  it("prints its help without loading the Pulumi SDKs (commands load when they run)", () => {
+    const out = execFileSync(process.execPath, ["-e", `require("tsx/cjs/api").register(); const m = require(${JSON.stringify(path.join(ROOT, "cli/omk.ts"))}); m.main(["--help"], { out: () => {}, err: () => {} }).then(() => process.stdout.write(JSON.stringify(Object.keys(require.cache).filter((k) => k.includes("@pulumi")).length)))`], { cwd: ROOT, encoding: "utf8" });
+    expect(Number(out)).toBe(0);
+  });
+
   it("runs with plain node, as `npx omk` does after `npm ci`", () => {
     const out = execFileSync(process.execPath, [path.join(ROOT, "cli/bin/omk.js"), "models", "--json"], { cwd: ROOT, encoding: "utf8" });
     expect(JSON.parse(out).length).toBeGreaterThanOrEqual(30);
