@@ -6,8 +6,8 @@
  *  4. CLI start-up as ratios measured in this one run, so they hold on any machine: `omk --help` no slower than
  *     a process that only imports the Pulumi SDKs; `omk plan` at most 2× that import; `omk diff` of a change
  *     to one stack at most 3× one `omk plan`.
- * Goals: the full sizing sweep under 5 s, one `omk plan` under 3 s (median), peak RSS under 500 MiB,
- * per-model plan time at 50 models ≤ 1.5 × that at 10, and the ratios above.
+ * Goals: the full sizing sweep under 5 s, peak RSS under 500 MiB, per-model plan time at 50 models ≤ 1.5 × that
+ * at 10, and the start-up ratios above (machine-independent, unlike a wall-clock goal for `omk plan`).
  */
 import { execFileSync } from "node:child_process";
 import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
@@ -20,7 +20,7 @@ import { DEFAULT_CONCURRENCY, DEFAULT_MAX_MODEL_LEN_CAP } from "../components/co
 import { sizeModel } from "../components/sizing/placement";
 import { planStack } from "../cli/engine/plan";
 
-const GOALS = { sweepMs: 5000, planMs: 3000, rssMiB: 500 };
+const GOALS = { sweepMs: 5000, rssMiB: 500 };
 
 function percentile(xs: number[], p: number): number {
   const s = [...xs].sort((a, b) => a - b);
@@ -127,7 +127,7 @@ async function main() {
   console.log("|---|---|---|");
   console.log(`| size ${MODELS.length} models × ${KNOWN_REGIONS.length} regions (${cold.calls} searches, ${cold.fits} fit; with no-fit explanations) | ${f(cold.totalMs)} ms total, p50 ${f(cold.p50)} ms, p95 ${f(cold.p95)} ms, max ${f(cold.max)} ms | < ${GOALS.sweepMs} ms |`);
   console.log(`| same sweep without explanations | ${f(warm.totalMs)} ms total, p50 ${f(warm.p50)} ms | |`);
-  console.log(`| \`omk plan\` (default stack, new process) | median ${f(plan.median)} ms, max ${f(plan.max)} ms over ${plan.runs} runs | < ${GOALS.planMs} ms |`);
+  console.log(`| \`omk plan\` (default stack, new process) | median ${f(plan.median)} ms, max ${f(plan.max)} ms over ${plan.runs} runs | see the ratio below |`);
   for (const s of scaling) console.log(`| plan a stack of ${s.n} model(s) in-process (${s.resources} resources) | ${f(s.ms)} ms (${f(s.ms / s.n)} ms per model) | |`);
   const [one, ten, fifty] = scaling;
   const growth = (fifty!.ms / fifty!.n) / (ten!.ms / ten!.n);
@@ -140,7 +140,7 @@ async function main() {
   console.log(`| \`omk diff\` of one edited stack / one \`omk plan\` | ${f(ratios.diff)} ms, ${r(ratios.diff / ratios.plan)} | ≤ ×3 |`);
   void one;
 
-  const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", plan.median > GOALS.planMs && "omk plan", rssMiB > GOALS.rssMiB && "memory", growth > 1.5 && "linear plan scaling",
+  const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", rssMiB > GOALS.rssMiB && "memory", growth > 1.5 && "linear plan scaling",
     ratios.help > ratios.sdk && "omk --help vs the SDK import", ratios.plan > 2 * ratios.sdk && "omk plan vs the SDK import", ratios.diff > 3 * ratios.plan && "omk diff vs omk plan"].filter(Boolean);
   if (missed.length) {
     console.error(`Goals missed: ${missed.join(", ")}`);

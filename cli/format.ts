@@ -41,3 +41,10 @@ export function alternativesTable(alternatives: readonly (Layout & Pick<Candidat
   const more = alternatives.length - shown.length;
   return table(shown) + (more > 0 ? `\n  … ${more} more (--json lists all)` : "");
 }
+
+/** How sure the catalog is that the region sells the type (offeredIn): only "listed" needs no remark. */
+export function availabilityNote(availability: string): string {
+  if (availability === "priced-only") return " (priced here, availability not confirmed)";
+  if (availability === "assumed") return " (availability assumed)";
+  return "";
+}

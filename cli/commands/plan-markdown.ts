@@ -1,16 +1,11 @@
 /** `omk plan --format markdown`: the plan as a reviewer reads it in a pull-request comment. */
 import type { Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
-import { duration, int, layoutOf, markdownTable, usd } from "../format";
+import { availabilityNote, duration, int, layoutOf, markdownTable, usd } from "../format";
+
+export { availabilityNote };
 
 const mins = (s: number) => duration(s, " ");
-
-/** How sure the catalog is that the region sells the type (offeredIn): only "listed" needs no remark. */
-export function availabilityNote(availability: string): string {
-  if (availability === "priced-only") return " (priced here, availability not confirmed)";
-  if (availability === "assumed") return " (availability assumed)";
-  return "";
-}
 
 export function planMarkdown(plan: Plan): string {
   const lines: string[] = [];

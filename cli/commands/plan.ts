@@ -5,8 +5,8 @@ import { ConfigError } from "../../components/config/errors";
 import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
-import { alternativesTable, duration as mins, gib, int, layoutOf, table, usd } from "../format";
-import { availabilityNote, planMarkdown } from "./plan-markdown";
+import { alternativesTable, availabilityNote, duration as mins, gib, int, layoutOf, table, usd } from "../format";
+import { planMarkdown } from "./plan-markdown";
 
 export interface PlanOptions {
   readonly stack?: string;

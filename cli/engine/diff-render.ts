@@ -2,7 +2,7 @@
  * `omk diff` as a pull-request comment (pure): per stack the GPU and cost change, what blocks `pulumi up`, each
  * model before → after with its vLLM flags by name, the policy verdict, then the resource changes folded away.
  */
-import { availabilityNote } from "../commands/plan-markdown";
+import { availabilityNote } from "../format";
 import { CRITICAL, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
 
 const show = (v: unknown) => {

@@ -58,7 +58,21 @@ function perStage(layers: number, pipelineParallel: number): number {
   return Math.ceil(layers / pipelineParallel);
 }
 
+/** Specs are pure in their inputs and the placement search asks for the same ones many times: cache them per model. */
+const specCache = new WeakMap<ModelSpec, Map<string, KvCacheSpec>>();
+
 export function kvCacheSpec(input: KvCacheInput): KvCacheSpec {
+  let byInput = specCache.get(input.model);
+  if (!byInput) specCache.set(input.model, (byInput = new Map()));
+  const key = `${input.tensorParallel}/${input.pipelineParallel}/${input.kvCacheDtype}/${input.maxModelLen}/${input.maxNumBatchedTokens}/${input.prefixCaching}`;
+  const cached = byInput.get(key);
+  if (cached) return cached;
+  const spec = buildKvCacheSpec(input);
+  byInput.set(key, spec);
+  return spec;
+}
+
+function buildKvCacheSpec(input: KvCacheInput): KvCacheSpec {
   const { model, tensorParallel: tp, kvCacheDtype } = input;
   const kvBytes = kvBytesOf(kvCacheDtype);
   const groups = model.attention;

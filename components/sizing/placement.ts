@@ -179,10 +179,23 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
     kvCacheDtype: req.kvCacheDtype, batch, maxModelLen: req.maxModelLen,
   });
   const perRank = (m: MemoryBreakdown) => m.maxConcurrency / (layout.dataParallel ?? 1);
-  const tried = batchLadder(defaults, req.concurrency).map(at);
-  const fitting = tried.filter((m) => m.maxConcurrency >= req.concurrency && perRank(m) >= 1 && withinStateBlocks(m));
-  // vLLM's defaults where they fit with the headroom target, else the largest batch limits that do.
-  const memory = fitting.find((m) => kvHeadroom(m, req.concurrency, layout.dataParallel) >= KV_HEADROOM_TARGET) ?? fitting[0] ?? tried[0]!;
+  // vLLM's defaults where they fit with the headroom target, else the largest batch limits that do: walk the
+  // ladder from the top and stop at the first setting with the headroom (usually the first).
+  const ladder = batchLadder(defaults, req.concurrency);
+  let first: MemoryBreakdown | undefined;
+  let firstFit: MemoryBreakdown | undefined;
+  let chosen: MemoryBreakdown | undefined;
+  for (const batch of ladder) {
+    const m = at(batch);
+    first ??= m;
+    if (!(m.maxConcurrency >= req.concurrency && perRank(m) >= 1 && withinStateBlocks(m))) continue;
+    firstFit ??= m;
+    if (kvHeadroom(m, req.concurrency, layout.dataParallel) >= KV_HEADROOM_TARGET) {
+      chosen = m;
+      break;
+    }
+  }
+  const memory = chosen ?? firstFit ?? first!;
   const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1 && withinStateBlocks(memory);
   const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
   const reason = memory.kvCacheGiBPerGpu <= 0
