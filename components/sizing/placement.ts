@@ -261,8 +261,27 @@ function byCost(a: Candidate, b: Candidate, preferSingleNode: boolean): number {
   return (b.memory?.maxConcurrency ?? 0) - (a.memory?.maxConcurrency ?? 0);
 }
 
+/**
+ * Results without explanations, per model and request: explaining one region's no-fit sizes the model in every
+ * other region, which a sweep over regions (omk size, bench) would otherwise repeat region × region times.
+ */
+const quickResults = new WeakMap<ModelSpec, Map<string, SizingResult>>();
+
 /** Searches the region (or evaluates the pinned instance type) and returns the cheapest fitting placement. */
 export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {}): SizingResult {
+  if (options.explain !== false) return search(req, options);
+  let byModel = quickResults.get(req.model);
+  if (!byModel) quickResults.set(req.model, (byModel = new Map()));
+  const { model: _model, ...rest } = req;
+  const key = JSON.stringify(rest);
+  const hit = byModel.get(key);
+  if (hit) return hit;
+  const result = search(req, options);
+  byModel.set(key, result);
+  return result;
+}
+
+function search(req: SizingRequest, options: { explain?: boolean }): SizingResult {
   if (req.model.cannotSize) return { ok: false, error: `${req.model.id} cannot be sized yet: ${req.model.cannotSize}.`, alternatives: [] };
   const pool = req.instanceType ? [findInstance(req.instanceType)].filter((i): i is InstanceSpec => i !== undefined) : INSTANCES;
   if (pool.length === 0) return { ok: false, error: `unknown instance type "${req.instanceType}"`, alternatives: [] };
