@@ -264,6 +264,7 @@ function byCost(a: Candidate, b: Candidate, preferSingleNode: boolean): number {
 /**
  * Results without explanations, per model and request: explaining one region's no-fit sizes the model in every
  * other region, which a sweep over regions (omk size, bench) would otherwise repeat region × region times.
+ * Only the verdict and placement are kept (what an explanation reads), not the alternatives.
  */
 const quickResults = new WeakMap<ModelSpec, Map<string, SizingResult>>();
 
@@ -277,8 +278,9 @@ export function sizeModel(req: SizingRequest, options: { explain?: boolean } = {
   const hit = byModel.get(key);
   if (hit) return hit;
   const result = search(req, options);
-  byModel.set(key, result);
-  return result;
+  const verdict: SizingResult = { ...result, alternatives: [] };
+  byModel.set(key, verdict);
+  return verdict;
 }
 
 function search(req: SizingRequest, options: { explain?: boolean }): SizingResult {
