@@ -35,6 +35,13 @@ const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
   tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node",
 };
 
+/** A fix written for a stack file, reworded for the flags a `size` user types. */
+function fixForFlags(fix: string): string {
+  let out = fix.replace(/\b(set|also set|remove) aws:region\b/g, "$1 --region").replace(/as modelConfig\b/g, "with --model-config <file>").replace(/point modelConfig at/g, "pass --model-config").replace(/ \(relative to the repository root\)/g, " (a path from the current directory)");
+  for (const [key, flag] of Object.entries(FLAG_FOR_KEY)) out = out.replace(new RegExp(`\\b(set|also set|remove|lower|raise) ${key}\\b`, "g"), `$1 ${flag}`);
+  return out;
+}
+
 function flagFor(path: string): string {
   if (path === "aws:region") return "--region";
   const key = /^omk:models\[0\]\.(\w+)/.exec(path)?.[1];
@@ -88,8 +95,8 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (!resolved.ok) {
     const problems = resolved.error.problems;
     err(`omk size: ${problems.length} problem${problems.length === 1 ? "" : "s"}:`);
-    for (const p of problems) err(`  - ${flagFor(p.path)} ${formatValue(p.value)}: ${p.message} Fix: ${p.fix}`);
-    if (opts.json) out(JSON.stringify({ fits: false, problems: problems.map((p) => ({ flag: flagFor(p.path), ...p })) }, null, 2));
+    for (const p of problems) err(`  - ${flagFor(p.path)} ${formatValue(p.value)}: ${p.message} Fix: ${fixForFlags(p.fix)}`);
+    if (opts.json) out(JSON.stringify({ fits: false, problems: problems.map((p) => ({ flag: flagFor(p.path), ...p, fix: fixForFlags(p.fix) })) }, null, 2));
     return 1;
   }
   const m = resolved.stack.models[0]!;
@@ -110,7 +117,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
     mem.windowBytesPerSequencePerGpu ? `windowed layers ${int(mem.windowBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
   ].filter(Boolean);
   out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens}${mem.stateBlocks === null ? "" : `; ${int(mem.stateBlocks)} state blocks per GPU, one per running sequence`})`);
-  if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} over ${int(m.spec.context.derivedMax)} tokens (static YaRN can cost quality on short prompts; vLLM applies it to every request).`);
+  if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} × the original ${int(m.spec.context.yarn?.originalMaxPositionEmbeddings ?? m.spec.context.derivedMax)} positions (vLLM's own maximum without it: ${int(m.spec.context.derivedMax)}); static YaRN can cost quality on short prompts, as vLLM applies it to every request.`);
   if (m.spec.gated) out(`Gated on Hugging Face: deploying it needs the license accepted and omk:hfToken; sizing did not.`);
   if (m.spec.userSupplied) out(`From ${opts.modelConfig}: parameter counts are computed from the config (ESTIMATE); license and gating are unknown to the kit.`);
   out("Activation and overhead figures are estimates calibrated on published vLLM H100 logs; weights and KV follow vLLM's formulas.");

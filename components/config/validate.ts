@@ -113,6 +113,10 @@ function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): Conf
       case "unrecognized_keys":
         return issue.keys.map((key) => {
           const known = knownKeysFor(issue.path);
+          // Credentials are stack-wide secrets, never per-model keys.
+          if (key === "hfToken" || key === "apiKey") {
+            return { path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]), message: "is not a model key: credentials are stack-wide Pulumi secrets.", fix: `remove it here and run \`pulumi config set --secret omk:${key} …\`.` };
+          }
           const [guess] = nearest(key, known, 1);
           return {
             path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]),

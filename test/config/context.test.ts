@@ -94,7 +94,7 @@ describe("YaRN within the model's documented extension", () => {
   it("omk size and omk plan say so", async () => {
     const r = await omk("size", "--model", "Qwen/Qwen2.5-7B-Instruct", "--max-model-len", "131072", "--concurrency", "1");
     expect(r.code).toBe(0);
-    expect(r.out).toMatch(/YaRN factor 4 over 32,768 tokens \(static YaRN can cost quality on short prompts/);
+    expect(r.out).toMatch(/YaRN factor 4 × the original 32,768 positions \(vLLM.s own maximum without it: 32,768\); static YaRN can cost quality on short prompts/);
   });
 });
 
