@@ -6,6 +6,7 @@
  *  4. CLI start-up as ratios measured in this one run, so they hold on any machine: `omk --help` no slower than
  *     a process that only imports the Pulumi SDKs; `omk plan` at most 2× that import; `omk diff` of a change
  *     to one stack at most 3× one `omk plan`.
+ *  5. the serving-performance model against published measurements (bench/calibrate.ts): its error distribution.
  * Goals: the full sizing sweep under 5 s, peak RSS under 500 MiB, per-model plan time at 50 models ≤ 1.5 × that
  * at 10, and the start-up ratios above (machine-independent, unlike a wall-clock goal for `omk plan`).
  */
@@ -19,6 +20,7 @@ import { KNOWN_REGIONS } from "../components/catalog/regions";
 import { DEFAULT_CONCURRENCY, DEFAULT_MAX_MODEL_LEN_CAP } from "../components/config/schema";
 import { sizeModel } from "../components/sizing/placement";
 import { planStack } from "../cli/engine/plan";
+import { accuracyMarkdown } from "../components/sizing/perf/accuracy";
 
 const GOALS = { sweepMs: 5000, rssMiB: 500 };
 
@@ -139,6 +141,8 @@ async function main() {
   console.log(`| \`omk plan\` / that import | ${f(ratios.plan)} ms, ${r(ratios.plan / ratios.sdk)} | ≤ ×2 |`);
   console.log(`| \`omk diff\` of one edited stack / one \`omk plan\` | ${f(ratios.diff)} ms, ${r(ratios.diff / ratios.plan)} | ≤ ×3 |`);
   void one;
+  console.log("\nServing-performance estimates vs published measurements (predicted / measured − 1):\n");
+  console.log(accuracyMarkdown());
 
   const missed = [cold.totalMs > GOALS.sweepMs && "sizing sweep", rssMiB > GOALS.rssMiB && "memory", growth > 1.5 && "linear plan scaling",
     ratios.help > ratios.sdk && "omk --help vs the SDK import", ratios.plan > 2 * ratios.sdk && "omk plan vs the SDK import", ratios.diff > 3 * ratios.plan && "omk diff vs omk plan"].filter(Boolean);

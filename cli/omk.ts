@@ -31,6 +31,15 @@ export function kitVersion(): string {
   return (JSON.parse(readFileSync(path.join(__dirname, "..", "package.json"), "utf8")) as { version: string }).version;
 }
 
+/** A positive number for `flag`. */
+function positiveNumber(flag: string, example: number) {
+  return (value: string) => {
+    const n = Number(value);
+    if (!Number.isFinite(n) || n <= 0) throw new InvalidArgumentError(`${flag} takes a positive number, e.g. ${example}.`);
+    return n;
+  };
+}
+
 function fraction(value: string): number {
   const n = Number(value);
   if (!Number.isFinite(n)) throw new InvalidArgumentError("takes a number between 0.5 and 0.98, e.g. 0.9.");
@@ -84,6 +93,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--tp <n>", "with --instance: tensor-parallel size", integer("--tp", 2))
     .option("--pp <n>", "with --instance: pipeline-parallel size", integer("--pp", 2))
     .option("--multi-node <m>", "when-needed (default: span nodes only if no single node fits) | allow (cheapest wins)")
+    .option("--requests-per-second <r>", "size for a load: requests per second (with --input-tokens, --output-tokens)", positiveNumber("--requests-per-second", 5))
+    .option("--input-tokens <n>", "the load's prompt tokens per request", integer("--input-tokens", 2000))
+    .option("--output-tokens <n>", "the load's generated tokens per request", integer("--output-tokens", 500))
+    .option("--ttft-ms <ms>", "the load's time-to-first-token target", positiveNumber("--ttft-ms", 2000))
+    .option("--tpot-ms <ms>", "the load's time-per-output-token target", positiveNumber("--tpot-ms", 40))
     .option("--json", "machine-readable output")
     .action(async (o) => {
       if (!o.model && !o.modelConfig) {
@@ -93,6 +107,21 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       }
       code = (await load<typeof import("./commands/size")>("size")).sizeCommand(o, io.out, io.err);
     });
+
+  program.command("perf").description("predict throughput, TTFT and TPOT of a model on an instance for a request shape and concurrency (ESTIMATES)")
+    .requiredOption("--model <id>", "catalog model id")
+    .option("--instance <type>", "EC2 instance type (default: the cheapest one the model fits, as `omk size` picks)")
+    .option("--region <region>", "AWS region (prices)", "us-east-1")
+    .option("--tp <n>", "tensor-parallel size (default: the kit's layout)", integer("--tp", 2))
+    .option("--pp <n>", "pipeline-parallel size", integer("--pp", 2))
+    .option("--dp <n>", "data-parallel size (checked against the kit's layout)", integer("--dp", 8))
+    .option("--expert-parallel", "expert parallelism (MoE)")
+    .option("--precision <p>", "bf16 | fp8 | int8 | int4 | mxfp4 | nvfp4")
+    .requiredOption("--input-tokens <n>", "prompt tokens per request", integer("--input-tokens", 2000))
+    .requiredOption("--output-tokens <n>", "generated tokens per request", integer("--output-tokens", 500))
+    .option("--concurrency <n>", "concurrent clients, one request in flight each", integer("--concurrency", 16), 1)
+    .option("--json", "machine-readable output")
+    .action(async (o) => { code = (await load<typeof import("./commands/perf")>("perf")).perfCommand(o, io.out, io.err); });
 
   program.command("plan").description("validate a stack and preview what it creates, offline")
     .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")

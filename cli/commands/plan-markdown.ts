@@ -2,6 +2,7 @@
 import type { Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
 import { availabilityNote, duration, int, layoutOf, markdownTable, usd } from "../format";
+import { unmeasuredNote } from "../../components/sizing/perf/accuracy";
 
 export { availabilityNote };
 
@@ -21,6 +22,10 @@ export function planMarkdown(plan: Plan): string {
       `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (ESTIMATED price)" : ""}`, month, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, m.exposure, plan.endpoints[m.name] ?? "-"];
   })));
   lines.push("");
+  for (const m of plan.models.filter((x) => x.load)) {
+    const l = m.load!;
+    lines.push(`\`${m.name}\` for ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out): **${l.replicas} replica(s)**, each within the targets up to ${l.concurrencyPerReplica} requests in flight (~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms), **~$${l.usdPerMillionOutputTokens} per million output tokens** (ESTIMATES${unmeasuredNote(m.instanceType)}).`, "");
+  }
   lines.push("<details><summary>GPU memory per model</summary>", "", "```");
   for (const m of plan.models.filter((x) => x.instanceType !== "cpu")) {
     lines.push(`${m.name.padEnd(24)} ${memoryBar(m)}  weights ${m.weightsGiBPerGpu} GiB, KV ${m.kvCacheGiBPerGpu} GiB of ${m.gpuMemoryGiB} GiB/GPU`);

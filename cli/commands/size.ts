@@ -9,6 +9,7 @@ import { resolveStack, type ResolvedModel } from "../../components/config/valida
 import { formatValue } from "../../components/config/errors";
 import { placementSummary } from "../../components/serving/placement-summary";
 import { summarizeAlternative } from "../../components/sizing/placement";
+import { unmeasuredNote } from "../../components/sizing/perf/accuracy";
 import { alternativesTable, gib, int, layoutOf, usd } from "../format";
 
 export interface SizeOptions {
@@ -25,6 +26,11 @@ export interface SizeOptions {
   readonly tp?: number;
   readonly pp?: number;
   readonly multiNode?: string;
+  readonly requestsPerSecond?: number;
+  readonly inputTokens?: number;
+  readonly outputTokens?: number;
+  readonly ttftMs?: number;
+  readonly tpotMs?: number;
   readonly json?: boolean;
 }
 
@@ -32,7 +38,7 @@ export interface SizeOptions {
 const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
   id: "--model", modelConfig: "--model-config", precision: "--precision", maxModelLen: "--max-model-len", concurrency: "--concurrency",
   gpuMemoryUtilization: "--gpu-memory-utilization", kvCacheDtype: "--kv-cache-dtype", instanceType: "--instance",
-  tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node",
+  tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node", load: "--requests-per-second/--input-tokens/--output-tokens",
 };
 
 /** A fix written for a stack file, reworded for the flags a `size` user types. */
@@ -62,7 +68,7 @@ export function sizeJson(m: ResolvedModel, region: string) {
     overheadGiB: s.overheadGiB, kvCacheGiBPerGpu: s.kvCacheGiBPerGpu,
     kvBytesPerTokenPerGpu: s.kvBytesPerTokenPerGpu, stateBytesPerSequencePerGpu: s.stateBytesPerSequencePerGpu, windowBytesPerSequencePerGpu: s.windowBytesPerSequencePerGpu,
     kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens, stateBlocks: s.stateBlocks,
-    hourlyUsd: s.hourlyUsdPerReplica, priceEstimate: s.priceEstimate, priceBasis: s.priceBasis, fits: s.fits,
+    hourlyUsd: s.hourlyUsdPerReplica, priceEstimate: s.priceEstimate, priceBasis: s.priceBasis, fits: s.fits, load: s.load,
     estimates: ["activation and overhead memory (calibrated on published vLLM H100 logs)", ...(m.spec.userSupplied ? ["parameter counts computed from config.json"] : [])],
     alternatives: m.alternatives.map(summarizeAlternative),
   };
@@ -91,6 +97,14 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (opts.tp !== undefined) entry.tensorParallelSize = opts.tp;
   if (opts.pp !== undefined) entry.pipelineParallelSize = opts.pp;
   if (opts.multiNode !== undefined) entry.multiNode = opts.multiNode;
+  if (opts.requestsPerSecond !== undefined || opts.inputTokens !== undefined || opts.outputTokens !== undefined) {
+    if (opts.requestsPerSecond === undefined || opts.inputTokens === undefined || opts.outputTokens === undefined) {
+      err("omk size: a load needs --requests-per-second, --input-tokens and --output-tokens together (and optionally --ttft-ms, --tpot-ms).");
+      return 1;
+    }
+    entry.load = { requestsPerSecond: opts.requestsPerSecond, inputTokens: opts.inputTokens, outputTokens: opts.outputTokens, ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}), ...(opts.tpotMs !== undefined ? { tpotMs: opts.tpotMs } : {}) };
+    if (opts.maxModelLen === undefined) entry.maxModelLen = Math.max(256, opts.inputTokens + opts.outputTokens);
+  }
   const resolved = resolveStack({ "aws:region": opts.region, "omk:environment": "size", "omk:models": [entry] }, "omk size", new Set(), { purpose: "sizing" });
   if (!resolved.ok) {
     const problems = resolved.error.problems;
@@ -117,6 +131,11 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
     mem.windowBytesPerSequencePerGpu ? `windowed layers ${int(mem.windowBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
   ].filter(Boolean);
   out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens}${mem.stateBlocks === null ? "" : `; ${int(mem.stateBlocks)} state blocks per GPU, one per running sequence`})`);
+  const l = json.load;
+  if (l) {
+    out(`Load: ${l.requestsPerSecond} requests/s of ${int(l.inputTokens)} in + ${int(l.outputTokens)} out${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""} → ${l.replicas} replica(s), each within the targets up to ${l.concurrencyPerReplica} requests in flight (ESTIMATE per replica there: ${int(l.outputTokensPerSecond)} output tokens/s, TTFT ${int(l.ttftMs)} ms, TPOT ${l.tpotMs} ms${unmeasuredNote(p.instanceType)}).`);
+    out(`Cost for the load: $${Math.round(p.hourlyUsd * l.replicas * 100) / 100}/h → $${l.usdPerMillionOutputTokens} per million output tokens, $${l.usdPerMillionTotalTokens} per million tokens in and out (ESTIMATE).`);
+  }
   if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} × the original ${int(m.spec.context.yarn?.originalMaxPositionEmbeddings ?? m.spec.context.derivedMax)} positions (vLLM's own maximum without it: ${int(m.spec.context.derivedMax)}); static YaRN can cost quality on short prompts, as vLLM applies it to every request.`);
   if (m.spec.gated) out(`Gated on Hugging Face: deploying it needs the license accepted and omk:hfToken; sizing did not.`);
   if (m.spec.userSupplied) out(`From ${opts.modelConfig}: parameter counts are computed from the config (ESTIMATE); license and gating are unknown to the kit.`);

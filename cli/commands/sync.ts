@@ -1,7 +1,8 @@
 /**
  * `omk sync`: everything generated from the stacks and the catalog. The README's sections come from the commands
  * that print them — the default stack's `omk plan`, `omk stacks --markdown`, `omk models --markdown`,
- * `omk instances --markdown` — so every number there comes from a fresh run; each stack's resource graph is
+ * `omk instances --markdown`, the performance model's error on published measurements (`npm run calibrate`) — so
+ * every number there comes from a fresh run; each stack's resource graph is
  * committed as a snapshot a pull request diffs.
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -13,6 +14,7 @@ import { modelsCommand } from "./models";
 import { planText } from "./plan";
 import { resourceGraph } from "../engine/graph";
 import { shippedStacks, stacksCommand } from "./stacks";
+import { accuracyMarkdown } from "../../components/sizing/perf/accuracy";
 
 export const README = path.join(PROJECT_ROOT, "README.md");
 
@@ -31,6 +33,7 @@ export async function generatedSections(): Promise<Record<string, string>> {
     "stacks:table": captured((out) => stacksCommand({ markdown: true }, out)),
     "catalog:models": captured((out) => modelsCommand({ markdown: true }, out)),
     "catalog:instances": captured((out) => instancesCommand({ markdown: true, region: "us-east-1" }, out, () => undefined)),
+    "perf:accuracy": accuracyMarkdown(),
   };
 }
 

@@ -36,6 +36,20 @@ export const replicasSchema = z.strictObject({
   max: z.number().int().min(1).max(100).default(1),
 });
 
+/** A load the model must serve: the sizing then picks instance, layout and replicas for it (ESTIMATES). */
+export const loadSchema = z.strictObject({
+  /** Requests per second the model must sustain. */
+  requestsPerSecond: z.number().positive().max(100_000),
+  /** Prompt tokens per request. */
+  inputTokens: z.number().int().min(1).max(2_000_000),
+  /** Generated tokens per request. */
+  outputTokens: z.number().int().min(1).max(1_000_000),
+  /** Time-to-first-token target, ms. @default none */
+  ttftMs: z.number().positive().optional(),
+  /** Time-per-output-token target (after the first), ms. @default none */
+  tpotMs: z.number().positive().optional(),
+});
+
 export const modelEntrySchema = z.strictObject({
   /** Catalog model id, the Hugging Face repo of the original weights (`npx omk models`); with `modelConfig`, any Hub repo. */
   id: z.string().min(1),
@@ -71,7 +85,10 @@ export const modelEntrySchema = z.strictObject({
    * @default the model's own default in vLLM: "fp8" for DeepSeek-V3.2 (stored as fp8_ds_mla), else "auto" (the model dtype)
    */
   kvCacheDtype: z.enum(["auto", "fp8"]).optional(),
+  /** @default {min: 1, max: 1}; with `load`, the replicas the load needs (min = max) */
   replicas: replicasSchema.default({ min: 1, max: 1 }),
+  /** A load to size for: {requestsPerSecond, inputTokens, outputTokens, ttftMs?, tpotMs?}. */
+  load: loadSchema.optional(),
   /** Pin an EC2 instance type; the sizing then evaluates only it (and says why it does not fit). */
   instanceType: z.string().min(1).optional(),
   /** With `instanceType`: fix vLLM `--tensor-parallel-size`. */
@@ -137,6 +154,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   model: Object.keys(modelEntrySchema.shape),
   modelConfig: ["file", "trustRemoteCode", "reasoningParser", "toolCallParser"],
   replicas: Object.keys(replicasSchema.shape),
+  load: Object.keys(loadSchema.shape),
   cluster: [...new Set([...Object.keys(createClusterSchema.shape), ...Object.keys(existingClusterSchema.shape)])],
   endpoint: Object.keys(createClusterSchema.shape.endpoint.unwrap().shape),
   capacity: Object.keys(capacitySchema.shape),

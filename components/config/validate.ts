@@ -3,15 +3,16 @@
  * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
  */
 import type { YarnSetting } from "../catalog/context";
-import { MODELS, findModel, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import { weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
 import { checkEntry } from "./validate-model";
-import { INSTANCES, findInstance } from "../catalog/instances";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
 import { effectiveKvCacheDtype } from "../sizing/attention/mla";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
-import { ConfigError, keyPath, nearest, type ConfigProblem } from "./errors";
+import type { LoadTarget } from "../sizing/perf/load";
+import { ConfigError, nearest, type ConfigProblem } from "./errors";
+import { fromZod, namedThingsExist } from "./zod-problems";
 import type { AddonsSettings, CapacitySettings, ClusterSettings, ObservabilitySettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
 import type { ServingSettings } from "./serving-schema";
@@ -23,7 +24,7 @@ import { PRESETS, applyPresets } from "./presets";
 /** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
 export const S3_DEFAULT_MIN_PARAMS_B = 30;
 import { z as zod } from "zod";
-import { KNOWN_KEYS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema } from "./schema";
+import { NAMESPACE, modelEntrySchema, replicasSchema, stackSchema } from "./schema";
 import { round } from "../round";
 
 const lenientEntrySchema = zod.object({ ...modelEntrySchema.shape, replicas: zod.object(replicasSchema.shape).default({ min: 1, max: 1 }) });
@@ -43,6 +44,8 @@ export interface ResolvedModel {
   readonly gpuMemoryUtilization: number;
   readonly kvCacheDtype: "auto" | "fp8";
   readonly replicas: { readonly min: number; readonly max: number };
+  /** The load the model was sized for, when the stack states one. */
+  readonly load: LoadTarget | null;
   readonly placement: Placement;
   readonly alternatives: readonly Candidate[];
   /** Hourly cost at min and max replicas. */
@@ -93,86 +96,11 @@ export function defaultServedName(id: string): string {
   return tail.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^-+|-+$/g, "").slice(0, 40).replace(/-+$/, "");
 }
 
-function valueAt(root: unknown, path: readonly PropertyKey[]): unknown {
-  return path.reduce<unknown>((v, seg) => (v !== null && typeof v === "object" ? (v as Record<PropertyKey, unknown>)[seg] : undefined), root);
+/** Whether the stack file (after presets) sets this key on model i itself, rather than taking the default. */
+function rawModelKey(settings: Record<string, unknown>, i: number, key: string): boolean {
+  const models = settings.models;
+  return Array.isArray(models) && typeof models[i] === "object" && models[i] !== null && key in (models[i] as object);
 }
-
-function knownKeysFor(path: readonly PropertyKey[]): readonly string[] {
-  if (path.length === 0) return KNOWN_KEYS.root!;
-  const named = [...path].reverse().find((seg): seg is string => typeof seg === "string");
-  if (named === "models") return KNOWN_KEYS.model!;
-  return KNOWN_KEYS[named ?? "root"] ?? KNOWN_KEYS.root!;
-}
-
-/** One problem per zod issue (one per key for unknown keys), in the user's key syntax. */
-function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown): ConfigProblem[] {
-  return issues.flatMap((issue): ConfigProblem[] => {
-    const value = valueAt(settings, issue.path);
-    const path = keyPath(NAMESPACE, issue.path);
-    switch (issue.code) {
-      case "unrecognized_keys":
-        return issue.keys.map((key) => {
-          const known = knownKeysFor(issue.path);
-          // Credentials are stack-wide secrets, never per-model keys.
-          if (key === "hfToken" || key === "apiKey") {
-            return { path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]), message: "is not a model key: credentials are stack-wide Pulumi secrets.", fix: `remove it here and run \`pulumi config set --secret omk:${key} …\`.` };
-          }
-          const [guess] = nearest(key, known, 1);
-          return {
-            path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]),
-            message: "is not a known key.", fix: `${guess ? `did you mean "${guess}"? ` : ""}Known keys here: ${known.join(", ")}.`,
-          };
-        });
-      case "invalid_type":
-        return [value === undefined
-          ? { path, value, message: "is required.", fix: `set ${path} (${issue.expected}).` }
-          : (() => {
-            const key = [...issue.path].reverse().find((seg): seg is string => typeof seg === "string") ?? "";
-            const shape = SHAPES[key];
-            const kind = issue.expected === "object" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`;
-            return { path, value, message: `must be ${shape ? `${kind}: ${shape}` : kind}.`, fix: shape ? `write it as ${shape.split(", e.g. ").pop()}.` : `write ${kind} here.` };
-          })()];
-      case "too_small":
-        return [{ path, value, message: issue.origin === "array" ? "must not be empty." : `must be ≥ ${String(issue.minimum)}.`, fix: issue.origin === "array" ? "list at least one entry." : `use a value of at least ${String(issue.minimum)}.` }];
-      case "too_big":
-        return [{ path, value, message: `must be ≤ ${String(issue.maximum)}.`, fix: `use a value of at most ${String(issue.maximum)}.` }];
-      case "invalid_value":
-        return [{ path, value, message: "is not an allowed value.", fix: `use one of: ${issue.values.map(String).join(", ")}.` }];
-      case "invalid_union": {
-        const expected = /Expected (.+)$/.exec(issue.message)?.[1]?.replace(/'/g, "").split(" | ");
-        return [{ path, value, message: "is not an allowed value.", fix: expected ? `use one of: ${expected.join(", ")}.` : "correct the value as described." }];
-      }
-      case "invalid_format": {
-        const suggestion = typeof value === "string" ? value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "") : "";
-        return [{ path, value, message: `${issue.message}.`, fix: suggestion ? `use "${suggestion}" or another such name.` : "use a name like \"dev\"." }];
-      }
-      default:
-        return [{ path, value, message: `${issue.message}.`, fix: "correct the value as described." }];
-    }
-  });
-}
-
-/** An entry too broken to size still gets its model id and instance type looked up, so one run reports both. */
-function namedThingsExist(entry: unknown, i: number): ConfigProblem[] {
-  if (!entry || typeof entry !== "object") return [];
-  const e = entry as { id?: unknown; instanceType?: unknown; modelConfig?: unknown };
-  const at = (key: string) => `${NAMESPACE}:models[${i}].${key}`;
-  const out: ConfigProblem[] = [];
-  if (typeof e.id === "string" && e.modelConfig === undefined && !findModel(e.id)) {
-    out.push({ path: at("id"), value: e.id, message: "is not in the model catalog.", fix: `did you mean ${nearest(e.id, MODELS.map((m) => m.id)).join(", ")}? Run \`npx omk models\` for the full list.` });
-  }
-  if (typeof e.instanceType === "string" && !findInstance(e.instanceType)) {
-    out.push({ path: at("instanceType"), value: e.instanceType, message: "is not a GPU instance type the kit knows.", fix: `did you mean ${nearest(e.instanceType, INSTANCES.map((x) => x.type)).join(", ")}? Run \`npx omk instances\` for the list.` });
-  }
-  return out;
-}
-
-/** What an object- or list-valued key looks like, for "must be …" messages. */
-const SHAPES: Readonly<Record<string, string>> = {
-  replicas: "{min, max}, e.g. {min: 1, max: 2}", weights: "{source, revision}, e.g. {source: s3}", autoscaling: "{targetQueueLength, …}, e.g. {targetQueueLength: 4}",
-  models: "a list of model entries, e.g. [{id: Qwen/Qwen3-8B}]", extraArgs: "a list of flags, e.g. [--enable-chunked-prefill]", modelConfig: "a path, or {file, trustRemoteCode, …}",
-  warmWindows: "a list of {start, end, timezone}", cluster: "{mode, …}", capacity: "{mode, capacityType, …}", addons: "{keda, prometheus, …}", serving: "{namespace, image, …}", traffic: "{domain, …}",
-};
 
 function regionProblems(raw: RawStackConfig): ConfigProblem[] {
   const region = raw["aws:region"];
@@ -250,27 +178,41 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       }
       models.push({
         name, spec: checked.spec, precision: "bf16", weights: weightsFor(checked.spec, "bf16")!, maxModelLen: checked.maxModelLen, yarn: checked.yarn ?? null, concurrency: entry.concurrency,
-        gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, placement: cpu.placement, alternatives: [],
+        gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, load: null, placement: cpu.placement, alternatives: [],
         hourlyUsd: { min: 0, max: 0 }, weightSource: "huggingface", revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "cpu", cpuKvSpaceGiB: cpu.kvSpaceGiB,
         autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
       });
       return;
     }
     const kvCacheDtype = effectiveKvCacheDtype(checked.spec.attention, entry.kvCacheDtype ?? checked.spec.kvCacheDtypeDefault);
+    const load = entry.load ?? null;
+    if (load && load.inputTokens + load.outputTokens > checked.maxModelLen) {
+      problems.push({ path: `${NAMESPACE}:models[${i}].load`, value: load, message: `asks for ${load.inputTokens} + ${load.outputTokens} tokens per request, more than maxModelLen ${checked.maxModelLen}.`, fix: `raise maxModelLen to at least ${load.inputTokens + load.outputTokens}, or shorten the request.` });
+      return;
+    }
     const sized = sizeModel({
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
       gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype, instanceType: entry.instanceType,
       tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize, multiNode: entry.multiNode,
+      ...(load ? { load } : {}),
     });
     if (!sized.ok) {
-      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : ""}`, value: entry.instanceType ?? entry.id, message: sized.error, fix: /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
+      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : load ? "relax the latency targets, lower the load, or allow more GPU types (remove instanceType)." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
+      return;
+    }
+    // A load decides the replicas unless the stack set them; then they must hold it.
+    const needed = sized.placement.load?.replicas;
+    const explicitReplicas = rawModelKey(settings, i, "replicas");
+    const replicas = needed !== undefined && !explicitReplicas ? { min: needed, max: needed } : entry.replicas;
+    if (needed !== undefined && explicitReplicas && entry.replicas.max < needed) {
+      problems.push({ path: `${NAMESPACE}:models[${i}].replicas.max`, value: entry.replicas.max, message: `cannot serve the load: it needs ${needed} replica(s) of ${sized.placement.instanceType} (ESTIMATE).`, fix: `set replicas.max to at least ${needed}, or remove replicas so the load decides them.` });
       return;
     }
     models.push({
       name, spec: checked.spec, precision: checked.precision, weights: weightsFor(checked.spec, checked.precision)!,
       maxModelLen: checked.maxModelLen, yarn: checked.yarn ?? null, concurrency: entry.concurrency, gpuMemoryUtilization: entry.gpuMemoryUtilization,
-      kvCacheDtype, replicas: entry.replicas, placement: sized.placement, alternatives: sized.alternatives,
-      hourlyUsd: { min: round(sized.placement.hourlyUsd * entry.replicas.min), max: round(sized.placement.hourlyUsd * entry.replicas.max) },
+      kvCacheDtype, replicas, load, placement: sized.placement, alternatives: sized.alternatives,
+      hourlyUsd: { min: round(sized.placement.hourlyUsd * replicas.min), max: round(sized.placement.hourlyUsd * replicas.max) },
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
       revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
       autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,

@@ -7,6 +7,23 @@ import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { round } from "../round";
 import { kvHeadroom } from "../sizing/memory";
 
+export interface LoadSummary {
+  readonly requestsPerSecond: number;
+  readonly inputTokens: number;
+  readonly outputTokens: number;
+  readonly ttftTargetMs: number | null;
+  readonly tpotTargetMs: number | null;
+  readonly replicas: number;
+  /** Requests in flight per replica at the operating point (the autoscaling target). */
+  readonly concurrencyPerReplica: number;
+  /** Per replica at that point. */
+  readonly outputTokensPerSecond: number;
+  readonly ttftMs: number;
+  readonly tpotMs: number;
+  readonly usdPerMillionOutputTokens: number;
+  readonly usdPerMillionTotalTokens: number;
+}
+
 export interface PlacementSummary {
   readonly name: string;
   readonly model: string;
@@ -56,6 +73,8 @@ export interface PlacementSummary {
   /** Per replica. */
   readonly hourlyUsdPerReplica: number;
   readonly hourlyUsd: { readonly min: number; readonly max: number };
+  /** The stated load and what the kit predicts for it (ESTIMATES); null without a load. */
+  readonly load: LoadSummary | null;
   /** On-demand $/month at min replicas (scale-to-zero: only its warm windows) and at max replicas all month. */
   readonly monthlyUsd: { readonly min: number; readonly max: number; readonly windowsCounted: boolean };
   readonly priceEstimate: boolean;
@@ -106,6 +125,12 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     replicas: m.replicas,
     hourlyUsdPerReplica: p.hourlyUsd,
     hourlyUsd: m.hourlyUsd,
+    load: m.load && p.load ? {
+      requestsPerSecond: m.load.requestsPerSecond, inputTokens: m.load.inputTokens, outputTokens: m.load.outputTokens,
+      ttftTargetMs: m.load.ttftMs ?? null, tpotTargetMs: m.load.tpotMs ?? null, replicas: p.load.replicas, concurrencyPerReplica: p.load.concurrencyPerReplica,
+      outputTokensPerSecond: round(p.load.perReplica.outputTokensPerSecond, 1), ttftMs: Math.round(p.load.perReplica.ttftMs), tpotMs: round(p.load.perReplica.tpotMs, 1),
+      usdPerMillionOutputTokens: round(p.load.usdPerMillionOutputTokens, 3), usdPerMillionTotalTokens: round(p.load.usdPerMillionTotalTokens, 3),
+    } : null,
     monthlyUsd: modelMonthlyUsd({ replicas: m.replicas, replicaHourlyUsd: p.hourlyUsd ?? 0, warmWindows: m.autoscaling.warmWindows }),
     priceEstimate: p.priceEstimate,
     priceBasis: p.priceBasis,

@@ -5,7 +5,7 @@
 import type { ModelSpec } from "../catalog/models";
 import { kvCacheSpec } from "./kv-cache";
 import { GiB, totalWeightBytes } from "./memory";
-import type { Placement } from "./placement";
+import type { Placement } from "./sizing-request";
 
 /** Larger models take minutes per answer on a laptop CPU: not a useful trial (judgment). */
 export const CPU_MAX_PARAMS_B = 4;

@@ -5,7 +5,7 @@
 import { weightsFor } from "../catalog/models";
 import { KNOWN_REGIONS } from "../catalog/regions";
 import { layoutName } from "./parallel";
-import type { Candidate, SizingRequest, SizingResult } from "./placement";
+import type { Candidate, SizingRequest, SizingResult } from "./sizing-request";
 
 const int = (n: number) => Math.round(n).toLocaleString("en-US");
 

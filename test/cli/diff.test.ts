@@ -52,6 +52,18 @@ describe("diffPlans", () => {
     expect(d.before!.hourlyUsd).not.toEqual(d.after!.hourlyUsd);
     expect(diffMarkdown([d], "main")).toMatch(/⚠️ \*\*Deletes \d+ critical resource\(s\):\*\* .*NodeGroup omk-test-platform-gpu-gpu-g6e-xlarge/);
   });
+
+  it("shows what a GPU change does to the cost per million tokens of a model sized for a load", async () => {
+    const load = { requestsPerSecond: 2, inputTokens: 1000, outputTokens: 300 };
+    const on = (type: string) => stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 4096, instanceType: type, load }]);
+    const [before, after] = [await plan(on("g6e.xlarge")), await plan(on("p5.48xlarge"))];
+    const d = diffPlans("t", before, after);
+    const m = d.models.find((x) => x.name === "qwen3-8b")!;
+    expect(m.fields).toContain("usdPerMillionOutputTokens");
+    const [b, a] = [before.models[0]!.load!.usdPerMillionOutputTokens, after.models[0]!.load!.usdPerMillionOutputTokens];
+    expect(a).toBeGreaterThan(b); // a whole 8-GPU H100 node for 2 req/s costs more per token
+    expect(diffMarkdown([d], "main")).toContain(`| $/Mtok out (at the load) | ~$${b} (ESTIMATE) | **~$${a} (ESTIMATE)** |`);
+  });
 });
 
 describe("omk diff", () => {
