@@ -1,7 +1,7 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
-import { Command, InvalidArgumentError } from "commander";
+import { Command, InvalidArgumentError, Option } from "commander";
 
 /**
  * Loads a command's module when it runs, so `omk --help` and `omk --version` never load the Pulumi SDKs. The bin
@@ -64,19 +64,37 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .showHelpAfterError("(run the command with --help for its options)");
 
   program.command("models").description("list the model catalog")
-    .option("--json", "machine-readable output")
+    .addOption(new Option("--json", "machine-readable output").conflicts("markdown"))
     .option("--markdown", "a Markdown table (the README's catalog)")
     .action(async (o: { json?: boolean; markdown?: boolean }) => { code = (await load<typeof import("./commands/models")>("models")).modelsCommand(o, io.out); });
 
   program.command("stacks").description("list the shipped stacks with their models, GPUs and $/hour")
-    .option("--json", "machine-readable output")
-    .option("--markdown", "a Markdown table (the README's stack table)")
+    .addOption(new Option("--json", "machine-readable output").conflicts(["markdown", "matrix"]))
+    .addOption(new Option("--markdown", "a Markdown table (the README's stack table)").conflicts("matrix"))
     .option("--matrix", "the CI matrix of cloud stacks with their policy config, as one line of JSON")
-    .action(async (o: { json?: boolean; markdown?: boolean; matrix?: boolean }) => { code = (await load<typeof import("./commands/stacks")>("stacks")).stacksCommand(o, io.out); });
+    .option("--changed-since <ref>", "with --matrix: only the stacks a change since this git ref can affect (all when the kit's code changed)")
+    .action(async (o: { json?: boolean; markdown?: boolean; matrix?: boolean; changedSince?: string }) => {
+      if (o.changedSince && !o.matrix) {
+        io.err("omk stacks: --changed-since filters the CI matrix; use it with --matrix, e.g. omk stacks --matrix --changed-since HEAD~1.");
+        code = 1;
+        return;
+      }
+      let only: readonly string[] | undefined;
+      if (o.changedSince) {
+        try {
+          only = (await load<typeof import("./commands/diff")>("diff")).affectedStacks(o.changedSince).stacks;
+        } catch (e) {
+          io.err(`omk stacks: --changed-since: ${(e as Error).message.replace("--base", "--changed-since")}`);
+          code = 1;
+          return;
+        }
+      }
+      code = (await load<typeof import("./commands/stacks")>("stacks")).stacksCommand({ ...o, only }, io.out, io.err);
+    });
 
   program.command("instances").description("list GPU instance types with prices and availability in a region")
     .option("--region <region>", "AWS region", "us-east-1")
-    .option("--json", "machine-readable output")
+    .addOption(new Option("--json", "machine-readable output").conflicts("markdown"))
     .option("--markdown", "a Markdown table (the README's catalog)")
     .action(async (o: { region: string; json?: boolean; markdown?: boolean }) => { code = (await load<typeof import("./commands/instances")>("instances")).instancesCommand(o, io.out, io.err); });
 
@@ -139,10 +157,17 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .action(async (o) => { code = await (await load<typeof import("./commands/validate")>("validate")).validateCommand(o, io.out, io.err); });
 
   program.command("diff").description("what a change does to each stack, offline: GPUs, $/hour, resources added/changed/replaced")
-    .requiredOption("--base <ref>", "git ref to compare with, e.g. origin/main")
+    .option("--base <ref>", "git ref to compare with, e.g. origin/main (required)")
     .option("--stack <name>", "only this stack (default: every stack that changed)")
-    .option("--format <f>", "markdown | json", "markdown")
-    .action(async (o) => { code = await (await load<typeof import("./commands/diff")>("diff")).diffCommand(o, io.out, io.err); });
+    .addOption(new Option("--format <f>", "markdown | json").choices(["markdown", "json"]).default("markdown"))
+    .action(async (o) => {
+      if (!o.base) {
+        io.err("omk diff: give the git ref to compare with, e.g. --base origin/main (a pull request's target branch).");
+        code = 1;
+        return;
+      }
+      code = await (await load<typeof import("./commands/diff")>("diff")).diffCommand(o, io.out, io.err);
+    });
 
   program.command("sync").description("rebuild everything generated from stacks/ and the catalog: README sections and per-stack snapshots")
     .option("--check", "only list what is out of date (exit 1 when anything is)")

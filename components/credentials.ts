@@ -6,11 +6,15 @@
 
 /** Values that are credentials whatever they are called. */
 const CREDENTIAL_VALUES: readonly (readonly [RegExp, string])[] = [
-  [/\bhf_[A-Za-z0-9]{20,}/, "a Hugging Face token"],
-  [/\bsk-[A-Za-z0-9_-]{16,}/, "an OpenAI-style API key"],
-  [/\b(?:AKIA|ASIA)[0-9A-Z]{16}\b/, "an AWS access key id"],
-  [/\bgh[pousr]_[A-Za-z0-9]{30,}/, "a GitHub token"],
-  [/\bxox[abprs]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+  // Not preceded by a letter or digit (an underscore may precede: `my_model_hf_…` still holds a token).
+  [/(?<![A-Za-z0-9])hf_[A-Za-z0-9]{20,}/, "a Hugging Face token"],
+  [/(?<![A-Za-z0-9])sk-[A-Za-z0-9_-]{16,}/, "an OpenAI-style API key"],
+  [/(?<![A-Za-z0-9])(?:AKIA|ASIA)[0-9A-Z]{16}(?![A-Za-z0-9])/, "an AWS access key id"],
+  [/(?<![A-Za-z0-9])gh[pousr]_[A-Za-z0-9]{30,}/, "a GitHub token"],
+  [/(?<![A-Za-z0-9])github_pat_[A-Za-z0-9_]{40,}/, "a GitHub token"],
+  [/(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+  [/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{10,}/i, "a Slack webhook URL"],
+  [/(?<![A-Za-z0-9])dckr_pat_[A-Za-z0-9_-]{20,}/, "a Docker Hub access token"],
   [/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "credentials in a URL"],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
 ];

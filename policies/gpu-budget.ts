@@ -36,7 +36,7 @@ export const gpuQuotaPerStack: StackValidationPolicy = {
     for (const p of pools) if (p.gpus === null) report(`${p.name} has no nvidia.com/gpu limit: its GPU spend is unbounded. Set spec.limits["nvidia.com/gpu"] (the kit sets it from replicas.max).`, p.urn);
     const total = pools.reduce((n, p) => n + (p.gpus ?? 0), 0);
     if (total > maxGpus) {
-      report(`The stack can launch up to ${total} GPUs (${pools.map((p) => `${p.name}: ${p.gpus}`).join(", ")}; the kit's NodePool limits include one surge replica per model, which a rolling update runs next to the old ones); the environment's quota is ${maxGpus}: ${total - maxGpus} over. Lower replicas.max, or raise maxGpus in the policy config.`);
+      report(`The stack can launch up to ${total} GPUs (${pools.map((p) => `${p.name}: ${p.gpus}`).join(", ")}; the kit's NodePool limits include one surge replica per model, which a rolling update runs next to the old ones); the environment's quota is ${maxGpus}: ${total - maxGpus} over. Lower replicas.max, or raise maxGpus in the environment's policy config.`);
     }
   },
 };
@@ -52,7 +52,7 @@ export const gpuQuotaPerModel: StackValidationPolicy = {
       const p = placementOf(r);
       if (!p) continue;
       const gpus = Number(p.gpusPerReplica) * Number(p.replicas?.max ?? 1);
-      if (gpus > maxGpusPerModel) report(`Model ${p.name} can use ${gpus} GPUs (${p.replicas?.max} replicas × ${p.gpusPerReplica}); the per-model quota is ${maxGpusPerModel}: ${gpus - maxGpusPerModel} over.`, r.urn);
+      if (gpus > maxGpusPerModel) report(`Model ${p.name} can use ${gpus} GPUs (${p.replicas?.max} replicas × ${p.gpusPerReplica}); the per-model quota is ${maxGpusPerModel}: ${gpus - maxGpusPerModel} over. Lower its replicas.max (or precision/context so it fits fewer GPUs), or raise maxGpusPerModel in the environment's policy config.`, r.urn);
     }
   },
 };
@@ -67,7 +67,7 @@ export const maxHourlyCost: StackValidationPolicy = {
     const models = args.resources.map(placementOf).filter((p): p is Record<string, any> => p !== undefined);
     const total = Math.round(models.reduce((n, p) => n + Number(p.hourlyUsd?.max ?? 0), 0) * 100) / 100;
     if (total > maxHourlyUsd) {
-      report(`GPU nodes at max scale cost $${total}/hour on-demand (${models.map((p) => `${p.name} $${p.hourlyUsd?.max}`).join(", ")}; EKS Auto Mode's per-instance management fee comes on top); the environment allows $${maxHourlyUsd}/hour: $${Math.round((total - maxHourlyUsd) * 100) / 100} over.`);
+      report(`GPU nodes at max scale cost $${total}/hour on-demand (${models.map((p) => `${p.name} $${p.hourlyUsd?.max}`).join(", ")}; EKS Auto Mode's per-instance management fee comes on top); the environment allows $${maxHourlyUsd}/hour: $${Math.round((total - maxHourlyUsd) * 100) / 100} over. Lower replicas.max, or raise maxHourlyUsd in the environment's policy config.`);
     }
   },
 };

@@ -69,7 +69,7 @@ export const kvHeadroom: StackValidationPolicy = {
   name: "kv-cache-headroom",
   description: "Advisory: a model whose KV cache barely holds the concurrency it was sized for.",
   enforcementLevel: "advisory",
-  configSchema: { properties: { minKvHeadroom: { type: "number", minimum: 0, default: 0.1, description: "Spare KV capacity beyond maxModelLen × concurrency (0.1 = 10 %)." } } },
+  configSchema: { properties: { minKvHeadroom: { type: "number", minimum: 0, maximum: 1, default: 0.1, description: "Spare KV capacity beyond maxModelLen × concurrency (0.1 = 10 %)." } } },
   validateStack: (args, report) => {
     const { minKvHeadroom } = args.getConfig<HeadroomConfig>();
     for (const r of args.resources) {

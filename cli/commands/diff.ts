@@ -6,15 +6,17 @@
  * would refuse it (a protected resource replaced or deleted), 1 when a stack no longer plans, else 0.
  */
 import { execFile, execFileSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { promisify } from "node:util";
+import { parse as parseYaml } from "yaml";
 import { nearest } from "../../components/config/errors";
 import { PROJECT_ROOT, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { diffExitCode, diffPlans, type StackDiff } from "../engine/diff";
 import { diffMarkdown } from "../engine/diff-render";
 import { planStack, type Plan } from "../engine/plan";
+import { policyConfigNames } from "../engine/policy-runner";
 import { shippedStacks } from "./stacks";
 
 const run = promisify(execFile);
@@ -29,8 +31,23 @@ type Planned = { readonly plan: Plan | null; readonly error?: string };
 
 const git = (...args: string[]) => execFileSync("git", ["-C", PROJECT_ROOT, ...args], { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"] });
 
-/** Files that decide a plan besides the stack files: the kit's code, charts, policies and dependencies. */
-const PLAN_INPUTS = /^(components|cli|policies|charts)\/|^(index\.ts|package\.json|package-lock\.json|Pulumi\.yaml|tsconfig\.json)$/;
+/**
+ * Files that decide a plan besides the stack files: the kit's code, charts, the policy pack and dependencies.
+ * An environment's policy config (policies/config/<env>.json) is a per-stack input, like the stack file.
+ */
+const PLAN_INPUTS = /^(components|cli|charts)\/|^policies\/(?!config\/[^/]+\.json$)|^(index\.ts|package\.json|package-lock\.json|Pulumi\.yaml|tsconfig\.json)$/;
+const POLICY_CONFIG = /^policies\/config\/([^/]+)\.json$/;
+
+/** The stack's environment as its file at `ref` (or in the working tree) states it, if it can be read. */
+function environmentOf(stack: string, ref: string | null): string | null {
+  try {
+    const text = ref ? git("show", `${ref}:stacks/Pulumi.${stack}.yaml`) : existsSync(stackFilePath(stack)) ? readFileSync(stackFilePath(stack), "utf8") : "";
+    const env = (parseYaml(text) as { config?: Record<string, unknown> } | null)?.config?.["omk:environment"];
+    return typeof env === "string" ? env : null;
+  } catch {
+    return null;
+  }
+}
 
 /** Paths that differ between the base ref and the working tree (tracked changes and new files). */
 function changedPaths(base: string): string[] {
@@ -74,15 +91,33 @@ async function basePlanInProcess(base: string, stack: string, scratch: string): 
   }
   const file = path.join(scratch, `Pulumi.${stack}.yaml`);
   writeFileSync(file, text);
-  const r = await planStack(readStackFile(file), { stack, source: `${base}:stacks/Pulumi.${stack}.yaml` });
+  const r = await planStack(readStackFile(file), { stack, source: `${base}:stacks/Pulumi.${stack}.yaml`, policyRoot: scratch });
   return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
+}
+
+/** The base ref's policy configs under `scratch`/policies/config, where base plans in process look them up. */
+function basePolicyConfigs(base: string, scratch: string): void {
+  const dir = path.join(scratch, "policies", "config");
+  mkdirSync(dir, { recursive: true });
+  let names: string[] = [];
+  try {
+    names = git("ls-tree", "--name-only", `${base}:policies/config`).split("\n").filter((f) => f.endsWith(".json"));
+  } catch {
+    return; // the base has no policy configs
+  }
+  for (const name of names) writeFileSync(path.join(dir, name), git("show", `${base}:policies/config/${name}`));
 }
 
 async function headPlan(stack: string): Promise<Planned> {
   const file = stackFilePath(stack);
   if (!existsSync(file)) return { plan: null };
-  const r = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) });
-  return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
+  try {
+    const r = await planStack(readStackFile(file), { stack, source: path.relative(process.cwd(), file) });
+    return r.ok ? { plan: r.plan } : { plan: null, error: r.error.message };
+  } catch (e) {
+    // A file that is not valid YAML breaks only its own stack: the others are still diffed.
+    return { plan: null, error: (e as Error).message };
+  }
 }
 
 /** The JSON contract (documented in the README): no recorded inputs, only what a reviewer or a bot reads. */
@@ -95,43 +130,76 @@ function diffJson(base: string, diffs: readonly StackDiff[], broken: readonly { 
         added: d.added.map((r) => ({ type: r.type, name: r.name })), removed: d.removed.map((r) => ({ type: r.type, name: r.name, protected: r.protect })),
         changed: d.changed.map((c) => ({ type: c.type, name: c.name, changes: c.changes, replaceReason: c.replaceReason, critical: c.critical, protected: c.protected })),
       },
-      violations: d.violations, blocking: d.blocking,
+      violations: d.violations, policyConfig: d.policyConfig, blocking: d.blocking,
     })),
     broken,
     exitCode: broken.length ? 1 : diffExitCode(diffs),
   };
 }
 
-export async function diffCommand(opts: DiffOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+/** What a change since `base` can affect: every stack when the kit's code changed, else the stacks it touches. */
+export interface Affected {
+  readonly codeChanged: boolean;
+  readonly baseStacks: readonly string[];
+  /** Stacks at the base ref or in the working tree. */
+  readonly known: readonly string[];
+  /** The ones to plan. */
+  readonly stacks: readonly string[];
+}
+
+/** Throws a readable Error when `base` is not a commit. */
+export function affectedStacks(base: string): Affected {
   let changed: string[];
   try {
-    git("rev-parse", "--verify", "--quiet", `${opts.base}^{commit}`);
-    changed = changedPaths(opts.base);
+    git("rev-parse", "--verify", "--quiet", `${base}^{commit}`);
+    changed = changedPaths(base);
   } catch (e) {
-    err(`omk diff: cannot read git ref "${opts.base}" (${String((e as { stderr?: string }).stderr ?? e).trim().split("\n")[0] || "not a commit"}). Fix: pass a branch, tag or commit, e.g. --base origin/main.`);
-    return 1;
+    throw new Error(`cannot read git ref "${base}" (${String((e as { stderr?: string }).stderr ?? e).trim().split("\n")[0] || "not a commit"}). Fix: pass a branch, tag or commit, e.g. --base origin/main.`);
   }
   const codeChanged = changed.some((f) => PLAN_INPUTS.test(f));
-  const baseStacks = git("ls-tree", "--name-only", `${opts.base}:stacks`).split("\n").filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map(stackNameOf);
+  const baseStacks = git("ls-tree", "--name-only", `${base}:stacks`).split("\n").filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map(stackNameOf);
   const known = [...new Set([...baseStacks, ...shippedStacks()])].sort();
+  // Same code: only the stacks whose file or whose environment's policy config changed can differ.
+  const touched = new Set(changed.filter((f) => /^stacks\/Pulumi\..+\.yaml$/.test(f)).map(stackNameOf));
+  const policyChanged = new Set(changed.map((f) => POLICY_CONFIG.exec(f)?.[1]).filter((n): n is string => Boolean(n)));
+  if (policyChanged.size && !codeChanged) {
+    for (const s of known) {
+      const envs = [environmentOf(s, null), baseStacks.includes(s) ? environmentOf(s, base) : null].filter((e): e is string => Boolean(e));
+      if (envs.some((e) => policyConfigNames(e).some((n) => policyChanged.has(n)))) touched.add(s);
+    }
+  }
+  return { codeChanged, baseStacks, known, stacks: known.filter((s) => codeChanged || touched.has(s)) };
+}
+
+export async function diffCommand(opts: DiffOptions, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  let affected: Affected;
+  try {
+    affected = affectedStacks(opts.base);
+  } catch (e) {
+    err(`omk diff: ${(e as Error).message}`);
+    return 1;
+  }
+  const { codeChanged, known } = affected;
   if (opts.stack && !known.includes(opts.stack)) {
     const near = nearest(opts.stack, known, 1);
     err(`omk diff: --stack "${opts.stack}": no stacks/Pulumi.${opts.stack}.yaml at ${opts.base} or in the working tree. Fix: ${near.length ? `did you mean --stack ${near[0]}? ` : ""}Stacks: ${known.join(", ")}.`);
     return 1;
   }
-  // Same code: only the stacks whose file changed can differ.
-  const touched = new Set(changed.filter((f) => /^stacks\/Pulumi\..+\.yaml$/.test(f)).map(stackNameOf));
-  const stacks = (opts.stack ? [opts.stack] : known).filter((s) => codeChanged || touched.has(s));
-  const scratch = mkdtempSync(path.join(tmpdir(), "omk-diff-"));
-  const dir = codeChanged && stacks.length ? materialize(opts.base) : null;
+  const stacks = opts.stack ? affected.stacks.filter((s) => s === opts.stack) : affected.stacks;
+  let scratch: string | null = null;
+  let dir: string | null = null;
   try {
+    scratch = mkdtempSync(path.join(tmpdir(), "omk-diff-"));
+    if (!codeChanged) basePolicyConfigs(opts.base, scratch);
+    dir = codeChanged && stacks.length ? materialize(opts.base) : null;
     // Base plans with the base code run as child processes, two at a time (one per core on a CI runner).
     const bases = new Map<string, Promise<Planned>>();
-    if (dir) {
+    const baseDir = dir;
+    if (baseDir) {
       const queue = [...stacks];
       const worker = async () => {
         for (let s = queue.shift(); s; s = queue.shift()) {
-          const planned = basePlanWithBaseCode(dir, s);
+          const planned = basePlanWithBaseCode(baseDir, s);
           bases.set(s, planned);
           await planned;
         }
@@ -141,7 +209,7 @@ export async function diffCommand(opts: DiffOptions, out: (s: string) => void, e
     const diffs: StackDiff[] = [];
     const broken: { stack: string; error: string }[] = [];
     for (const stack of stacks) {
-      const before = dir ? await bases.get(stack)! : await basePlanInProcess(opts.base, stack, scratch);
+      const before = dir ? await bases.get(stack)! : await basePlanInProcess(opts.base, stack, scratch!);
       const after = await headPlan(stack);
       // A stack this change breaks is an error, not a "removed stack".
       if (after.error) broken.push({ stack, error: after.error });
@@ -157,7 +225,7 @@ export async function diffCommand(opts: DiffOptions, out: (s: string) => void, e
     err(`omk diff: ${(e as Error).message}`);
     return 1;
   } finally {
-    rmSync(scratch, { recursive: true, force: true });
+    if (scratch) rmSync(scratch, { recursive: true, force: true });
     if (dir) rmSync(dir, { recursive: true, force: true });
   }
 }

@@ -1,6 +1,7 @@
 /** `omk instances [--region r] [--json|--markdown]`: the GPU instance catalog with prices for a region. */
 import { INSTANCES, offeredIn, priceIn } from "../../components/catalog/instances";
 import { isKnownRegion, KNOWN_REGIONS } from "../../components/catalog/regions";
+import { nearest } from "../../components/config/errors";
 import { markdownTable, table } from "../format";
 
 export function instanceRows(region: string) {
@@ -17,7 +18,8 @@ export function instanceRows(region: string) {
 
 export function instancesCommand(opts: { region: string; json?: boolean; markdown?: boolean }, out: (s: string) => void, err: (s: string) => void): number {
   if (!isKnownRegion(opts.region)) {
-    err(`omk instances: --region "${opts.region}" is not a region the kit knows. Fix: use one of ${KNOWN_REGIONS.join(", ")}.`);
+    const near = nearest(opts.region, KNOWN_REGIONS, 1);
+    err(`omk instances: --region "${opts.region}" is not a region the kit knows. Fix: ${near.length ? `did you mean ${near[0]}? ` : ""}Regions: ${KNOWN_REGIONS.join(", ")}.`);
     return 1;
   }
   const rows = instanceRows(opts.region);

@@ -2,12 +2,13 @@
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
+import { defaultStack, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
 import { memoryBar, monthly } from "../../components/sizing/cost";
 import { alternativesTable, availabilityNote, duration as mins, gib, int, layoutOf, table, usd } from "../format";
 import { planMarkdown } from "./plan-markdown";
 import { unmeasuredNote } from "../../components/sizing/perf/accuracy";
+import { serverArgs } from "../engine/diff";
 
 export interface PlanOptions {
   readonly stack?: string;
@@ -47,6 +48,8 @@ export function planText(plan: Plan): string {
     }
     if (m.yarnFactor) lines.push(`    context    YaRN factor ${m.yarnFactor} (--hf-overrides): static YaRN also applies to short prompts and can cost quality there`);
     const cs = m.coldStart;
+    const args = serverArgs(plan, m.name);
+    if (args.length) lines.push(`    vllm serve ${args.map((a) => (/\s|^$/.test(a) ? `'${a}'` : a)).join(" ")}`);
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
     lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
     lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"})`);
@@ -99,7 +102,7 @@ export async function planCommand(opts: PlanOptions, out: (s: string) => void, e
     err(`omk plan: --out "${opts.out}" is a file. Fix: pass a folder (it is created when missing).`);
     return 1;
   }
-  const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : DEFAULT_STACK);
+  const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : defaultStack());
   const file = opts.config ? path.resolve(opts.config) : stackFilePath(stack);
   let result;
   try {

@@ -1,6 +1,6 @@
 /** `omk stacks [--json|--markdown]`: every shipped stack with its models, GPUs, instances and $/hour. */
 import * as path from "node:path";
-import { PROJECT_ROOT, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
+import { PROJECT_ROOT, strayStackFiles, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { gpusPerReplica, resolveStack } from "../../components/config/validate";
 import { environmentPolicyConfig } from "../engine/policy-runner";
 import { markdownTable, table } from "../format";
@@ -38,10 +38,11 @@ export function stackRows(): StackRow[] {
 /**
  * The CI matrix: every stack in stacks/ that deploys to AWS (not CPU-only kind stacks), with its environment's
  * policy config — what the workflows' preview and deploy jobs run, so a stack added to stacks/ is picked up.
+ * `only`: the stacks a change can affect (a stack file deleted in it has nothing left to deploy).
  */
-export function stackMatrix(): { include: { stack: string; policy: string }[] } {
+export function stackMatrix(only?: readonly string[]): { include: { stack: string; policy: string }[] } {
   return {
-    include: shippedStacks().flatMap((stack) => {
+    include: shippedStacks().filter((s) => !only || only.includes(s)).flatMap((stack) => {
       const r = resolveStack(readStackFile(stackFilePath(stack)), stack, undefined, { purpose: "sizing" });
       if (!r.ok) throw r.error;
       if (r.stack.capacity.mode === "cpu") return [];
@@ -51,9 +52,13 @@ export function stackMatrix(): { include: { stack: string; policy: string }[] } 
   };
 }
 
-export function stacksCommand(opts: { json?: boolean; markdown?: boolean; matrix?: boolean }, out: (s: string) => void): number {
+export function stacksCommand(opts: { json?: boolean; markdown?: boolean; matrix?: boolean; only?: readonly string[] }, out: (s: string) => void, err: (s: string) => void = () => undefined): number {
+  const stray = strayStackFiles(path.join(PROJECT_ROOT, "stacks"));
+  if (stray.length) err(`omk stacks: ignoring ${stray.map((f) => `stacks/${f}`).join(", ")}: only stacks/Pulumi.<stack>.yaml files are stacks — rename to include it.`);
+  // A cloud stack without a policy config runs the pack's defaults in CI: say so where the matrix is built.
+  if (opts.matrix) for (const m of stackMatrix(opts.only).include.filter((x) => !x.policy)) err(`omk stacks: ${m.stack} has no policies/config file for its environment: CI previews and deploys it with the pack's defaults (16 GPUs, $50/hour).`);
   if (opts.matrix) {
-    out(JSON.stringify(stackMatrix()));
+    out(JSON.stringify(stackMatrix(opts.only)));
     return 0;
   }
   const rows = stackRows();

@@ -7,7 +7,7 @@
  */
 import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
-import { DEFAULT_STACK, PROJECT_ROOT, readStackFile, stackFilePath } from "../../components/config/load";
+import { defaultStack, PROJECT_ROOT, readStackFile, stackFilePath, strayStackFiles } from "../../components/config/load";
 import { planStack } from "../engine/plan";
 import { instancesCommand } from "./instances";
 import { modelsCommand } from "./models";
@@ -26,7 +26,8 @@ function captured(run: (out: (s: string) => void) => unknown): string {
 
 /** Section name → its generated content (without the markers). */
 export async function generatedSections(): Promise<Record<string, string>> {
-  const plan = await planStack(readStackFile(stackFilePath(DEFAULT_STACK)), { stack: DEFAULT_STACK, source: path.relative(PROJECT_ROOT, stackFilePath(DEFAULT_STACK)) });
+  const stack = defaultStack();
+  const plan = await planStack(readStackFile(stackFilePath(stack)), { stack, source: path.relative(PROJECT_ROOT, stackFilePath(stack)) });
   if (!plan.ok) throw plan.error;
   return {
     "plan:default": ["```", planText(plan.plan), "```"].join("\n"),
@@ -90,6 +91,8 @@ export async function syncState(): Promise<SyncState> {
  * adding or editing a stack, `npx omk sync` and `npm test` pass. `--check` only lists what is stale (exit 1).
  */
 export async function syncCommand(opts: { check?: boolean }, out: (s: string) => void, err: (s: string) => void): Promise<number> {
+  const stray = strayStackFiles(path.join(PROJECT_ROOT, "stacks"));
+  if (stray.length) err(`omk sync: ignoring ${stray.map((f) => `stacks/${f}`).join(", ")}: Pulumi and the kit read only stacks/Pulumi.<stack>.yaml — rename to that form to include it.`);
   const state = await syncState();
   if (state.readme.missing.length) {
     err(`omk sync: README.md lacks the markers of ${state.readme.missing.map((m) => `<!-- ${m} -->…<!-- /${m} -->`).join(", ")}; add them where the section belongs.`);

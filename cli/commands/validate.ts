@@ -5,7 +5,7 @@
  */
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
-import { DEFAULT_STACK, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
+import { defaultStack, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { resolveStack } from "../../components/config/validate";
 import { ALL_POLICIES } from "../../policies/all";
 import { readPolicyConfig } from "../engine/policy-config";
@@ -22,7 +22,7 @@ export async function validateCommand(opts: ValidateOptions, out: (s: string) =>
     err("omk validate: use either --stack <name> or --config <file>, not both.");
     return 1;
   }
-  const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : DEFAULT_STACK);
+  const stack = opts.stack ?? (opts.config ? stackNameOf(opts.config) : defaultStack());
   const file = opts.config ? path.resolve(opts.config) : stackFilePath(stack);
   try {
     const raw = readStackFile(file);

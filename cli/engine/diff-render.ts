@@ -3,7 +3,7 @@
  * model before → after with its vLLM flags by name, the policy verdict, then the resource changes folded away.
  */
 import { availabilityNote } from "../format";
-import { CRITICAL, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
+import { CRITICAL, compareViews, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
 
 const show = (v: unknown) => {
   const t = v === undefined || v === null ? "—" : typeof v === "string" ? v : JSON.stringify(v);
@@ -17,13 +17,13 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 
 const ROWS: readonly [string, (v: ModelView) => string][] = [
   ["model", (v) => v.model], ["precision", (v) => v.precision], ["instance", (v) => `${v.instance}${availabilityNote(v.availability)}`], ["GPUs (min–max)", (v) => range(v.gpus)],
-  ["$/hour (min–max)", (v) => `${money(v.hourlyUsd)}${v.priceEstimate ? " (ESTIMATED price)" : ""}`], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}`],
+  ["$/hour (min–max)", (v) => `${money(v.hourlyUsd)}${v.priceEstimate ? " (ESTIMATED price)" : ""}`], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}${v.priceEstimate ? " (ESTIMATED price)" : ""}`],
   ["$/Mtok out (at the load)", (v) => (v.usdPerMillionOutputTokens === null ? "—" : `~$${v.usdPerMillionOutputTokens} (ESTIMATE)`)],
   ["context", (v) => v.maxModelLen.toLocaleString("en-US")], ["exposure", (v) => v.exposure], ["endpoint", (v) => v.endpoint],
 ];
 
-function modelSection(m: ModelDiff): string[] {
-  const label = { added: "added", removed: "removed", changed: "changed", unchanged: "unchanged" }[m.change];
+function modelSection(m: ModelDiff, replaces?: string): string[] {
+  const label = replaces ? `replaces \`${replaces}\`` : { added: "added", removed: "removed", changed: "changed", unchanged: "unchanged" }[m.change];
   const lines = [`**\`${m.name}\`** ${label}`, "", "| | before | after |", "|---|---|---|"];
   for (const [title, get] of ROWS) {
     const before = m.before ? get(m.before) : "—";
@@ -31,7 +31,24 @@ function modelSection(m: ModelDiff): string[] {
     lines.push(`| ${title} | ${cell(before)} | ${before === after ? cell(after) : `**${cell(after)}**`} |`);
   }
   if (m.flags.length) lines.push("", `vLLM flags: ${m.flags.map((f) => `\`${f.flag}\` ${show(f.before)} → **${show(f.after)}**`).join("; ")}`);
+  // A new model has nothing to compare with: its whole command line, folded.
+  if (m.change === "added" && m.after) {
+    const flags = Object.entries(m.after.flags).filter(([flag]) => flag.startsWith("--")).map(([flag, value]) => (value === "true" ? flag : `${flag} ${value}`));
+    lines.push("", `<details><summary>vLLM flags (${flags.length})</summary>`, "", `\`vllm serve ${m.after.flags.model ?? ""} ${flags.join(" ")}\``, "", "</details>");
+  }
   return [...lines, ""];
+}
+
+/** The stack's model sections; one model removed and one added reads as a replacement, flags compared by name. */
+function modelSections(models: readonly ModelDiff[]): string[] {
+  const changed = models.filter((x) => x.change !== "unchanged");
+  const added = changed.filter((x) => x.change === "added");
+  const removed = changed.filter((x) => x.change === "removed");
+  if (added.length === 1 && removed.length === 1) {
+    const pair = compareViews(added[0]!.name, removed[0]!.before, added[0]!.after);
+    return [...changed.filter((x) => x.change === "changed"), pair].flatMap((m) => (m === pair ? modelSection(m, removed[0]!.name) : modelSection(m)));
+  }
+  return changed.flatMap((m) => modelSection(m));
 }
 
 export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: readonly { stack: string; error: string }[] = []): string {
@@ -42,7 +59,9 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: 
   for (const d of changedStacks) {
     const replaced = d.changed.filter((c) => c.replaceReason);
     lines.push(`#### \`${d.stack}\`${!d.before ? " (new stack)" : !d.after ? " (removed stack)" : ""}`, "");
-    lines.push(`GPUs ${range(d.before?.gpus)} → **${range(d.after?.gpus)}**, GPU nodes ${money(d.before?.hourlyUsd)} → **${money(d.after?.hourlyUsd)}** (${monthly(d.before?.hourlyUsd)} → **${monthly(d.after?.hourlyUsd)}**, on-demand).`);
+    const arrow = (x: string, y: string) => `${x} → ${x === y ? y : `**${y}**`}`;
+    lines.push(`GPUs ${arrow(range(d.before?.gpus), range(d.after?.gpus))}, GPU nodes ${arrow(money(d.before?.hourlyUsd), money(d.after?.hourlyUsd))} (${arrow(monthly(d.before?.hourlyUsd), monthly(d.after?.hourlyUsd))}, on-demand).`);
+    if (!d.after) lines.push("", `> ⚠️ **Deleting the stack file destroys nothing.** The stack keeps running and costing ${money(d.before?.hourlyUsd)}/h, no longer managed by CI, until someone runs \`pulumi destroy -s ${d.stack}\` (a protected cluster first needs \`omk:cluster.protect: false\` and a \`pulumi up\`).`);
     for (const b of d.blocking) lines.push("", `> ⛔ **Blocks \`pulumi up\`:** ${b}`);
     if (d.regionChanged) lines.push("", `> **Region changed (${d.before!.region} → ${d.after!.region}): every AWS resource is replaced, and every Kubernetes object with its cluster.**`);
     const critical = replaced.filter((c) => c.critical);
@@ -50,9 +69,10 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: 
     const deleted = d.removed.filter((r) => CRITICAL.test(r.type));
     if (deleted.length && d.after) lines.push("", `> ⚠️ **Deletes ${deleted.length} critical resource(s):** ${deleted.map((r) => `\`${r.type.split(":").pop()} ${r.name}\``).join(", ")}`);
     lines.push("");
-    for (const m of d.models.filter((x) => x.change !== "unchanged")) lines.push(...modelSection(m));
+    lines.push(...modelSections(d.models));
     if (d.after) {
-      lines.push(d.violations.length ? "**Policies:**" : "**Policies:** ✅ pass");
+      const config = d.policyConfig ? ` (\`${d.policyConfig}\`)` : " (the pack's defaults: no policy config for this environment)";
+      lines.push(d.violations.length ? `**Policies**${config}:` : `**Policies**${config}: ✅ pass`);
       for (const v of d.violations) lines.push(`- ${v.level === "mandatory" ? "❌ mandatory" : "⚠️ advisory"} \`${v.policy}\`: ${v.message}`);
       lines.push("");
     }

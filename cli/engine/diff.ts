@@ -78,6 +78,8 @@ export interface StackDiff {
   readonly regionChanged: boolean;
   /** The changed tree's policy verdict (every violation, with its policy and level). */
   readonly violations: readonly Violation[];
+  /** The policy config the verdict used (null: the pack's defaults). */
+  readonly policyConfig: string | null;
   /** What stops `pulumi up` as planned (protected resources it would replace or delete), each with the step to take. */
   readonly blocking: readonly string[];
 }
@@ -157,7 +159,7 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   return {
     stack, before: before && summarize(before), after: after && summarize(after), models: diffModels(before, after),
     added: [...a.values()].filter((r) => !b.has(r.urn)), removed,
-    changed, regionChanged, violations: after?.policy.violations ?? [], blocking,
+    changed, regionChanged, violations: after?.policy.violations ?? [], policyConfig: after?.policy.config ?? null, blocking,
   };
 }
 
@@ -179,7 +181,7 @@ export function flagsOf(args: readonly string[]): Record<string, string> {
 }
 
 /** The server's vLLM arguments: a Deployment's container args, or what a LeaderWorkerSet leader execs after `vllm serve`. */
-function serverArgs(plan: Plan, name: string): string[] {
+export function serverArgs(plan: Pick<Plan, "resources">, name: string): string[] {
   for (const r of plan.resources) {
     const o = r.inputs as { kind?: string; metadata?: { name?: string }; spec?: any };
     if (o.metadata?.name !== name) continue;
@@ -214,16 +216,17 @@ const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "mon
 export function diffModels(before: Plan | null, after: Plan | null): ModelDiff[] {
   const b = new Map(modelViews(before).map((v) => [v.name, v]));
   const a = new Map(modelViews(after).map((v) => [v.name, v]));
-  return [...new Set([...b.keys(), ...a.keys()])].sort().map((name) => {
-    const x = b.get(name) ?? null;
-    const y = a.get(name) ?? null;
-    const fields = x && y ? VIEW_FIELDS.filter((f) => JSON.stringify(x[f]) !== JSON.stringify(y[f])) : [];
-    const flags = x && y
-      ? [...new Set([...Object.keys(x.flags), ...Object.keys(y.flags)])].sort().filter((f) => x.flags[f] !== y.flags[f]).map((flag) => ({ flag, before: x.flags[flag] ?? null, after: y.flags[flag] ?? null }))
-      : [];
-    const change = !x ? "added" : !y ? "removed" : fields.length || flags.length ? "changed" : "unchanged";
-    return { name, change, before: x, after: y, fields, flags };
-  });
+  return [...new Set([...b.keys(), ...a.keys()])].sort().map((name) => compareViews(name, b.get(name) ?? null, a.get(name) ?? null));
+}
+
+/** One model before and after (either may be absent): what differs, flags by name. */
+export function compareViews(name: string, x: ModelView | null, y: ModelView | null): ModelDiff {
+  const fields = x && y ? VIEW_FIELDS.filter((f) => JSON.stringify(x[f]) !== JSON.stringify(y[f])) : [];
+  const flags = x && y
+    ? [...new Set([...Object.keys(x.flags), ...Object.keys(y.flags)])].sort().filter((f) => x.flags[f] !== y.flags[f]).map((flag) => ({ flag, before: x.flags[flag] ?? null, after: y.flags[flag] ?? null }))
+    : [];
+  const change = !x ? "added" : !y ? "removed" : fields.length || flags.length ? "changed" : "unchanged";
+  return { name, change, before: x, after: y, fields, flags };
 }
 
 export function hasChanges(d: StackDiff): boolean {

@@ -20,7 +20,7 @@ import { fixedCost, monthly, type FixedCost } from "../../components/sizing/cost
 import { regionPriceRatio } from "../../components/catalog/instances";
 import { ALL_POLICIES } from "../../policies/all";
 import { readPolicyConfig } from "./policy-config";
-import { environmentPolicyConfig, runPolicies, type Violation } from "./policy-runner";
+import { environmentPolicyConfig, policyConfigNames, runPolicies, type Violation } from "./policy-runner";
 import type { ServiceSummary } from "../../components/serving/model-service";
 import { recordProgram, valueOf, type RecordedResource } from "./record";
 import { summarizeAlternative, type AlternativeSummary } from "../../components/sizing/placement";
@@ -88,6 +88,8 @@ export interface PlanOptions {
   readonly invokes?: Readonly<Record<string, InvokeAnswer>>;
   /** Policy config file; default policies/config/<environment>.json when it exists. */
   readonly policyConfig?: string;
+  /** Where that default is looked up (`omk diff` points it at the base ref's copy). @default the repository root */
+  readonly policyRoot?: string;
   /** Keys the engine would mark secret (tests simulate `pulumi config set --secret`). */
   readonly secretKeys?: readonly string[];
 }
@@ -98,7 +100,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   if (!resolved.ok) return resolved;
   const region = resolved.stack.region;
   // The policy config is checked before anything runs: a typo in it must fail, never weaken a policy.
-  const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment);
+  const policyFile = options.policyConfig ?? environmentPolicyConfig(resolved.stack.environment, options.policyRoot);
   let policyConfig;
   try {
     policyConfig = readPolicyConfig(policyFile, ALL_POLICIES, options.policyConfig ? "--policy-config" : undefined);
@@ -161,7 +163,9 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },
       warnings: [
         ...rec.result.warnings,
-        ...(policyFile ? [] : [`No policies/config/${resolved.stack.environment}.json (or ${resolved.stack.environment.split("-")[0]}.json): the policies run with the pack's defaults (16 GPUs, $50/hour); add one for this environment.`]),
+        ...(policyFile ? [] : [`No ${policyConfigNames(resolved.stack.environment).map((n) => `policies/config/${n}.json`).join(" or ")}: the policies run with the pack's defaults (16 GPUs, $50/hour); add one for this environment.`]),
+        // A type priced in the region but missing from the sources' offering lists may not launch there.
+        ...resolved.stack.models.filter((m) => m.placement.availability === "priced-only").map((m) => `${m.name}: ${m.placement.instanceType} is priced in ${region}, but no source lists it as offered there; if nodes never launch (Karpenter logs no offering), pin instanceType to a listed type — \`npx omk instances --region ${region}\` shows which.`),
         ...(resolved.stack.capacity.mode === "cpu" ? [] : OFFLINE_ASSUMPTIONS.map((a) => `Offline assumption: ${a}.`)),
       ],
     },

@@ -4,11 +4,13 @@
  * policy's `configSchema` with the right type and bounds. A typo must never weaken a mandatory policy
  * silently (Pulumi docs, "Policy pack configuration": values are validated against each policy's schema).
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { ConfigError, nearest, type ConfigProblem } from "../../components/config/errors";
 import { PROJECT_ROOT } from "../../components/config/load";
+import { INSTANCES } from "../../components/catalog/instances";
+import { KNOWN_REGIONS } from "../../components/catalog/regions";
 
 type Policy = ResourceValidationPolicy | StackValidationPolicy;
 export type PolicyLevel = "mandatory" | "advisory" | "disabled";
@@ -79,9 +81,25 @@ export function policyConfigProblems(config: unknown, policies: readonly Policy[
       }
       const bad = typeProblem(value, schema);
       if (bad) problems.push({ path: `${name}.${key}`, value, message: `${bad}.`, fix: `set a valid value (default ${JSON.stringify((schema as { default?: unknown }).default)}).` });
+      else problems.push(...catalogProblems(`${name}.${key}`, value));
     }
   }
   return problems;
+}
+
+/** Settings that name catalog things (instance families, regions): a typo would silently allow or forbid nothing. */
+const CATALOG_LISTS: Readonly<Record<string, { what: string; known: () => readonly string[] }>> = {
+  "allowed-instance-families.allowedFamilies": { what: "an instance family of the GPU catalog", known: () => [...new Set(INSTANCES.map((i) => i.family))].sort() },
+  "allowed-regions.allowedRegions": { what: "a region the kit knows", known: () => KNOWN_REGIONS },
+};
+
+function catalogProblems(setting: string, value: unknown): ConfigProblem[] {
+  const list = CATALOG_LISTS[setting];
+  if (!list || !Array.isArray(value)) return [];
+  const known = list.known();
+  return value.flatMap((v, i) => (typeof v === "string" && !known.includes(v)
+    ? [{ path: `${setting}[${i}]`, value: v, message: `is not ${list.what}.`, fix: `${nearest(v, known, 1).length ? `did you mean ${nearest(v, known, 1)[0]}? ` : ""}Known: ${known.join(", ")}.` }]
+    : []));
 }
 
 /** Reads a policy config file; throws a ConfigError naming the file (and the flag that gave it) with every problem. */
@@ -93,7 +111,7 @@ export function readPolicyConfig(file: string | null, policies: readonly Policy[
   try {
     text = readFileSync(file, "utf8");
   } catch (err) {
-    throw new ConfigError(source, [{ path: "(file)", value: file, message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, fix: "pass the path of a policy config JSON file, e.g. policies/config/prod.json." }]);
+    throw new ConfigError(source, [{ path: "(file)", value: file, message: `cannot be read (${(err as NodeJS.ErrnoException).code ?? (err as Error).message}).`, fix: `pass the path of a policy config JSON file${shippedPolicyConfigs().length ? `; this repository has ${shippedPolicyConfigs().join(", ")}` : ""}.` }]);
   }
   let parsed: unknown;
   try {
@@ -104,4 +122,10 @@ export function readPolicyConfig(file: string | null, policies: readonly Policy[
   const problems = policyConfigProblems(parsed, policies);
   if (problems.length) throw new ConfigError(source, problems);
   return parsed as PolicyConfigFile;
+}
+
+/** The policy configs in policies/config, as paths a user types. */
+function shippedPolicyConfigs(): string[] {
+  const dir = path.join(PROJECT_ROOT, "policies", "config");
+  return existsSync(dir) ? readdirSync(dir).filter((f) => f.endsWith(".json")).sort().map((f) => `policies/config/${f}`) : [];
 }

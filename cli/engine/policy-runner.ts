@@ -25,12 +25,17 @@ export interface Violation {
  * The default policy config of a stack's environment: `policies/config/<environment>.json`, else the file
  * of its first dash-separated word (`prod-jakarta` → `prod.json`), when one exists.
  */
-export function environmentPolicyConfig(environment: string): string | null {
-  for (const name of [environment, environment.split("-")[0]!]) {
-    const file = path.join(PROJECT_ROOT, "policies", "config", `${name}.json`);
+export function environmentPolicyConfig(environment: string, root: string = PROJECT_ROOT): string | null {
+  for (const name of policyConfigNames(environment)) {
+    const file = path.join(root, "policies", "config", `${name}.json`);
     if (existsSync(file)) return file;
   }
   return null;
+}
+
+/** The file names (without .json) an environment's policy config may have, most specific first. */
+export function policyConfigNames(environment: string): string[] {
+  return [...new Set([environment, environment.split("-")[0]!])];
 }
 
 /** A policy's level and settings: its own entry over the file's `all` level over the pack's level; schema defaults under the settings. */

@@ -59,7 +59,9 @@ export function nearest(input: string, candidates: readonly string[], limit = 3)
     .map((c) => {
       const hay = c.toLowerCase();
       const hayTail = hay.split("/").pop() ?? hay;
-      const score = Math.min(distance(needle, hay), distance(tail, hayTail)) - (hay.includes(tail) ? 100 : 0);
+      // A candidate inside the input ("qwen3-8b" in "Qwen3-8b-Instruct") is a near-certain match; the longer, the surer.
+      const contained = hayTail.length >= 4 && tail.includes(hayTail) ? 50 + hayTail.length : 0;
+      const score = Math.min(distance(needle, hay), distance(tail, hayTail)) - (hay.includes(tail) ? 100 : 0) - contained;
       return { c, score };
     })
     .sort((a, b) => a.score - b.score || a.c.localeCompare(b.c))

@@ -29,10 +29,10 @@ export const createClusterSchema = z.strictObject({
     /** Private API endpoint inside the VPC. @default true */
     private: z.boolean().default(true),
     /** CIDRs allowed to reach the public endpoint. @default ["0.0.0.0/0"] */
-    publicAccessCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
+    publicAccessCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR, e.g. 203.0.113.0/24")).min(1).default(["0.0.0.0/0"]),
   }).prefault({}),
   /** IAM roles/users given cluster-admin through EKS access entries. @default [] */
-  admins: z.array(z.string().regex(iamPrincipalArn, "must be an IAM role or user ARN")).default([]),
+  admins: z.array(z.string().regex(iamPrincipalArn, "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin")).default([]),
   /** Control-plane log types sent to CloudWatch. @default ["api", "audit", "authenticator"] */
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */
@@ -60,9 +60,9 @@ export const existingClusterSchema = z.strictObject({
   /** IAM role the GPU nodes run as (self-managed Karpenter's EC2NodeClass, managed node groups). */
   nodeRoleName: z.string().min(1).optional(),
   /** Subnets for managed node groups (private, tagged for the cluster). */
-  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet id")).optional(),
+  subnetIds: z.array(z.string().regex(/^subnet-[0-9a-f]+$/, "must be a subnet id, e.g. subnet-0123456789abcdef0")).optional(),
   /** VPC of the cluster (for the AWS Load Balancer Controller). */
-  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id").optional(),
+  vpcId: z.string().regex(/^vpc-[0-9a-f]+$/, "must be a VPC id, e.g. vpc-0123456789abcdef0").optional(),
   /** Tag value Karpenter discovers subnets and security groups by (`karpenter.sh/discovery`). @default the cluster name */
   discoveryTag: z.string().min(1).optional(),
 });
@@ -89,7 +89,7 @@ export const capacitySchema = z.strictObject({
   consolidateAfter: z.string().regex(duration, "must be a duration like 10m or 1h").default("10m"),
   /** On-Demand Capacity Reservations or Capacity Blocks to launch GPU nodes into. @default [] */
   reservations: z.array(z.strictObject({
-    id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id (cr-…)"),
+    id: z.string().regex(/^cr-[0-9a-f]+$/, "must be a capacity reservation id, e.g. cr-0123456789abcdef0"),
     /** An On-Demand Capacity Reservation, or an EC2 Capacity Block for ML. @default "capacity-reservation" */
     type: z.enum(["capacity-reservation", "capacity-block"]).default("capacity-reservation"),
   })).default([]),
@@ -118,7 +118,7 @@ export const addonsSchema = z.strictObject({
    */
   dcgmRuntimeClassName: z.string().regex(dnsLabel, "must be a RuntimeClass name like nvidia").optional(),
   /** IAM policy ARN for the Load Balancer Controller (AWS publishes its policy document with the controller). */
-  loadBalancerControllerPolicyArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN").optional(),
+  loadBalancerControllerPolicyArn: z.string().regex(/^arn:aws[a-z-]*:iam::\d{12}:policy\/[\w+=,.@/-]+$/, "must be an IAM policy ARN, e.g. arn:aws:iam::123456789012:policy/AWSLoadBalancerControllerIAMPolicy").optional(),
 });
 
 /** `omk:observability`: Prometheus storage and where alerts go (the URLs are Pulumi secrets, see schema.ts). */
@@ -128,7 +128,7 @@ export const observabilitySchema = z.strictObject({
   /** Prometheus's gp3 volume (GiB); it also stops writing at 85 % of it (retentionSize). @default 50 */
   storageGiB: z.number().int().min(10).max(16_384).default(50),
   /** SNS topic Alertmanager publishes to (through Pod Identity, sns:Publish on this topic only). */
-  alertSnsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, "must be an SNS topic ARN").optional(),
+  alertSnsTopicArn: z.string().regex(/^arn:aws[a-z-]*:sns:[a-z0-9-]+:\d{12}:[\w-]{1,256}$/, "must be an SNS topic ARN, e.g. arn:aws:sns:us-east-1:123456789012:llm-alerts").optional(),
 });
 
 export type ObservabilitySettings = z.output<typeof observabilitySchema>;

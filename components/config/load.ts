@@ -10,8 +10,19 @@ import type { RawStackConfig } from "./validate";
 
 /** Repository root (this file lives in components/config/). */
 export const PROJECT_ROOT = path.resolve(__dirname, "..", "..");
-/** The stack `npx omk plan` uses when none is named. */
-export const DEFAULT_STACK = "dev";
+/**
+ * The stack `npx omk plan`, `omk validate` and `omk sync` use when none is named: `"omk": {"defaultStack": …}` in
+ * package.json if set, else `dev` when stacks/Pulumi.dev.yaml exists, else the first stack in stacks/ — so a fork
+ * that names its stacks otherwise still plans and syncs.
+ */
+export function defaultStack(root: string = PROJECT_ROOT): string {
+  const stacks = stacksIn(path.join(root, "stacks"));
+  const pkg = path.join(root, "package.json");
+  const configured = existsSync(pkg) ? (JSON.parse(readFileSync(pkg, "utf8")) as { omk?: { defaultStack?: unknown } }).omk?.defaultStack : undefined;
+  if (typeof configured === "string" && configured) return configured;
+  if (stacks.includes("dev") || stacks.length === 0) return "dev";
+  return stacks[0]!;
+}
 
 export function stackFilePath(stack: string): string {
   return path.join(PROJECT_ROOT, "stacks", `Pulumi.${stack}.yaml`);
@@ -27,6 +38,11 @@ export function stacksIn(dir: string): string[] {
   return existsSync(dir) ? readdirSync(dir).filter((f) => /^Pulumi\..+\.yaml$/.test(f)).map(stackNameOf).sort() : [];
 }
 
+/** Files in a stacks folder that look like stack configs but that Pulumi and the kit ignore (e.g. `.yml`). */
+export function strayStackFiles(dir: string): string[] {
+  return existsSync(dir) ? readdirSync(dir).filter((f) => /\.ya?ml$/i.test(f) && !/^Pulumi\..+\.yaml$/.test(f)).sort() : [];
+}
+
 /**
  * Reads a file in Pulumi's stack config format (`config:` map of `namespace:key` → value).
  * `secure:` values stay as `{ secure: "…" }` objects: they are ciphertext, never decrypted offline.
@@ -35,7 +51,9 @@ export function readStackFile(file: string): RawStackConfig {
   if (!existsSync(file)) {
     const known = stacksIn(path.dirname(file));
     const asked = stackNameOf(file);
-    const hint = known.length ? ` Stacks here: ${known.join(", ")}${nearest(asked, known, 1).length ? `; did you mean --stack ${nearest(asked, known, 1)[0]}?` : "."}` : "";
+    const yml = file.replace(/\.yaml$/, ".yml");
+    const hint = existsSync(yml) && yml !== file ? ` ${path.basename(yml)} exists: Pulumi reads only .yaml stack files — rename it to ${path.basename(file)}.`
+      : known.length ? ` Stacks here: ${known.join(", ")}${nearest(asked, known, 1).length ? `; did you mean --stack ${nearest(asked, known, 1)[0]}?` : "."}` : "";
     throw new ConfigError(file, [{ path: "(file)", value: file, message: "does not exist.", fix: `pass --stack <name> for stacks/Pulumi.<name>.yaml or --config <path> to an existing file.${hint}` }]);
   }
   let doc: unknown;

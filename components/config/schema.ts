@@ -61,8 +61,8 @@ export const modelEntrySchema = z.strictObject({
     file: z.string().min(1),
     /** Run the repo's own model code (`--trust-remote-code`): only for repos you trust. @default false */
     trustRemoteCode: z.boolean().default(false),
-    reasoningParser: z.string().regex(/^[\w-]+$/).optional(),
-    toolCallParser: z.string().regex(/^[\w-]+$/).optional(),
+    reasoningParser: z.string().regex(/^[\w-]+$/, "must be a parser name, e.g. deepseek_r1").optional(),
+    toolCallParser: z.string().regex(/^[\w-]+$/, "must be a parser name, e.g. hermes").optional(),
   })]).optional(),
   /**
    * Served model name clients send as `model`, also the base of Kubernetes names (DNS label, ≤ 40 chars).

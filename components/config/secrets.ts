@@ -1,7 +1,7 @@
 /**
  * Credentials in stack config: they must be Pulumi secrets, and their values never appear in an error.
  */
-import { credentialIn } from "../credentials";
+import { credentialIn, redactCredentials } from "../credentials";
 import type { ConfigProblem } from "./errors";
 import type { RawStackConfig } from "./validate";
 
@@ -19,8 +19,21 @@ export function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, 
     const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
     // By key (declared secret, ciphertext, a credential-like name) and by value (a token under any key, even a typo).
     const credentialValue = p.value !== undefined && credentialIn(JSON.stringify(p.value) ?? "") !== null;
-    return secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) || credentialValue ? { ...p, value: p.value === undefined ? undefined : "[secret]" } : p;
+    const secret = secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) || credentialValue;
+    return secret ? { ...p, value: p.value === undefined ? undefined : "[secret]", fix: scrub(p.fix, p.value) } : { ...p, fix: redactCredentials(p.fix) };
   });
+}
+
+/**
+ * A fix with no trace of the secret value (as written, lower-cased, or slugged into a name): one built from the
+ * value is replaced by advice that needs none of it.
+ */
+function scrub(fix: string, value: unknown): string {
+  const real = typeof value === "string" && value !== "[secret]" && value !== "[redacted]";
+  const forms = real ? [value, value.toLowerCase(), value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "")].filter((f) => f.length >= 8) : [];
+  const clean = redactCredentials(fix);
+  if (clean !== fix || forms.some((f) => fix.includes(f))) return "write a value that holds no credential; credentials go in as Pulumi secrets (`pulumi config set --secret …`).";
+  return fix;
 }
 
 /** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */

@@ -12,7 +12,7 @@ export const DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.32.0";
 /** vLLM's x86 CPU image of the same release (vLLM docs: `vllm/vllm-openai-cpu:v<version>-x86_64`). */
 export const DEFAULT_VLLM_CPU_IMAGE = "vllm/vllm-openai-cpu:v0.32.0-x86_64";
 
-const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must name a tag or digest").refine((s) => !/:latest$/.test(s), "must not be :latest (pin a version)");
+const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must name a tag or digest, e.g. vllm/vllm-openai:v0.32.0").refine((s) => !/:latest$/.test(s), "must not be :latest (pin a version)");
 
 export const servingSchema = z.strictObject({
   /** Namespace for every model server. @default "omk" */
@@ -35,7 +35,7 @@ export const servingSchema = z.strictObject({
    */
   imageCache: z.strictObject({
     /** Secrets Manager secret with Docker Hub `username` and `accessToken`, its name starting with `ecr-pullthroughcache/` (ECR requires the prefix). */
-    dockerHubCredentialArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/, "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/"),
+    dockerHubCredentialArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/, "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, e.g. arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"),
   }).optional(),
   refreshSchedule: z.union([z.literal("off"), z.string().regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron expression like \"0 4 * * 0\", or off")]).default("0 4 * * 0"),
 });
@@ -48,13 +48,13 @@ export const weightsSchema = z.strictObject({
    */
   source: z.enum(["huggingface", "s3"]).optional(),
   /** Hub revision to serve: a commit hash pins the weights (a branch like `main` may change under you). */
-  revision: z.string().regex(/^[\w.-]{1,64}$/, "must be a commit hash, tag or branch name").optional(),
+  revision: z.string().regex(/^[\w.-]{1,64}$/, "must be a commit hash, tag or branch name, e.g. 0123456789abcdef0123456789abcdef01234567").optional(),
 });
 
 /** Flags the kit derives from the stack config; `extraArgs` may not set them. */
 export const OWNED_FLAGS: Readonly<Record<string, string>> = {
-  "--model": "id", "--served-model-name": "name", "--tensor-parallel-size": "(sizing)", "--pipeline-parallel-size": "(sizing)",
-  "--max-model-len": "maxModelLen", "--gpu-memory-utilization": "gpuMemoryUtilization", "--max-num-seqs": "(sizing)",
+  "--model": "id", "--served-model-name": "name", "--tensor-parallel-size": "tensorParallelSize (with instanceType)", "--pipeline-parallel-size": "pipelineParallelSize (with instanceType)",
+  "--max-model-len": "maxModelLen", "--gpu-memory-utilization": "gpuMemoryUtilization", "--max-num-seqs": "concurrency (the sequences each replica must hold; the kit derives --max-num-seqs from it and the memory)",
   "--kv-cache-dtype": "kvCacheDtype", "--quantization": "precision", "--dtype": "precision", "--trust-remote-code": "(catalog)",
   "--reasoning-parser": "(catalog)", "--tool-call-parser": "(catalog)", "--enable-auto-tool-choice": "(catalog)",
   "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
@@ -62,6 +62,6 @@ export const OWNED_FLAGS: Readonly<Record<string, string>> = {
   "--max-num-batched-tokens": "(sizing)", "--shutdown-timeout": "(kit)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
 };
 
-export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value")).max(50);
+export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value, e.g. --enable-chunked-prefill")).max(50);
 
 export type ServingSettings = z.output<typeof servingSchema>;

@@ -38,7 +38,7 @@ export const trafficSchema = z.strictObject({
   /** Parent domain: a model exposed by ALB is served at https://<name>.<domain>/v1 unless it sets `host`. */
   domain: z.string().regex(hostname, "must be a DNS name like llm.example.com").optional(),
   /** ACM certificate for the ALB listeners (a wildcard for `*.<domain>` covers every model). */
-  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN").optional(),
+  certificateArn: z.string().regex(/^arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate\/[0-9a-f-]+$/, "must be an ACM certificate ARN, e.g. arn:aws:acm:us-east-1:123456789012:certificate/0123abcd-4567-89ab-cdef-0123456789ab").optional(),
   /** Route 53 hosted zone of `domain`: with it (and no certificateArn) the kit requests a validated `*.<domain>` certificate. */
   hostedZoneId: z.string().regex(/^Z[A-Z0-9]{4,31}$/, "must be a Route 53 hosted zone id like Z0123456789ABC").optional(),
   /**

@@ -60,25 +60,7 @@ export function checkEntry(entry: ModelEntry, i: number, region: string | null):
   if (entry.replicas.min > entry.replicas.max) {
     problems.push({ path: at("replicas"), value: entry.replicas, message: "min is greater than max.", fix: `set replicas.max ≥ ${entry.replicas.min} or lower replicas.min.` });
   }
-  // A credential on vLLM's command line sits in the manifest, plan.json and `ps` output: refused, never echoed.
-  const leaking = new Map(credentialArgs(entry.extraArgs).map((c) => [c.index, c.reason]));
-  entry.extraArgs.forEach((arg, j) => {
-    const reason = leaking.get(j);
-    if (reason) {
-      problems.push({ path: at(`extraArgs[${j}]`), value: "[redacted]", message: `holds ${reason}: on the command line it would be readable in the manifest, plan.json and the pod's process list.`, fix: "remove it: the Hugging Face token goes in omk:hfToken and API keys in omk:apiKey (Pulumi secrets, passed through Kubernetes Secrets)." });
-      return;
-    }
-    const flag = canonicalFlag(arg.split("=")[0]!);
-    const refused = REFUSED_FLAGS[flag];
-    if (refused) {
-      problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: refused.why, fix: refused.fix });
-      return;
-    }
-    const catalogOwned = OWNED_FLAGS[flag] === "(catalog)" || spec.vllmFlags.includes(flag);
-    // A model given by its own config.json has no catalog entry: its parsers and remote code are modelConfig keys.
-    const owner = spec.userSupplied && USER_MODEL_KEYS[flag] ? `${at("modelConfig")}.${USER_MODEL_KEYS[flag]}` : catalogOwned ? "(catalog)" : OWNED_FLAGS[flag];
-    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead${owner.includes("modelConfig") ? " (modelConfig: {file: …, trustRemoteCode: true, reasoningParser: …, toolCallParser: …})" : ""}.` });
-  });
+  problems.push(...extraArgsProblems(entry.extraArgs, spec, at));
   const pinnedLayout = entry.tensorParallelSize !== undefined || entry.pipelineParallelSize !== undefined;
   if (pinnedLayout && !entry.instanceType) {
     problems.push({ path: at(entry.tensorParallelSize !== undefined ? "tensorParallelSize" : "pipelineParallelSize"), value: entry.tensorParallelSize ?? entry.pipelineParallelSize, message: "only applies to a pinned instance type.", fix: "also set instanceType, or remove it and let the sizing choose the layout." });
@@ -98,6 +80,36 @@ export function checkEntry(entry: ModelEntry, i: number, region: string | null):
     }
   }
   return { problems, spec, precision, maxModelLen, yarn };
+}
+
+/**
+ * What is wrong with a model's `extraArgs` (pure): credentials (refused, never echoed), flags vLLM removed or
+ * that undo the sizing, flags the kit sets from a stack key. `spec` is null for an entry whose model is unknown;
+ * runs on every entry, even one whose other keys failed the schema, so one run reports every problem.
+ */
+export function extraArgsProblems(args: readonly unknown[], spec: ModelSpec | null, at: (key: string) => string): ConfigProblem[] {
+  const problems: ConfigProblem[] = [];
+  const strings = args.map((a) => (typeof a === "string" ? a : ""));
+  const leaking = new Map(credentialArgs(strings).map((c) => [c.index, c.reason]));
+  strings.forEach((arg, j) => {
+    if (!arg) return;
+    const reason = leaking.get(j);
+    if (reason) {
+      problems.push({ path: at(`extraArgs[${j}]`), value: "[redacted]", message: `holds ${reason}: on the command line it would be readable in the manifest, plan.json and the pod's process list.`, fix: "remove it: the Hugging Face token goes in omk:hfToken and API keys in omk:apiKey (Pulumi secrets, passed through Kubernetes Secrets)." });
+      return;
+    }
+    const flag = canonicalFlag(arg.split(/[=\s]/)[0]!);
+    const refused = REFUSED_FLAGS[flag];
+    if (refused) {
+      problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: refused.why, fix: refused.fix });
+      return;
+    }
+    const catalogOwned = OWNED_FLAGS[flag] === "(catalog)" || (spec?.vllmFlags.includes(flag) ?? false);
+    // A model given by its own config.json has no catalog entry: its parsers and remote code are modelConfig keys.
+    const owner = spec?.userSupplied && USER_MODEL_KEYS[flag] ? `${at("modelConfig")}.${USER_MODEL_KEYS[flag]}` : catalogOwned ? "(catalog)" : OWNED_FLAGS[flag];
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead${owner.includes("modelConfig") ? " (modelConfig: {file: …, trustRemoteCode: true, reasoningParser: …, toolCallParser: …})" : ""}.` });
+  });
+  return problems;
 }
 
 /** Flags for a model sized from its own config.json that the stack sets through modelConfig. */
@@ -122,7 +134,7 @@ const REFUSED_FLAGS: Readonly<Record<string, { why: string; fix: string }>> = {
 function ownerText(owner: string): string {
   if (owner === "(sizing)") return "from the sizing";
   if (owner === "(catalog)") return "from the model catalog";
-  return owner.startsWith("(") ? "itself" : `from ${owner}`;
+  return owner.startsWith("(") ? "itself" : `from ${owner.replace(/ \(.*$/, "")}`;
 }
 
 /** vLLM's short forms of flags the kit owns (argparse aliases). */

@@ -3,9 +3,9 @@
  * structural checks (zod), catalog checks and sizing, with every problem collected before anything runs.
  */
 import type { YarnSetting } from "../catalog/context";
-import { weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
+import { findModel, weightsFor, type ModelSpec, type WeightVariant } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
-import { checkEntry } from "./validate-model";
+import { checkEntry, extraArgsProblems } from "./validate-model";
 import { KNOWN_REGIONS, isKnownRegion } from "../catalog/regions";
 import { sizeOnCpu } from "../sizing/cpu";
 import { effectiveKvCacheDtype } from "../sizing/attention/mla";
@@ -137,7 +137,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
   }
   const problems: ConfigProblem[] = regionProblems(raw);
   if (raw["omk:preset"] !== undefined) {
-    problems.push({ path: "omk:preset", value: raw["omk:preset"], message: "is not a preset the kit knows.", fix: `use one of: ${Object.entries(PRESETS).map(([k, p]) => `${k} (${p.description})`).join("; ")}.` });
+    problems.push({ path: "omk:preset", value: raw["omk:preset"], message: "is not a preset the kit knows.", fix: `${typeof raw["omk:preset"] === "string" && nearest(raw["omk:preset"], Object.keys(PRESETS), 1).length ? `did you mean ${nearest(raw["omk:preset"], Object.keys(PRESETS), 1)[0]}? ` : ""}use one of: ${Object.entries(PRESETS).map(([k, p]) => `${k} (${p.description})`).join("; ")}.` });
   }
   if (raw["omk:modelDefaults"] !== undefined) {
     problems.push({ path: "omk:modelDefaults", value: raw["omk:modelDefaults"], message: "must be a map of model keys.", fix: "write it like a model entry, e.g. {maxModelLen: 8192}." });
@@ -145,14 +145,27 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
   const region = problems.length === 0 ? (raw["aws:region"] as string) : null;
   const parsed = stackSchema.safeParse(settings);
   if (!parsed.success) {
-    problems.push(...fromZod(parsed.error.issues, settings));
+    // An unknown preset already explains the missing models it would have supplied.
+    const presetFailed = raw["omk:preset"] !== undefined && settings.models === undefined;
+    problems.push(...fromZod(parsed.error.issues, settings).filter((p) => !(presetFailed && p.path === `${NAMESPACE}:models`)));
     // Still check the entries that parsed on their own, so one run reports everything.
     const rawModels = Array.isArray(settings.models) ? settings.models : [];
     rawModels.forEach((m, i) => {
       // Unknown keys are already reported; strip them here so the entry's other values still get checked.
       const one = lenientEntrySchema.safeParse(m);
-      if (one.success) problems.push(...checkEntry(one.data, i, region).problems);
+      if (one.success) return void problems.push(...checkEntry(one.data, i, region).problems);
+      // Drop the keys already reported as malformed (they take their defaults) and check the rest; the flags in
+      // a malformed extraArgs list are still checked one by one.
+      const bad = new Set(one.error.issues.map((x) => x.path[0]).filter((k): k is string => typeof k === "string"));
+      const rest = m && typeof m === "object" ? Object.fromEntries(Object.entries(m as object).filter(([k]) => !bad.has(k))) : m;
+      const retry = lenientEntrySchema.safeParse(rest);
+      if (retry.success) problems.push(...checkEntry(retry.data, i, region).problems);
       else problems.push(...namedThingsExist(m, i));
+      const rawArgs = (m as { extraArgs?: unknown } | null)?.extraArgs;
+      if (bad.has("extraArgs") && Array.isArray(rawArgs)) {
+        const id = (m as { id?: unknown }).id;
+        problems.push(...extraArgsProblems(rawArgs, typeof id === "string" ? findModel(id) ?? null : null, (key) => `${NAMESPACE}:models[${i}].${key}`));
+      }
     });
     return { ok: false, error: new ConfigError(source, problems) };
   }

@@ -50,6 +50,8 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
       case "too_small":
         return [{ path, value, message: issue.origin === "array" ? "must not be empty." : `must be ≥ ${String(issue.minimum)}.`, fix: issue.origin === "array" ? "list at least one entry." : `use a value of at least ${String(issue.minimum)}.` }];
       case "too_big":
+        if (issue.origin === "string") return [{ path, value, message: `must be at most ${String(issue.maximum)} characters.`, fix: `shorten it to ${String(issue.maximum)} characters or fewer.` }];
+        if (issue.origin === "array") return [{ path, value, message: `must have at most ${String(issue.maximum)} entries.`, fix: `list ${String(issue.maximum)} or fewer.` }];
         return [{ path, value, message: `must be ≤ ${String(issue.maximum)}.`, fix: `use a value of at most ${String(issue.maximum)}.` }];
       case "invalid_value":
         return [{ path, value, message: "is not an allowed value.", fix: `use one of: ${issue.values.map(String).join(", ")}.` }];
@@ -57,14 +59,29 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
         const expected = /Expected (.+)$/.exec(issue.message)?.[1]?.replace(/'/g, "").split(" | ");
         return [{ path, value, message: "is not an allowed value.", fix: expected ? `use one of: ${expected.join(", ")}.` : "correct the value as described." }];
       }
-      case "invalid_format": {
-        const suggestion = typeof value === "string" ? value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "") : "";
-        return [{ path, value, message: `${issue.message}.`, fix: suggestion ? `use "${suggestion}" or another such name.` : "use a name like \"dev\"." }];
-      }
+      case "invalid_format":
+        return [{ path, value, message: `${issue.message}.`, fix: formatFix(issue.message, value) }];
       default:
         return [{ path, value, message: `${issue.message}.`, fix: "correct the value as described." }];
     }
   });
+}
+
+const DNS_LABEL = /^[a-z]([a-z0-9-]*[a-z0-9])?$/;
+
+/**
+ * The fix for a value of the wrong format: the example its message gives ("e.g. …", "like …"), never the value
+ * itself reworked — except a DNS label, where the lower-cased, dashed value is a real suggestion.
+ */
+function formatFix(message: string, value: unknown): string {
+  if (/DNS label/.test(message) && typeof value === "string") {
+    const slug = value.toLowerCase().replace(/[^a-z0-9-]+/g, "-").replace(/^[^a-z]+|-+$/g, "");
+    if (slug && slug !== value && DNS_LABEL.test(slug)) return `use "${slug}" or another such name.`;
+    return "use lower-case letters, digits and '-', starting with a letter, e.g. \"dev\".";
+  }
+  if (typeof value === "string" && /^--?[\w-]+\s+\S/.test(value)) return `write the flag and its value as two list items, [${value.split(/\s+/)[0]}, ${JSON.stringify(value.split(/\s+/).slice(1).join(" "))}], or as ${value.split(/\s+/)[0]}=${value.split(/\s+/).slice(1).join(" ")}.`;
+  const example = /(?:e\.g\.|like) ("[^"]+"|\S+(?: \S+)*?)(?:,|\.?$| or )/.exec(message)?.[1];
+  return example ? `write it like ${example.replace(/\.$/, "")}.` : "correct the value to the format described.";
 }
 
 /** An entry too broken to size still gets its model id and instance type looked up, so one run reports both. */

@@ -31,7 +31,9 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
     expect(pulumiJob.strategy.matrix).toBe("${{ fromJSON(needs.stacks.outputs.matrix) }}");
     expect([pulumiJob.needs].flat()).toContain("stacks");
     const matrixStep = wf.jobs.stacks.steps.find((s: any) => s.id === "matrix");
-    expect(matrixStep.run).toContain("npx omk stacks --matrix");
+    expect(matrixStep.run).toContain("npx omk stacks --matrix --changed-since");
+    // --changed-since reads git history: the checkout must have it.
+    expect(wf.jobs.stacks.steps.find((s: any) => String(s.uses).startsWith("actions/checkout@")).with["fetch-depth"]).toBe(0);
     expect(wf.jobs.stacks.outputs.matrix).toBe("${{ steps.matrix.outputs.matrix }}");
     const runs = Object.values(wf.jobs).flatMap((j: any) => j.steps.map((s: any) => s.run).filter(Boolean));
     expect(runs).toEqual(expect.arrayContaining(["npm ci", "npm test"]));
@@ -40,7 +42,7 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   it("passes only documented inputs to pulumi/actions, with the policy pack", () => {
     const step = pulumiJob.steps.find((s: any) => String(s.uses).startsWith("pulumi/actions@"));
     for (const key of Object.keys(step.with)) expect(PULUMI_ACTION_INPUTS.has(key), key).toBe(true);
-    expect(step.with).toMatchObject({ policyPacks: "policies", policyPackConfigs: "${{ matrix.policy }}" });
+    expect(step.with).toMatchObject({ policyPacks: "policies", policyPackConfigs: "${{ matrix.policy }}", upsert: true });
     expect(step.env.PULUMI_ACCESS_TOKEN).toBe("${{ secrets.PULUMI_ACCESS_TOKEN }}");
   });
 });
@@ -65,5 +67,15 @@ describe("deploy.yml", () => {
     const up = load("deploy.yml").jobs.up;
     expect(up.environment).toBe("${{ matrix.stack }}");
     expect(up.strategy["max-parallel"]).toBe(1);
+  });
+  it("refuses to deploy to an environment without required reviewers, before touching AWS", () => {
+    const steps = load("deploy.yml").jobs.up.steps;
+    const guard = steps.findIndex((s: any) => String(s.run ?? "").includes("required_reviewers"));
+    const pulumi = steps.findIndex((s: any) => String(s.uses).startsWith("pulumi/actions@"));
+    const aws = steps.findIndex((s: any) => String(s.uses).startsWith("aws-actions/configure-aws-credentials@"));
+    expect(guard).toBeGreaterThanOrEqual(0);
+    expect(guard).toBeLessThan(Math.min(pulumi, aws));
+    expect(steps[guard].run).toContain("exit 1");
+    expect(load("deploy.yml").permissions.actions).toBe("read");
   });
 });

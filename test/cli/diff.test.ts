@@ -71,13 +71,14 @@ describe("omk diff", () => {
    * A throwaway repository whose one commit is this working tree (the code under test, committed or not) plus a
    * test-owned stack, sharing node_modules; then edited. The base ref is that commit.
    */
-  function sandbox(stack: string, edit: (dir: string) => void): string {
+  function sandbox(stack: string, edit: (dir: string) => void, extra: Record<string, string> = {}): string {
     const dir = mkdtempSync(path.join(tmpdir(), "omk-diff-test-"));
     const files = execFileSync("git", ["-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard"], { encoding: "utf8" }).split("\n").filter((f) => f && f !== "node_modules" && existsSync(path.join(ROOT, f)));
     for (const f of files) cpSync(path.join(ROOT, f), path.join(dir, f));
     symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
     writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
     writeFileSync(path.join(dir, "stacks/Pulumi.difftest.yaml"), stack);
+    for (const [file, text] of Object.entries(extra)) writeFileSync(path.join(dir, file), text);
     const g = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
     g("init", "--quiet");
     g("add", "--all");
@@ -100,10 +101,11 @@ describe("omk diff", () => {
     // Only the edited stack is planned: the code did not change.
     expect(r.stdout.match(/^#### /gm)).toHaveLength(1);
     expect(r.stdout).toMatch(/#### `difftest`\n\nGPUs 1–2 → \*\*1–3\*\*, GPU nodes \$[\d.,]+–\$[\d.,]+\/h → \*\*\$[\d.,]+–\$[\d.,]+\/h\*\* \(~\$[\d,]+–\$[\d,]+\/month → /);
-    expect(r.stdout).toMatch(/\*\*`qwen3-8b`\*\* removed/);
-    expect(r.stdout).toMatch(/\*\*`qwen3-14b`\*\* added\n\n\| \| before \| after \|\n\|---\|---\|---\|\n\| model \| — \| \*\*Qwen\/Qwen3-14B\*\* \|/);
+    // One model out and one in reads as a replacement, compared row by row and flag by flag.
+    expect(r.stdout).toMatch(/\*\*`qwen3-14b`\*\* replaces `qwen3-8b`\n\n\| \| before \| after \|\n\|---\|---\|---\|\n\| model \| Qwen\/Qwen3-8B \| \*\*Qwen\/Qwen3-14B\*\* \|/);
+    expect(r.stdout).toMatch(/vLLM flags: .*`--max-model-len` 8192 → \*\*16384\*\*/);
     // The policy verdict names each policy and its level (here at most advisories: exit 0).
-    expect(r.stdout).toMatch(/\*\*Policies:\*\*/);
+    expect(r.stdout).toMatch(/\*\*Policies\*\* \(the pack's defaults: no policy config for this environment\)/);
     expect(r.stdout).not.toMatch(/❌ mandatory/);
     const json = JSON.parse(omkIn(dir, "diff", "--base", "HEAD", "--format", "json").stdout);
     expect(json.stacks).toHaveLength(1);
@@ -132,12 +134,34 @@ describe("omk diff", () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  it("fails when the change breaks a stack, with its error, instead of calling it removed", () => {
-    const dir = sandbox(STACK, (d) => writeFileSync(path.join(d, "stacks/Pulumi.difftest.yaml"), "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:preset: tiny\n"));
+  it("fails when the change breaks a stack, with its error, instead of calling it removed; the other stacks are still diffed", () => {
+    const dir = sandbox(STACK, (d) => {
+      writeFileSync(path.join(d, "stacks/Pulumi.difftest.yaml"), "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:preset: tiny\n");
+      writeFileSync(path.join(d, "stacks/Pulumi.difftest-yaml.yaml"), "config:\n  aws:region: us-east-1\n  omk:models:\n    - id Qwen/Qwen3-8B\n   bad: [indent\n");
+      edit("max: 2", "max: 3")(d);
+    }, { "stacks/Pulumi.difftest-yaml.yaml": STACK.replace("environment: difftest", "environment: difftest-yaml") });
     const r = omkIn(dir, "diff", "--base", "HEAD");
     expect(r.status).toBe(1);
     expect(r.stdout).toMatch(/#### `difftest` — ❌ no longer plans[\s\S]*omk:preset: "tiny" — is not a preset the kit knows/);
-    expect(r.stderr).toMatch(/1 stack\(s\) no longer plan: difftest/);
+    // A file that is not YAML breaks only its own stack.
+    expect(r.stdout).toMatch(/#### `difftest-yaml` — ❌ no longer plans/);
+    expect(r.stderr).toMatch(/2 stack\(s\) no longer plan: difftest, difftest-yaml/);
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("an edited policy config re-plans only its environment's stacks, in process; a deleted stack file is said to destroy nothing", () => {
+    const policy = (maxGpus: number) => JSON.stringify({ "gpu-quota-per-stack": { maxGpus } });
+    const dir = sandbox(STACK, (d) => {
+      writeFileSync(path.join(d, "policies/config/difftest.json"), policy(1));
+      rmSync(path.join(d, "stacks/Pulumi.gone.yaml"));
+    }, { "policies/config/difftest.json": policy(8), "stacks/Pulumi.gone.yaml": STACK.replace("environment: difftest", "environment: gone") });
+    const matrix = JSON.parse(omkIn(dir, "stacks", "--matrix", "--changed-since", "HEAD").stdout);
+    expect(matrix.include).toEqual([{ stack: "difftest", policy: "policies/config/difftest.json" }]);
+    const r = omkIn(dir, "diff", "--base", "HEAD");
+    expect(r.status, r.stderr).toBe(2);
+    expect(r.stdout.match(/^#### `[^`]+`/gm)).toEqual(["#### `difftest`", "#### `gone`"]);
+    expect(r.stdout).toMatch(/❌ mandatory `gpu-quota-per-stack`: .*quota is 1/);
+    expect(r.stdout).toMatch(/#### `gone` \(removed stack\)[\s\S]*Deleting the stack file destroys nothing\.\*\* The stack keeps running and costing \$[\d.,]+–\$[\d.,]+\/h[\s\S]*`pulumi destroy -s gone`/);
     rmSync(dir, { recursive: true, force: true });
   });
 

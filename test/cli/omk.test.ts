@@ -1,12 +1,12 @@
 /** The `omk` command as a user runs it: exit codes, JSON contracts, files written. */
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { main } from "../../cli/omk";
 import { applySections, generatedSections } from "../../cli/commands/sync";
-import { DEFAULT_STACK, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
+import { defaultStack, readStackFile, stackFilePath, stacksIn } from "../../components/config/load";
 import { resolveStack } from "../../components/config/validate";
 
 const ROOT = path.resolve(__dirname, "../..");
@@ -77,11 +77,11 @@ describe("omk plan", () => {
 
   it("plans the default stack offline and summarises its models, cluster and cost", async () => {
     // Whatever the default stack holds in this fork: the plan names its environment, region and every model.
-    const resolved = resolveStack(readStackFile(stackFilePath(DEFAULT_STACK)), DEFAULT_STACK);
+    const resolved = resolveStack(readStackFile(stackFilePath(defaultStack())), defaultStack());
     if (!resolved.ok) throw resolved.error;
     const r = await omk("plan");
     expect(r.code, r.err).toBe(0);
-    expect(r.out).toContain(`stack "${DEFAULT_STACK}" (environment ${resolved.stack.environment}, region ${resolved.stack.region})`);
+    expect(r.out).toContain(`stack "${defaultStack()}" (environment ${resolved.stack.environment}, region ${resolved.stack.region})`);
     for (const m of resolved.stack.models) expect(r.out).toContain(`${m.name}: ${m.spec.id}`);
     expect(r.out).toMatch(/Cost: \$[\d.]+–\$[\d.]+ per hour/);
     expect(r.out).toMatch(/Offline assumption:/);
@@ -139,7 +139,19 @@ describe("omk plan", () => {
   });
 
   it("the default stack exists: `npx omk plan` (the README's set-up command) plans it", () => {
-    expect(stacksIn(path.join(ROOT, "stacks"))).toContain(DEFAULT_STACK);
+    expect(stacksIn(path.join(ROOT, "stacks"))).toContain(defaultStack());
+  });
+
+  it("a fork without a dev stack defaults to its first stack, or to package.json's omk.defaultStack", () => {
+    const root = mkdtempSync(path.join(tmpdir(), "omk-default-"));
+    mkdirSync(path.join(root, "stacks"));
+    for (const s of ["staging", "production"]) writeFileSync(path.join(root, "stacks", `Pulumi.${s}.yaml`), "config: {}\n");
+    expect(defaultStack(root)).toBe("production");
+    writeFileSync(path.join(root, "package.json"), JSON.stringify({ name: "fork", omk: { defaultStack: "staging" } }));
+    expect(defaultStack(root)).toBe("staging");
+    writeFileSync(path.join(root, "stacks", "Pulumi.dev.yaml"), "config: {}\n");
+    expect(defaultStack(root)).toBe("staging");
+    rmSync(root, { recursive: true, force: true });
   });
 });
 

@@ -87,8 +87,15 @@ describe("invalid configs: every problem at once, with key path, value and fix",
     const err = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--max-model-len=4096", "--enable-chunked-prefill", "--tensor-parallel-size", "2"] }]));
     expect(err.problems.map((p) => `${p.path}: ${p.message} Fix: ${p.fix}`)).toEqual([
       "omk:models[0].extraArgs[0]: --max-model-len is set by the kit from maxModelLen. Fix: set maxModelLen instead.",
-      "omk:models[0].extraArgs[2]: --tensor-parallel-size is set by the kit from the sizing. Fix: remove it; the kit derives it.",
+      "omk:models[0].extraArgs[2]: --tensor-parallel-size is set by the kit from tensorParallelSize. Fix: set tensorParallelSize (with instanceType) instead.",
     ]);
+    // A malformed entry ("--flag value" in one item) still gets its flags checked in the same run.
+    const spaced = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--max-num-seqs 64"], concurrency: 0 }]));
+    expect(spaced.problems.map((p) => `${p.path}: ${p.fix}`)).toEqual(expect.arrayContaining([
+      'omk:models[0].extraArgs[0]: write the flag and its value as two list items, [--max-num-seqs, "64"], or as --max-num-seqs=64.',
+      expect.stringMatching(/^omk:models\[0\]\.extraArgs\[0\]: set concurrency .*instead\.$/),
+      expect.stringMatching(/^omk:models\[0\]\.concurrency: /),
+    ]));
     const aliased = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--max_model_len=4096", "-tp", "2", "-q", "awq"] }]));
     expect(aliased.problems.map((p) => p.path)).toEqual(["omk:models[0].extraArgs[0]", "omk:models[0].extraArgs[1]", "omk:models[0].extraArgs[3]"]);
     const ok = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, extraArgs: ["--enable-chunked-prefill"] }]), "t");
@@ -148,6 +155,41 @@ describe("secrets in errors", () => {
     if (r.ok) return;
     expect(r.error.message).toContain('omk:hfTokn: "[secret]" — is not a known key. Fix: did you mean "hfToken"?');
     expect(r.error.message).not.toContain(token);
+  });
+
+  it("never prints a token put in any key, not in the value, not reworked into the fix", () => {
+    const tokens = ["hf_abcdefghijklmnopqrstuvwxyzABCDEF12", "dckr_pat_abcdef0123456789secretpatXYZ", "https://hooks.slack.com/services/T0AAAA1/B0BBBB2/Zx9Secretwebhookpart1234", "ghp_ZYXWVUTSRQPONMLKJIHGFEDCBAzyxwvutsqp9876"];
+    const places = (t: string): Record<string, unknown>[] => [
+      { "omk:environment": t }, { "omk:cluster": { vpcCidr: t } }, { "omk:cluster": { admins: [t] } }, { "omk:serving": { image: t } },
+      { "omk:serving": { imageCache: { dockerHubCredentialArn: t } } }, { "omk:observability": { alertSnsTopicArn: t } },
+    ];
+    for (const token of tokens) {
+      for (const extra of places(token)) {
+        const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }], extra), "t");
+        expect(r.ok, JSON.stringify(extra)).toBe(false);
+        if (r.ok) continue;
+        const text = r.error.message.toLowerCase();
+        // No run of 8 characters of the token's secret part, in any case or slugged form.
+        const secretPart = token.slice(-16).toLowerCase();
+        for (let i = 0; i + 8 <= secretPart.length; i++) expect(text, `${JSON.stringify(extra)}: ${r.error.message}`).not.toContain(secretPart.slice(i, i + 8));
+      }
+    }
+    // In a model name, even after an underscore.
+    const named = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, name: "my_model_hf_abcdefghijklmnopqrstuvwxyzABCDEF12" }]), "t");
+    expect(named.ok).toBe(false);
+    if (!named.ok) expect(named.error.message).not.toMatch(/abcdefghijklmnop/i);
+  });
+
+  it("suggests the documented form for a value of the wrong format, never the bad value reworked", () => {
+    const err = problems(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, host: "qwen" }], {
+      "omk:cluster": { vpcCidr: "10.40.0.0" }, "omk:serving": { image: "vllm/vllm-openai" }, "omk:observability": { retention: "15 days" }, "omk:environment": "Dev_Env",
+    }));
+    const fixes = Object.fromEntries(err.problems.map((p) => [p.path, p.fix]));
+    expect(fixes).toMatchObject({
+      "omk:cluster.vpcCidr": "write it like 10.40.0.0/16.", "omk:serving.image": "write it like vllm/vllm-openai:v0.32.0.",
+      "omk:observability.retention": "write it like 15d.", "omk:models[0].host": "write it like qwen.llm.example.com.",
+      "omk:environment": 'use "dev-env" or another such name.',
+    });
   });
 
   it("redacts credential-named keys even when the engine did not mark them secret", () => {
