@@ -116,6 +116,11 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
     .option("--output-tokens <n>", "the load's generated tokens per request", integer("--output-tokens", 500))
     .option("--ttft-ms <ms>", "the load's time-to-first-token target", positiveNumber("--ttft-ms", 2000))
     .option("--tpot-ms <ms>", "the load's time-per-output-token target", positiveNumber("--tpot-ms", 40))
+    .option("--headroom <f>", "share of each replica's capacity kept free for the load (default 0.25)", (v: string) => {
+      const n = Number(v);
+      if (!Number.isFinite(n) || n < 0 || n > 0.9) throw new InvalidArgumentError("--headroom takes a share between 0 and 0.9, e.g. 0.25.");
+      return n;
+    })
     .option("--json", "machine-readable output")
     .action(async (o) => {
       if (!o.model && !o.modelConfig) {

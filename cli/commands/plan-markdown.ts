@@ -24,7 +24,7 @@ export function planMarkdown(plan: Plan): string {
   lines.push("");
   for (const m of plan.models.filter((x) => x.load)) {
     const l = m.load!;
-    lines.push(`\`${m.name}\` for ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out): **${l.replicas} replica(s)**, each within the targets up to ${l.concurrencyPerReplica} requests in flight (~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms), **~$${l.usdPerMillionOutputTokens} per million output tokens** (ESTIMATES${unmeasuredNote(m.instanceType)}).`, "");
+    lines.push(`\`${m.name}\` for ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out): **${l.replicas} replica(s)** with ${Math.round(l.headroom * 100)} % headroom, each within the targets up to ${l.concurrencyPerReplica} requests in flight (~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms), **~$${l.usdPerMillionOutputTokens} per million output tokens** (ESTIMATES${unmeasuredNote(m.instanceType)}).`, "");
   }
   lines.push("<details><summary>GPU memory per model</summary>", "", "```");
   for (const m of plan.models.filter((x) => x.instanceType !== "cpu")) {

@@ -37,7 +37,7 @@ export function planText(plan: Plan): string {
     lines.push(`    cost       ${usd(m.hourlyUsdPerReplica)}/h per replica, ${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}/h, ~$${int(m.monthlyUsd.min)}–$${int(m.monthlyUsd.max)}/month${warm}${m.priceEstimate ? " (ESTIMATED regional price)" : ""}`);
     if (m.load) {
       const l = m.load;
-      lines.push(`    load       ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out)${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""}: ${l.replicas} replica(s), each within the targets up to ${l.concurrencyPerReplica} requests in flight (there ~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms) (ESTIMATE${unmeasuredNote(m.instanceType)})`);
+      lines.push(`    load       ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out)${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""}: ${l.replicas} replica(s) with ${Math.round(l.headroom * 100)} % headroom; each within the targets up to ${l.concurrencyPerReplica} requests in flight (there ~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms, means) (ESTIMATE${unmeasuredNote(m.instanceType)})`);
       lines.push(`    $/Mtok     ~$${l.usdPerMillionOutputTokens} per million output tokens, ~$${l.usdPerMillionTotalTokens} per million tokens in and out, at that load (ESTIMATE)`);
     }
     if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
@@ -54,7 +54,7 @@ export function planText(plan: Plan): string {
     lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
     lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"})`);
     if (m.replicas.max > m.replicas.min || m.autoscaling.warmWindows) {
-      lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica${m.load ? `, > ${m.load.concurrencyPerReplica} in flight per replica` : ""} or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
+      lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica${m.load ? `, > ${m.load.scaleAtInFlight} in flight per replica` : ""} or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
     }
     const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);

@@ -31,6 +31,7 @@ export interface SizeOptions {
   readonly outputTokens?: number;
   readonly ttftMs?: number;
   readonly tpotMs?: number;
+  readonly headroom?: number;
   readonly json?: boolean;
 }
 
@@ -42,14 +43,16 @@ const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
 };
 
 /** A fix written for a stack file, reworded for the flags a `size` user types. */
-function fixForFlags(fix: string): string {
-  let out = fix.replace(/\b(set|also set|remove) aws:region\b/g, "$1 --region").replace(/as modelConfig\b/g, "with --model-config <file>").replace(/point modelConfig at/g, "pass --model-config").replace(/ \(relative to the repository root\)/g, " (a path from the current directory)");
+export function fixForFlags(fix: string): string {
+  let out = fix.replace(/\bload\.ttftMs\b/g, "--ttft-ms").replace(/\bload\.tpotMs\b/g, "--tpot-ms").replace(/\blower requestsPerSecond\b/g, "lower --requests-per-second").replace(/\b(set|also set|remove) aws:region\b/g, "$1 --region").replace(/as modelConfig\b/g, "with --model-config <file>").replace(/point modelConfig at/g, "pass --model-config").replace(/ \(relative to the repository root\)/g, " (a path from the current directory)");
   for (const [key, flag] of Object.entries(FLAG_FOR_KEY)) out = out.replace(new RegExp(`\\b(set|also set|remove|lower|raise) ${key}\\b`, "g"), `$1 ${flag}`);
   return out;
 }
 
-function flagFor(path: string): string {
+export function flagFor(path: string): string {
   if (path === "aws:region") return "--region";
+  const loadKey = /^omk:models\[0\]\.load\.(\w+)/.exec(path)?.[1];
+  if (loadKey) return { requestsPerSecond: "--requests-per-second", inputTokens: "--input-tokens", outputTokens: "--output-tokens", ttftMs: "--ttft-ms", tpotMs: "--tpot-ms", headroom: "--headroom" }[loadKey] ?? path;
   const key = /^omk:models\[0\]\.(\w+)/.exec(path)?.[1];
   return key ? FLAG_FOR_KEY[key] ?? path : "--model";
 }
@@ -97,13 +100,17 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (opts.tp !== undefined) entry.tensorParallelSize = opts.tp;
   if (opts.pp !== undefined) entry.pipelineParallelSize = opts.pp;
   if (opts.multiNode !== undefined) entry.multiNode = opts.multiNode;
-  if (opts.requestsPerSecond !== undefined || opts.inputTokens !== undefined || opts.outputTokens !== undefined) {
-    if (opts.requestsPerSecond === undefined || opts.inputTokens === undefined || opts.outputTokens === undefined) {
-      err("omk size: a load needs --requests-per-second, --input-tokens and --output-tokens together (and optionally --ttft-ms, --tpot-ms).");
-      return 1;
-    }
-    entry.load = { requestsPerSecond: opts.requestsPerSecond, inputTokens: opts.inputTokens, outputTokens: opts.outputTokens, ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}), ...(opts.tpotMs !== undefined ? { tpotMs: opts.tpotMs } : {}) };
-    if (opts.maxModelLen === undefined) entry.maxModelLen = Math.max(256, opts.inputTokens + opts.outputTokens);
+  const loadFlags = { "--requests-per-second": opts.requestsPerSecond, "--input-tokens": opts.inputTokens, "--output-tokens": opts.outputTokens };
+  const given = Object.entries(loadFlags).filter(([, v]) => v !== undefined).map(([k]) => k);
+  const targets = Object.entries({ "--ttft-ms": opts.ttftMs, "--tpot-ms": opts.tpotMs, "--headroom": opts.headroom }).filter(([, v]) => v !== undefined).map(([k]) => k);
+  if ((given.length || targets.length) && given.length < 3) {
+    const missing = Object.keys(loadFlags).filter((k) => !given.includes(k));
+    err(`omk size: a load needs --requests-per-second, --input-tokens and --output-tokens together; missing ${missing.join(", ")}${targets.length ? ` (${targets.join(", ")} apply only with a load)` : ""}. Example: --requests-per-second 5 --input-tokens 2000 --output-tokens 500 --tpot-ms 40.`);
+    return 1;
+  }
+  if (given.length === 3) {
+    // The context stays what a stack would serve (maxModelLen's default or --max-model-len), so size and plan agree.
+    entry.load = { requestsPerSecond: opts.requestsPerSecond, inputTokens: opts.inputTokens, outputTokens: opts.outputTokens, ...(opts.ttftMs !== undefined ? { ttftMs: opts.ttftMs } : {}), ...(opts.tpotMs !== undefined ? { tpotMs: opts.tpotMs } : {}), ...(opts.headroom !== undefined ? { headroom: opts.headroom } : {}) };
   }
   const resolved = resolveStack({ "aws:region": opts.region, "omk:environment": "size", "omk:models": [entry] }, "omk size", new Set(), { purpose: "sizing" });
   if (!resolved.ok) {
@@ -133,7 +140,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   out(`KV cache: ${int(mem.kvBytesPerTokenPerGpu)} bytes per token per GPU${extras.length ? ` + ${extras.join(" + ")}` : ""} → ${p.maxConcurrency} concurrent sequences at ${int(m.maxModelLen)} (${int(mem.kvCacheTokens)} tokens; --max-num-seqs ${mem.batch.maxNumSeqs}, --max-num-batched-tokens ${mem.batch.maxNumBatchedTokens}${mem.stateBlocks === null ? "" : `; ${int(mem.stateBlocks)} state blocks per GPU, one per running sequence`})`);
   const l = json.load;
   if (l) {
-    out(`Load: ${l.requestsPerSecond} requests/s of ${int(l.inputTokens)} in + ${int(l.outputTokens)} out${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""} → ${l.replicas} replica(s), each within the targets up to ${l.concurrencyPerReplica} requests in flight (ESTIMATE per replica there: ${int(l.outputTokensPerSecond)} output tokens/s, TTFT ${int(l.ttftMs)} ms, TPOT ${l.tpotMs} ms${unmeasuredNote(p.instanceType)}).`);
+    out(`Load: ${l.requestsPerSecond} requests/s of ${int(l.inputTokens)} in + ${int(l.outputTokens)} out${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""} → ${l.replicas} replica(s) with ${Math.round(l.headroom * 100)} % headroom, each within the targets up to ${l.concurrencyPerReplica} requests in flight (ESTIMATE of the means per replica there: ${int(l.outputTokensPerSecond)} output tokens/s, TTFT ${int(l.ttftMs)} ms, TPOT ${l.tpotMs} ms${unmeasuredNote(p.instanceType)}).`);
     out(`Cost for the load: $${Math.round(p.hourlyUsd * l.replicas * 100) / 100}/h → $${l.usdPerMillionOutputTokens} per million output tokens, $${l.usdPerMillionTotalTokens} per million tokens in and out (ESTIMATE).`);
   }
   if (m.yarn) out(`Context: YaRN factor ${m.yarn.factor} × the original ${int(m.spec.context.yarn?.originalMaxPositionEmbeddings ?? m.spec.context.derivedMax)} positions (vLLM's own maximum without it: ${int(m.spec.context.derivedMax)}); static YaRN can cost quality on short prompts, as vLLM applies it to every request.`);

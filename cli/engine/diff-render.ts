@@ -18,6 +18,7 @@ const cell = (s: string) => s.replace(/\|/g, "\\|");
 const ROWS: readonly [string, (v: ModelView) => string][] = [
   ["model", (v) => v.model], ["precision", (v) => v.precision], ["instance", (v) => `${v.instance}${availabilityNote(v.availability)}`], ["GPUs (min–max)", (v) => range(v.gpus)],
   ["$/hour (min–max)", (v) => `${money(v.hourlyUsd)}${v.priceEstimate ? " (ESTIMATED price)" : ""}`], ["$/month (730 h)", (v) => `~$${v.monthlyUsd.min.toLocaleString("en-US")}–$${v.monthlyUsd.max.toLocaleString("en-US")}${v.priceEstimate ? " (ESTIMATED price)" : ""}`],
+  ["load → replicas", (v) => (v.load ? `${v.load.requestsPerSecond} req/s × (${v.load.inputTokens.toLocaleString("en-US")} in + ${v.load.outputTokens.toLocaleString("en-US")} out) → ${v.load.replicas}` : "—")],
   ["$/Mtok out (at the load)", (v) => (v.usdPerMillionOutputTokens === null ? "—" : `~$${v.usdPerMillionOutputTokens} (ESTIMATE)`)],
   ["context", (v) => v.maxModelLen.toLocaleString("en-US")], ["exposure", (v) => v.exposure], ["endpoint", (v) => v.endpoint],
 ];

@@ -40,6 +40,8 @@ export interface ModelView {
   readonly monthlyUsd: { readonly min: number; readonly max: number };
   /** At the stated load (null without one): $ per million output tokens, an ESTIMATE. */
   readonly usdPerMillionOutputTokens: number | null;
+  /** The stated load and the replicas the kit sized for it (null without one). */
+  readonly load: { readonly requestsPerSecond: number; readonly inputTokens: number; readonly outputTokens: number; readonly replicas: number } | null;
   /** The price is a regional estimate, not a published one. */
   readonly priceEstimate: boolean;
   /** Whether the region is known to sell the type: listed, priced-only (not confirmed) or assumed. */
@@ -205,13 +207,14 @@ export function modelViews(plan: Plan | null): ModelView[] {
       // Older plans (a base ref before per-model monthly costs) fall back to 730 h at min and max.
       monthlyUsd: m.monthlyUsd ? { min: m.monthlyUsd.min, max: m.monthlyUsd.max } : { min: Math.round(m.hourlyUsd.min * 730), max: Math.round(m.hourlyUsd.max * 730) },
       priceEstimate: Boolean(m.priceEstimate), availability: m.availability ?? "listed", usdPerMillionOutputTokens: m.load?.usdPerMillionOutputTokens ?? null,
+      load: m.load ? { requestsPerSecond: m.load.requestsPerSecond, inputTokens: m.load.inputTokens, outputTokens: m.load.outputTokens, replicas: m.load.replicas } : null,
       exposure: m.exposure ?? "internal", endpoint: plan.endpoints?.[m.name] ?? m.endpoint ?? "", maxModelLen: m.maxModelLen,
       flags: flagsOf(serverArgs(plan, m.name)),
     };
   });
 }
 
-const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "monthlyUsd", "usdPerMillionOutputTokens", "exposure", "endpoint", "maxModelLen"] as const;
+const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "monthlyUsd", "load", "usdPerMillionOutputTokens", "exposure", "endpoint", "maxModelLen"] as const;
 
 export function diffModels(before: Plan | null, after: Plan | null): ModelDiff[] {
   const b = new Map(modelViews(before).map((v) => [v.name, v]));

@@ -29,11 +29,14 @@ export const DEFAULT_CONCURRENCY = 4;
 export const DEFAULT_MAX_MODEL_LEN_CAP = 32_768;
 
 
+/** The most replicas the kit manages per model (one KEDA-scaled workload). */
+export const MAX_REPLICAS = 100;
+
 export const replicasSchema = z.strictObject({
   /** Replicas kept running; 0 scales to zero outside `autoscaling.warmWindows`. @default 1 */
-  min: z.number().int().min(0).max(100).default(1),
+  min: z.number().int().min(0).max(MAX_REPLICAS).default(1),
   /** Upper bound for autoscaling; bounds the GPU bill. @default 1 */
-  max: z.number().int().min(1).max(100).default(1),
+  max: z.number().int().min(1).max(MAX_REPLICAS).default(1),
 });
 
 /** A load the model must serve: the sizing then picks instance, layout and replicas for it (ESTIMATES). */
@@ -48,6 +51,8 @@ export const loadSchema = z.strictObject({
   ttftMs: z.number().positive().optional(),
   /** Time-per-output-token target (after the first), ms. @default none */
   tpotMs: z.number().positive().optional(),
+  /** Share of each replica's capacity kept free (the estimates' error, uneven arrivals, cold starts). @default 0.25 */
+  headroom: z.number().min(0).max(0.9).optional(),
 });
 
 export const modelEntrySchema = z.strictObject({

@@ -1,12 +1,17 @@
 /**
  * Credentials in stack config: they must be Pulumi secrets, and their values never appear in an error.
  */
-import { credentialIn, redactCredentials } from "../credentials";
+import { credentialIn, isCredentialName, redactCredentials } from "../credentials";
 import type { ConfigProblem } from "./errors";
 import type { RawStackConfig } from "./validate";
 
-/** Key names that hold credentials: their values never appear in an error, even under a typo. */
-const SECRET_NAME = /token|secret|password|api.?key|credential/i;
+/**
+ * Whether a key path names a credential: one of its keys has a credential word (hfToken, apiKey, …Credential…),
+ * word by word so that `inputTokens` or `maxNumBatchedTokens` are not taken for one.
+ */
+function secretPath(keyPath: string): boolean {
+  return keyPath.split(/[.:[\]]+/).filter(Boolean).some((key) => isCredentialName(key.replace(/([a-z0-9])([A-Z])/g, "$1-$2")));
+}
 
 /**
  * Replaces the value of every problem about a secret key (declared secret, `secure:` ciphertext, or named
@@ -19,7 +24,7 @@ export function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, 
     const ciphertext = rawValue !== null && typeof rawValue === "object" && "secure" in rawValue;
     // By key (declared secret, ciphertext, a credential-like name) and by value (a token under any key, even a typo).
     const credentialValue = p.value !== undefined && credentialIn(JSON.stringify(p.value) ?? "") !== null;
-    const secret = secretKeys.has(top) || ciphertext || SECRET_NAME.test(p.path) || credentialValue;
+    const secret = secretKeys.has(top) || ciphertext || secretPath(p.path) || credentialValue;
     return secret ? { ...p, value: p.value === undefined ? undefined : "[secret]", fix: scrub(p.fix, p.value) } : { ...p, fix: redactCredentials(p.fix) };
   });
 }

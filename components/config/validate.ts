@@ -24,7 +24,7 @@ import { PRESETS, applyPresets } from "./presets";
 /** Weights of this size or more default to the S3 model store (a 30B BF16 checkpoint is ~60 GB). */
 export const S3_DEFAULT_MIN_PARAMS_B = 30;
 import { z as zod } from "zod";
-import { NAMESPACE, modelEntrySchema, replicasSchema, stackSchema } from "./schema";
+import { MAX_REPLICAS, NAMESPACE, modelEntrySchema, replicasSchema, stackSchema } from "./schema";
 import { round } from "../round";
 
 const lenientEntrySchema = zod.object({ ...modelEntrySchema.shape, replicas: zod.object(replicasSchema.shape).default({ min: 1, max: 1 }) });
@@ -183,6 +183,10 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
     }
     names.set(name, i);
     if (checked.problems.length || !region || !checked.spec || !checked.precision || !checked.maxModelLen) return;
+    if (capacity.mode === "cpu" && entry.load) {
+      problems.push({ path: `${NAMESPACE}:models[${i}].load`, value: entry.load, message: "sizes GPU placements for a load; CPU mode (a laptop's kind cluster) has no performance model.", fix: "remove load here, or use it in a stack with GPU capacity." });
+      return;
+    }
     if (capacity.mode === "cpu") {
       const cpu = sizeOnCpu(checked.spec, checked.maxModelLen, entry.concurrency);
       if (!cpu.ok || checked.precision !== "bf16") {
@@ -210,13 +214,17 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       ...(load ? { load } : {}),
     });
     if (!sized.ok) {
-      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : load ? "relax the latency targets, lower the load, or allow more GPU types (remove instanceType)." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
+      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /latency targets/.test(sized.error) ? `relax load.ttftMs or load.tpotMs${entry.instanceType ? ", or allow more GPU types (remove instanceType)" : ""}.` : /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
       return;
     }
     // A load decides the replicas unless the stack set them; then they must hold it.
     const needed = sized.placement.load?.replicas;
     const explicitReplicas = rawModelKey(settings, i, "replicas");
     const replicas = needed !== undefined && !explicitReplicas ? { min: needed, max: needed } : entry.replicas;
+    if (needed !== undefined && needed > MAX_REPLICAS) {
+      problems.push({ path: `${NAMESPACE}:models[${i}].load.requestsPerSecond`, value: load?.requestsPerSecond, message: `needs ${needed} replicas of ${sized.placement.instanceType} (ESTIMATE); the kit manages at most ${MAX_REPLICAS} per model.`, fix: "split the load across models, stacks or regions, or lower requestsPerSecond." });
+      return;
+    }
     if (needed !== undefined && explicitReplicas && entry.replicas.max < needed) {
       problems.push({ path: `${NAMESPACE}:models[${i}].replicas.max`, value: entry.replicas.max, message: `cannot serve the load: it needs ${needed} replica(s) of ${sized.placement.instanceType} (ESTIMATE).`, fix: `set replicas.max to at least ${needed}, or remove replicas so the load decides them.` });
       return;

@@ -48,7 +48,10 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
             return { path, value, message: `must be ${shape ? `${kind}: ${shape}` : kind}.`, fix: shape ? `write it as ${shape.split(", e.g. ").pop()}.` : `write ${kind} here.` };
           })()];
       case "too_small":
-        return [{ path, value, message: issue.origin === "array" ? "must not be empty." : `must be ≥ ${String(issue.minimum)}.`, fix: issue.origin === "array" ? "list at least one entry." : `use a value of at least ${String(issue.minimum)}.` }];
+        if (issue.origin === "array") return [{ path, value, message: "must not be empty.", fix: "list at least one entry." }];
+        // positive() is an exclusive minimum of 0: "≥ 0" would wrongly admit 0.
+        if (issue.inclusive === false) return [{ path, value, message: `must be > ${String(issue.minimum)}.`, fix: `use a value above ${String(issue.minimum)}.` }];
+        return [{ path, value, message: `must be ≥ ${String(issue.minimum)}.`, fix: `use a value of at least ${String(issue.minimum)}.` }];
       case "too_big":
         if (issue.origin === "string") return [{ path, value, message: `must be at most ${String(issue.maximum)} characters.`, fix: `shorten it to ${String(issue.maximum)} characters or fewer.` }];
         if (issue.origin === "array") return [{ path, value, message: `must have at most ${String(issue.maximum)} entries.`, fix: `list ${String(issue.maximum)} or fewer.` }];

@@ -14,14 +14,20 @@ export interface LoadSummary {
   readonly ttftTargetMs: number | null;
   readonly tpotTargetMs: number | null;
   readonly replicas: number;
-  /** Requests in flight per replica at the operating point (the autoscaling target). */
+  /** The most requests one replica runs at once within the targets (its capacity). */
   readonly concurrencyPerReplica: number;
+  /** Requests in flight per replica at which autoscaling adds one (capacity less the headroom). */
+  readonly scaleAtInFlight: number;
+  /** Share of capacity kept free. */
+  readonly headroom: number;
   /** Per replica at that point. */
   readonly outputTokensPerSecond: number;
   readonly ttftMs: number;
   readonly tpotMs: number;
   readonly usdPerMillionOutputTokens: number;
   readonly usdPerMillionTotalTokens: number;
+  /** Every figure here comes from the performance model. */
+  readonly estimate: true;
 }
 
 export interface PlacementSummary {
@@ -127,9 +133,9 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     hourlyUsd: m.hourlyUsd,
     load: m.load && p.load ? {
       requestsPerSecond: m.load.requestsPerSecond, inputTokens: m.load.inputTokens, outputTokens: m.load.outputTokens,
-      ttftTargetMs: m.load.ttftMs ?? null, tpotTargetMs: m.load.tpotMs ?? null, replicas: p.load.replicas, concurrencyPerReplica: p.load.concurrencyPerReplica,
+      ttftTargetMs: m.load.ttftMs ?? null, tpotTargetMs: m.load.tpotMs ?? null, replicas: p.load.replicas, concurrencyPerReplica: p.load.concurrencyPerReplica, scaleAtInFlight: p.load.scaleAtInFlight, headroom: p.load.headroom,
       outputTokensPerSecond: round(p.load.perReplica.outputTokensPerSecond, 1), ttftMs: Math.round(p.load.perReplica.ttftMs), tpotMs: round(p.load.perReplica.tpotMs, 1),
-      usdPerMillionOutputTokens: round(p.load.usdPerMillionOutputTokens, 3), usdPerMillionTotalTokens: round(p.load.usdPerMillionTotalTokens, 3),
+      usdPerMillionOutputTokens: round(p.load.usdPerMillionOutputTokens, 3), usdPerMillionTotalTokens: round(p.load.usdPerMillionTotalTokens, 3), estimate: true,
     } : null,
     monthlyUsd: modelMonthlyUsd({ replicas: m.replicas, replicaHourlyUsd: p.hourlyUsd ?? 0, warmWindows: m.autoscaling.warmWindows }),
     priceEstimate: p.priceEstimate,

@@ -11,6 +11,9 @@ export function servingWarnings(stack: ResolvedStack): string[] {
       const shadowed = findModel(m.spec.id) ? `; the catalog's own entry for ${m.spec.id} (parsers, flags, published sizes) is not used` : "";
       out.push(`${m.name} is sized from ${file}: its parameter counts are ESTIMATES and its license and gating are unknown to the kit (a gated repo needs omk:hfToken)${shadowed}.`);
     }
+    const needed = m.placement.load?.replicas;
+    // Autoscaling adds a replica only after the load arrives, and a new GPU replica takes minutes to serve.
+    if (needed !== undefined && m.replicas.min < needed) out.push(`omk:models[${i}].replicas.min ${m.replicas.min} is below the ${needed} replica(s) ${m.name}'s load needs (ESTIMATE): when the load arrives at once, requests miss its latency targets until autoscaling has started the rest (minutes per GPU replica); set replicas.min to ${needed} if the load is steady.`);
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
   if (stack.capacity.mode !== "cpu") {

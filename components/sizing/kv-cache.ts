@@ -39,8 +39,16 @@ export interface KvCacheSpec {
   readonly windowBytesPerSequencePerGpu: number;
   /** Bytes per GPU of one running sequence's linear-attention state (padded pages; 0 for attention-only models). */
   readonly stateBytesPerSequencePerGpu: number;
-  /** What one sequence of `len` tokens costs on one GPU. */
+  /** What one sequence of `len` tokens costs on one GPU (start-up bound: bounded layers at window + batched tokens). */
   bytesPerSequence(len: number): number;
+  /**
+   * What a running sequence of `len` tokens holds once served: vLLM frees the pages of sliding-window and chunked
+   * layers that fall out of the span, so those layers keep the span plus one page (the performance model's
+   * admission limit; the start-up check keeps `bytesPerSequence`).
+   */
+  runtimeBytesPerSequence(len: number): number;
+  /** What one decode step reads for a sequence of `len` tokens: every growing layer's cache, the span of bounded ones, the state. */
+  readBytesPerDecode(len: number): number;
   /**
    * Blocks the hybrid allocator cuts `kvBytes` (one GPU's KV memory) into, or null for models without linear
    * attention. Layers are grouped by kind into groups of min(attention, linear layers per stage); a block is one
@@ -96,7 +104,7 @@ function buildKvCacheSpec(input: KvCacheInput): KvCacheSpec {
   const groupSize = attentionLayers ? Math.min(attentionLayers, linearLayers) : linearLayers;
 
   let growing = 0;
-  const windowed: { bytesPerToken: number; tokens: (len: number) => number }[] = [];
+  const windowed: { bytesPerToken: number; span: number; tokens: (len: number) => number }[] = [];
   let state = 0;
   for (const g of groups) {
     const layers = perStage(g.layers, input.pipelineParallel);
@@ -108,10 +116,10 @@ function buildKvCacheSpec(input: KvCacheInput): KvCacheSpec {
         growing += layers * mlaBytesPerToken(g, kvCacheDtype, MODEL_BYTES);
         break;
       case "sliding":
-        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), tokens: (len) => slidingWindowTokens(g.window, input.maxNumBatchedTokens, len, blockSize) });
+        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), span: g.window, tokens: (len) => slidingWindowTokens(g.window, input.maxNumBatchedTokens, len, blockSize) });
         break;
       case "chunked":
-        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), tokens: (len) => chunkedLocalTokens(g.chunk, input.maxNumBatchedTokens, len, blockSize) });
+        windowed.push({ bytesPerToken: layers * fullAttentionBytesPerToken(g, tp, kvBytes), span: g.chunk, tokens: (len) => chunkedLocalTokens(g.chunk, input.maxNumBatchedTokens, len, blockSize) });
         break;
       case "gated-deltanet":
       case "lightning":
@@ -127,6 +135,8 @@ function buildKvCacheSpec(input: KvCacheInput): KvCacheSpec {
     windowBytesPerSequencePerGpu: windowBytes(input.maxModelLen),
     stateBytesPerSequencePerGpu: state,
     bytesPerSequence: (len) => growing * blockedTokens(len, blockSize) + windowBytes(len) + state,
+    runtimeBytesPerSequence: (len) => growing * blockedTokens(len, blockSize) + windowed.reduce((sum, w) => sum + w.bytesPerToken * blockedTokens(Math.min(len, w.span + blockSize), blockSize), 0) + state,
+    readBytesPerDecode: (len) => growing * len + windowed.reduce((sum, w) => sum + w.bytesPerToken * Math.min(len, w.span), 0) + state / (input.prefixCaching && linear.length ? 2 : 1),
     stateBlocks: (kvBytes) => (linear.length ? Math.floor(kvBytes / (groupSize * statePage)) : null),
   };
 }

@@ -26,7 +26,7 @@ function withLoad(candidates: readonly Candidate[], req: SizingRequest, load: Lo
       { model: req.model, precision: req.precision, variant: weightsFor(req.model, req.precision), kvCacheDtype: req.kvCacheDtype, maxModelLen: req.maxModelLen },
       load,
     );
-    if (!planned.ok) return { ...c, fits: false, reason: `fits in memory, but ${planned.reason}` };
+    if (!planned.ok) return { ...c, fits: false, reason: `fits in memory, but ${planned.reason}`, ...(planned.best ? { bestLatency: { ttftMs: planned.best.ttftMs, tpotMs: planned.best.tpotMs } } : {}) };
     const p = planned.plan;
     return { ...c, load: p, reason: `${c.reason}; for the load: ${p.replicas} replica(s) of up to ${p.concurrencyPerReplica} in flight, $${p.hourlyUsd}/h, $${p.usdPerMillionOutputTokens.toFixed(2)} per million output tokens, $${p.usdPerMillionTotalTokens.toFixed(3)} per million in and out (ESTIMATE)` };
   });
@@ -78,10 +78,19 @@ function search(req: SizingRequest, options: { explain?: boolean }): SizingResul
       ...first, fits: true, memory: first.memory, hourlyUsd: first.hourlyUsd,
       gpu: { model: inst.gpu.model, memoryGiB: first.memory.gpuMemoryGiB, computeCapability: inst.gpu.computeCapability },
     };
-    // Say why a cheaper multi-node option lost to a single node.
-    const alternatives = rest.map((c) => (c.fits && c.nodes > 1 && first.nodes === 1 && (c.hourlyUsd ?? Infinity) < first.hourlyUsd!
+    // Say why a cheaper multi-node option lost to a single node (for a load: cheaper for the whole load).
+    const cost = (c: Candidate) => c.load?.hourlyUsd ?? c.hourlyUsd ?? Infinity;
+    const alternatives = rest.map((c) => (c.fits && c.nodes > 1 && first.nodes === 1 && cost(c) < cost(first)
       ? { ...c, reason: `${c.reason}; cheaper, but spans ${c.nodes} nodes (multiNode: allow lets price decide)` } : c));
     return { ok: true, placement, alternatives };
+  }
+  // Options that fit in memory but not the load's latency targets: say that, not "does not fit".
+  const tooSlow = req.load ? all.filter((c) => c.bestLatency) : [];
+  if (tooSlow.length) {
+    // The fastest first: what the targets would have to allow.
+    const missBy = (c: Candidate) => Math.max(c.bestLatency!.tpotMs / (req.load!.tpotMs ?? Infinity), c.bestLatency!.ttftMs / (req.load!.ttftMs ?? Infinity));
+    const best = [...tooSlow].sort((a, b) => missBy(a) - missBy(b)).slice(0, 3).map((c) => `${c.instanceType}${c.nodes > 1 ? ` ×${c.nodes}` : ""} (TP ${c.tensorParallelSize}): ${c.reason.replace(/^fits in memory, but /, "")}`);
+    return { ok: false, error: `fits in memory on ${tooSlow.length} option(s), but none meets the load's latency targets${req.load?.ttftMs ? ` (TTFT ≤ ${req.load.ttftMs} ms)` : ""}${req.load?.tpotMs ? ` (TPOT ≤ ${req.load.tpotMs} ms)` : ""} (ESTIMATES): ${best.join("; ")}.`, alternatives: all };
   }
   const error = options.explain === false ? "does not fit" : explainNoFit(req, all, sizeModel);
   return { ok: false, error, alternatives: all };

@@ -59,6 +59,8 @@ export interface Candidate {
   readonly maxConcurrency: number;
   /** With a load: the replicas, operating point and cost per token for it (ESTIMATES). */
   readonly load?: LoadPlan;
+  /** With a load it cannot meet: its latency with a single request (the best it can do; ESTIMATE). */
+  readonly bestLatency?: { readonly ttftMs: number; readonly tpotMs: number };
 }
 
 export interface Placement extends Candidate {

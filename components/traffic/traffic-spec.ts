@@ -52,14 +52,14 @@ export function buildScaledObject(m: ResolvedModel, namespace: string): Obj | nu
           name: "queue",
           metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_waiting{${sel}})`, threshold: String(a.targetQueueLength), activationThreshold: String(a.activationQueueLength) },
         },
-        // With a stated load: requests in flight per replica above the predicted concurrency at which the latency
-        // targets still hold (components/sizing/perf/load.ts) add a replica, before latency degrades. The query sums
+        // With a stated load: requests in flight per replica above the predicted capacity within the latency targets,
+        // less the load's headroom (components/sizing/perf/load.ts), add a replica before latency degrades. The query sums
         // over pods; KEDA's default metricType AverageValue has the HPA divide it by the replicas, so the threshold is
         // per replica (https://keda.sh/docs/2.16/reference/scaledobject-spec/#triggers).
         ...(m.placement.load ? [{
           type: "prometheus",
           name: "in-flight",
-          metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_running{${sel}}) + sum(vllm:num_requests_waiting{${sel}})`, threshold: String(m.placement.load.concurrencyPerReplica) },
+          metadata: { serverAddress: PROMETHEUS_URL, query: `sum(vllm:num_requests_running{${sel}}) + sum(vllm:num_requests_waiting{${sel}})`, threshold: String(m.placement.load.scaleAtInFlight) },
         }] : []),
         {
           type: "prometheus",

@@ -106,7 +106,9 @@ describe("sizing for a load", () => {
     const l = sized.placement.load!;
     expect(l.perReplica.ttftMs).toBeLessThanOrEqual(2000);
     expect(l.perReplica.tpotMs).toBeLessThanOrEqual(40);
-    expect(l.replicas * l.perReplica.requestsPerSecond).toBeGreaterThanOrEqual(5);
+    // Replicas carry the load with the headroom kept free.
+    expect(l.replicas * l.perReplica.requestsPerSecond * (1 - l.headroom)).toBeGreaterThanOrEqual(5);
+    expect((l.replicas - 1) * l.perReplica.requestsPerSecond * (1 - l.headroom)).toBeLessThan(5);
     expect(l.hourlyUsd).toBeCloseTo(l.replicas * sized.placement.hourlyUsd, 1);
     expect(l.usdPerMillionOutputTokens).toBeCloseTo((l.hourlyUsd / (5 * 500 * 3600)) * 1e6, 6);
     // The cheapest for the load: no fitting alternative serves it for less.
@@ -139,12 +141,13 @@ describe("accuracy against published measurements", () => {
   it("sizes every measured configuration, and ships the factors `npm run calibrate` fits", () => {
     const skipped = loadMeasurements().map((m) => [m.id, preparePoint(m)] as const).filter(([, p]) => typeof p === "string");
     expect(skipped).toEqual([]);
-    expect(fit(prepared("calibrate")).eff).toEqual(EFFICIENCY);
+    expect(fit(prepared("calibrate", "steady")).eff).toEqual(EFFICIENCY);
   });
 
   it("lands most held-out predictions within ±30 % of the measurement (the issue's bar, reported in the README)", () => {
-    const errors = prepared("validate").flatMap((p) => relativeErrors(p));
-    expect(errors.length).toBeGreaterThan(20);
+    // Steady-regime points only: all-at-once (burst) runs are reported apart in the README as optimistic.
+    const errors = prepared("validate", "steady").flatMap((p) => relativeErrors(p));
+    expect(errors.length).toBeGreaterThan(15);
     expect(errors.filter((e) => Math.abs(e.error) <= 0.3).length / errors.length).toBeGreaterThan(0.5);
   });
 });
@@ -195,14 +198,24 @@ describe("a stack with a load", () => {
     const m = fixed.models[0]!;
     expect(m.load).toMatchObject({ requestsPerSecond: 3, replicas: expect.any(Number), usdPerMillionOutputTokens: expect.any(Number) });
     expect(m.replicas).toEqual({ min: m.load!.replicas, max: m.load!.replicas });
-    expect(planText(fixed)).toMatch(/load {7}3 req\/s × \(1,000 in \+ 300 out\), TPOT ≤ 60 ms: \d+ replica\(s\), each within the targets up to \d+ requests in flight/);
+    expect(planText(fixed)).toMatch(/load {7}3 req\/s × \(1,000 in \+ 300 out\), TPOT ≤ 60 ms: \d+ replica\(s\) with 25 % headroom; each within the targets up to \d+ requests in flight/);
     expect(planText(fixed)).toMatch(/\$\/Mtok {5}~\$[\d.]+ per million output tokens/);
 
     const scaled = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 4096, load, replicas: { min: 1, max: 10 } }]));
     const so = scaled.resources.find((r) => r.inputs.kind === "ScaledObject")!.inputs as any;
     const trigger = so.spec.triggers.find((t: any) => t.name === "in-flight");
-    expect(trigger.metadata.threshold).toBe(String(scaled.models[0]!.load!.concurrencyPerReplica));
-    expect(planText(scaled)).toContain(`> ${scaled.models[0]!.load!.concurrencyPerReplica} in flight per replica`);
+    // The trigger fires at the capacity less the headroom: a replica is added before the targets are breached.
+    const l = scaled.models[0]!.load!;
+    expect(l.scaleAtInFlight).toBe(Math.max(1, Math.floor(l.concurrencyPerReplica * (1 - l.headroom))));
+    expect(l.scaleAtInFlight).toBeLessThan(l.concurrencyPerReplica);
+    expect(trigger.metadata.threshold).toBe(String(l.scaleAtInFlight));
+    expect(planText(scaled)).toContain(`> ${l.scaleAtInFlight} in flight per replica`);
+    // Starting below what the load needs is allowed (autoscaling catches up), and the plan says what it costs.
+    const below = scaled.warnings.filter((w) => /replicas\.min 1 is below the \d+ replica\(s\)/.test(w));
+    expect(below.length).toBe(l.replicas > 1 ? 1 : 0);
+    const low = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 4096, load: { ...load, requestsPerSecond: 30 }, replicas: { min: 1, max: 40 } }]));
+    expect(low.models[0]!.load!.replicas).toBeGreaterThan(1);
+    expect(low.warnings.join("\n")).toMatch(/replicas\.min 1 is below the \d+ replica\(s\) qwen3-8b's load needs \(ESTIMATE\).*set replicas\.min to \d+ if the load is steady/);
   });
 
   it("refuses replicas that cannot carry the load, and a load longer than the context", async () => {

@@ -21,12 +21,26 @@ export interface LoadTarget {
   readonly ttftMs?: number;
   /** Time-per-output-token target (ms); none means no limit. */
   readonly tpotMs?: number;
+  /**
+   * Share of each replica's capacity (within the targets) kept free: replicas carry at most (1 − headroom) of it,
+   * and autoscaling adds one at that point, minutes of cold start before the targets are breached. @default LOAD_HEADROOM
+   */
+  readonly headroom?: number;
 }
+
+/**
+ * Default headroom: the estimates' held-out error (README, "How performance is estimated") and arrivals that are
+ * not evenly spaced both eat into a replica run at its limit.
+ */
+export const LOAD_HEADROOM = 0.25;
 
 export interface LoadPlan {
   readonly replicas: number;
-  /** Requests each replica runs at once at the chosen operating point (the KEDA target). */
+  /** The most requests one replica runs at once within the latency targets (its capacity; ESTIMATE). */
   readonly concurrencyPerReplica: number;
+  /** Requests in flight per replica at which autoscaling adds one: the capacity less the headroom. */
+  readonly scaleAtInFlight: number;
+  readonly headroom: number;
   readonly perReplica: ServingPrediction;
   /** $/hour of all replicas. */
   readonly hourlyUsd: number;
@@ -71,12 +85,12 @@ export function predictFor(option: LoadOption, ctx: LoadContext, load: Pick<Load
  * concurrency until the server saturates while latency grows too: the highest concurrency that still meets
  * the targets (binary search up to saturation) serves the most per replica.
  */
-export function planForLoad(option: LoadOption, ctx: LoadContext, load: LoadTarget): { ok: true; plan: LoadPlan } | { ok: false; reason: string } {
+export function planForLoad(option: LoadOption, ctx: LoadContext, load: LoadTarget): { ok: true; plan: LoadPlan } | { ok: false; reason: string; best?: ServingPrediction } {
   const at = (c: number) => predictFor(option, ctx, load, c);
   const one = at(1);
   if (!one) return { ok: false, reason: "no performance data for this GPU" };
   if (!meets(one, load)) {
-    return { ok: false, reason: `misses the latency target even with one request (TTFT ${Math.round(one.ttftMs)} ms, TPOT ${one.tpotMs.toFixed(1)} ms, ESTIMATED)` };
+    return { ok: false, best: one, reason: `misses the latency target even with one request (TTFT ${Math.round(one.ttftMs)} ms, TPOT ${one.tpotMs.toFixed(1)} ms, ESTIMATED)` };
   }
   // Saturation: beyond this the server queues instead of running more.
   const saturated = at(1_000_000)!;
@@ -88,14 +102,15 @@ export function planForLoad(option: LoadOption, ctx: LoadContext, load: LoadTarg
     else hi = mid - 1;
   }
   const perReplica = at(lo)!;
-  const replicas = Math.max(1, Math.ceil(load.requestsPerSecond / perReplica.requestsPerSecond));
+  const headroom = load.headroom ?? LOAD_HEADROOM;
+  const replicas = Math.max(1, Math.ceil(load.requestsPerSecond / (perReplica.requestsPerSecond * (1 - headroom))));
   const hourlyUsd = replicas * option.replicaHourlyUsd;
   const outputPerHour = load.requestsPerSecond * load.outputTokens * 3600;
   const totalPerHour = load.requestsPerSecond * (load.inputTokens + load.outputTokens) * 3600;
   return {
     ok: true,
     plan: {
-      replicas, concurrencyPerReplica: lo, perReplica, hourlyUsd: Math.round(hourlyUsd * 100) / 100,
+      replicas, concurrencyPerReplica: lo, scaleAtInFlight: Math.max(1, Math.floor(lo * (1 - headroom))), headroom, perReplica, hourlyUsd: Math.round(hourlyUsd * 100) / 100,
       usdPerMillionOutputTokens: (hourlyUsd / outputPerHour) * 1e6, usdPerMillionTotalTokens: (hourlyUsd / totalPerHour) * 1e6,
     },
   };

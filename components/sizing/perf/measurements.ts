@@ -23,8 +23,12 @@ export interface Measurement {
   readonly outputTokens: number;
   readonly concurrency: number;
   readonly maxNumSeqs: number | null;
-  readonly measured: { readonly outputTokensPerSecond: number | null; readonly tpotMs: number | null; readonly ttftMs: number | null };
+  readonly measured: { readonly outputTokensPerSecond?: number | null; readonly tpotMs?: number | null; readonly ttftMs?: number | null; readonly medianItlMs?: number | null };
   readonly split: "calibrate" | "validate";
+  /** steady: a fixed number of requests in flight; burst: every request sent at once (steps full of queued prompts). */
+  readonly regime: "steady" | "burst";
+  /** The source did not publish prompt lengths: only the median inter-token latency is compared. */
+  readonly inputAssumed?: boolean;
   readonly source: string;
 }
 
@@ -32,7 +36,7 @@ export function loadMeasurements(): Measurement[] {
   return (JSON.parse(readFileSync(path.join(__dirname, "data", "measurements.json"), "utf8")) as { points: Measurement[] }).points;
 }
 
-export type Metric = "outputTokensPerSecond" | "tpotMs" | "ttftMs";
+export type Metric = "outputTokensPerSecond" | "tpotMs" | "ttftMs" | "medianItlMs";
 
 /** A point ready to predict: its placement sized once (memory, batch limits), or why it cannot be. */
 export interface PreparedPoint {
@@ -60,7 +64,12 @@ export function preparePoint(point: Measurement): PreparedPoint | string {
         { model, precision: point.precision, kvCacheDtype: model.kvCacheDtypeDefault, maxModelLen, efficiency },
         { inputTokens: point.inputTokens, outputTokens: point.outputTokens }, point.concurrency,
       );
-      return r && { outputTokensPerSecond: r.outputTokensPerSecond, tpotMs: r.tpotMs, ttftMs: r.ttftMs };
+      if (!r) return null;
+      // Without prompt lengths, only the median gap. A burst past the server's capacity runs like a steady load at
+      // that capacity: each finished request's slot goes to the next queued prompt.
+      if (point.inputAssumed) return { medianItlMs: r.medianItlMs };
+      if (point.regime === "burst") return { tpotMs: r.tpotMs };
+      return { outputTokensPerSecond: r.outputTokensPerSecond, tpotMs: r.tpotMs, ttftMs: r.ttftMs, medianItlMs: r.medianItlMs };
     },
   };
 }
@@ -69,7 +78,7 @@ export function preparePoint(point: Measurement): PreparedPoint | string {
 export function relativeErrors(prepared: PreparedPoint, efficiency?: Efficiency): { metric: Metric; error: number }[] {
   const predicted = prepared.predict(efficiency);
   if (!predicted) return [];
-  return (Object.entries(prepared.point.measured) as [Metric, number | null][])
-    .filter(([metric, value]) => value !== null && value > 0 && predicted[metric] !== undefined)
+  return (Object.entries(prepared.point.measured) as [Metric, number | null | undefined][])
+    .filter(([metric, value]) => typeof value === "number" && value > 0 && predicted[metric] !== undefined)
     .map(([metric, value]) => ({ metric, error: predicted[metric]! / value! - 1 }));
 }

@@ -78,9 +78,13 @@ export function stepTime(input: StepInput): StepTime {
   const moe = model.moe;
   const expertShare = moe ? expertsTouched(moe.experts, moe.expertsPerToken, routedTokens) : 0;
   // Routed experts are read as many small grouped GEMMs: they reach a lower share of bandwidth (moeEfficiency).
-  const weightRead = w.sharedBytes / (tp * pp) + ((w.routedExpertBytes / (tp * pp * dp)) * expertShare) / eff.moeEfficiency;
-  // KV: each decoding sequence reads its cache once per step (kvCacheSpec is already per GPU and per stage).
-  const kvRead = input.decodeSequences * kv.bytesPerSequence(Math.max(1, Math.round(input.meanContext)));
+  // A step reads the LM head but only the embedding rows of its tokens, and no vision tower for text.
+  const p = model.params;
+  const notRead = Math.max(0, (p.embeddingB + p.visionB) * 1e9 * 2 - model.vocabSize * model.hiddenSize * 2);
+  const sharedRead = Math.max(0, w.sharedBytes - notRead);
+  const weightRead = sharedRead / (tp * pp) + ((w.routedExpertBytes / (tp * pp * dp)) * expertShare) / eff.moeEfficiency;
+  // KV: each decoding sequence reads its cache once per step, bounded layers only their span (per GPU and stage).
+  const kvRead = input.decodeSequences * kv.readBytesPerDecode(Math.max(1, Math.round(input.meanContext)));
   const memorySeconds = (weightRead + kvRead) / (gpu.memoryBandwidthGBps * 1e9 * eff.memoryBandwidth);
 
   const activeParams = model.activeParamsB * 1e9;
