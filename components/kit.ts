@@ -4,6 +4,11 @@
  * (real Pulumi runs) and by the offline engine behind `omk plan` and the tests, so both see exactly the
  * same resources.
  */
+import { fromZeroOf, usesRouter } from "./config/validate-routing";
+import { hostOf } from "./config/validate-traffic";
+import { estimateColdStart } from "./serving/cold-start";
+import { UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
+import { WakeBase } from "./traffic/wake-base";
 import * as pulumi from "@pulumi/pulumi";
 import { findInstance } from "./catalog/instances";
 import { planInfrastructure, type InfraPlan } from "./aws/preflight";
@@ -77,7 +82,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
         base, namespace, image: pull(model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image), cpuImage: stack.serving.cpuImage,
         awsCliImage: pull(AWS_CLI_IMAGE), clusterName: platform.clusterName,
-        keepAliveSeconds: model.exposure === "internal" ? undefined : idleTimeoutSeconds + 60,
+        keepAliveSeconds: model.exposure === "internal" ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
         provider, sharedApiKey, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
       }, { parent: this });
@@ -98,11 +103,17 @@ export class OpenModelKit extends pulumi.ComponentResource {
     }, { parent: this });
     const sources = loadBalancerSources(stack, infra);
     const endpoints: Record<string, string> = {};
+    const waking = stack.models.filter((m) => fromZeroOf(m) === "on-request");
+    const wakeBase = waking.length ? new WakeBase(`${name}-wake`, {
+      namespace, image: pull(UNAVAILABLE.image), provider, dependsOn: [platform, ...base.dependencies],
+      models: waking.map((m) => ({ name: m.name, hosts: wakeHosts(m, namespace, hostOf(m, stack.traffic)), coldStartMinutes: Math.round(estimateColdStart(m).scaleUpSeconds / 60) })),
+    }, { parent: this }) : undefined;
     this.services.forEach((service, i) => {
       const model = stack.models[i]!;
       const traffic = new ModelTraffic(`${name}-${model.name}-traffic`, {
         model, namespace, traffic: stack.traffic, albSourceCidrs: model.exposure === "internal" ? [] : sources[model.exposure], monitoring: this.monitoring, keda: installed("keda"), provider,
-        dependsOn: [platform, service.workload, ...trafficBase.dependencies],
+        routerImage: pull(stack.serving.routerImage), apiKeySecret: model.auth ? `${model.name}-api-key` : undefined, coldStart: estimateColdStart(model), idleTimeoutSeconds,
+        dependsOn: [platform, service.workload, ...trafficBase.dependencies, ...(wakeBase && fromZeroOf(model) === "on-request" ? [wakeBase] : [])],
       }, { parent: this });
       endpoints[model.name] = traffic.url;
     });
@@ -121,11 +132,13 @@ export class OpenModelKit extends pulumi.ComponentResource {
   }
 }
 
-/** The images GPU serving pulls (vLLM, the multi-node vLLM, the AWS CLI for S3 steps). */
+/** The images GPU serving pulls (vLLM, the multi-node vLLM, the AWS CLI for S3 steps, the router, the cold-start responder). */
 export function imagesOf(stack: ResolvedStack): string[] {
   if (stack.capacity.mode === "cpu") return [];
   const multiNode = stack.models.some((m) => m.placement.nodes > 1) && stack.serving.multiNodeImage;
-  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE];
+  const routed = stack.models.some(usesRouter) ? [stack.serving.routerImage] : [];
+  const waking = stack.models.some((m) => fromZeroOf(m) === "on-request") ? [UNAVAILABLE.image] : [];
+  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, ...waking];
 }
 
 /** How an image is referenced: through the environment's ECR pull-through cache when the stack has one. */

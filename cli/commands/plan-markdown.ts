@@ -15,11 +15,14 @@ export function planMarkdown(plan: Plan): string {
   lines.push("");
   lines.push(`**${usd(plan.hourlyUsd.min)}–${usd(plan.hourlyUsd.max)}/h** for GPU nodes, **~$${int(plan.monthlyUsd.min)}–$${int(plan.monthlyUsd.max)}/month** with fixed costs (on-demand${plan.cluster.capacityType !== "on-demand" ? ` — an upper bound: this stack buys ${plan.cluster.capacityType} capacity` : ""}${plan.priceEstimate || plan.fixedCost.estimate ? "; includes estimated regional prices" : ""}). Policies: ${mandatory.length ? `❌ ${mandatory.length} mandatory violation(s)` : "✅ pass"}${plan.policy.violations.length - mandatory.length ? `, ⚠️ ${plan.policy.violations.length - mandatory.length} advisory` : ""}.`);
   lines.push("");
-  lines.push(markdownTable(["model", "placement", "GPUs", "context × concurrency (holds)", "replicas", "$/h (min–max)", "$/month (min–max)", "cold start", "exposure", "endpoint"], plan.models.map((m) => {
+  lines.push(markdownTable(["model", "placement", "GPUs", "context × concurrency (holds)", "replicas", "$/h (min–max)", "$/month (min–max)", "cold start", "exposure", "routing", "from zero", "endpoint (models)"], plan.models.map((m) => {
     const placement = m.instanceType === "cpu" ? "cluster CPUs" : `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}, ${layoutOf(m)}${availabilityNote(m.availability)}`;
     const month = `~$${int(m.monthlyUsd.min)}–$${int(m.monthlyUsd.max)}${m.replicas.min === 0 ? (m.monthlyUsd.windowsCounted ? " (warm windows)" : " (windows not estimated)") : ""}`;
     return [`\`${m.name}\` (${m.model}, ${m.precision})`, placement, `${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max}`, `${int(m.maxModelLen)} × ${m.concurrency} (${m.maxConcurrency})`,
-      `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (ESTIMATED price)" : ""}`, month, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, m.exposure, plan.endpoints[m.name] ?? "-"];
+      `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (ESTIMATED price)" : ""}`, month, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, m.exposure,
+      m.routing.component === "service" ? "round-robin" : `${m.routing.policy} (vLLM router)`,
+      m.autoscaling.fromZero === "on-request" ? `on request, first response ≤ ~${mins(m.firstRequestSeconds ?? 0)} (est.)` : m.autoscaling.fromZero,
+      `${plan.endpoints[m.name] ?? "-"} (${m.servedModels.join(", ")})`];
   })));
   lines.push("");
   for (const m of plan.models.filter((x) => x.load)) {

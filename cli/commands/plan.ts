@@ -9,6 +9,7 @@ import { alternativesTable, availabilityNote, duration as mins, gib, int, layout
 import { planMarkdown } from "./plan-markdown";
 import { unmeasuredNote } from "../../components/sizing/perf/accuracy";
 import { serverArgs } from "../engine/diff";
+import { ROUTER_REPLICAS } from "../../components/traffic/router-spec";
 
 export interface PlanOptions {
   readonly stack?: string;
@@ -18,6 +19,21 @@ export interface PlanOptions {
   readonly format?: string;
   readonly out?: string;
   readonly policyConfig?: string;
+}
+
+type PlannedModel = Plan["models"][number];
+
+export function routingText(r: PlannedModel["routing"]): string {
+  if (r.component === "service") return "round-robin through the Service (and the ALB's least outstanding requests): no router";
+  const how = r.policy === "session" ? `keeps each ${r.sessionHeader} value on one replica` : "sends each prompt to the replica that served its longest prefix";
+  return `${r.policy} through the vLLM router (production-stack, ${ROUTER_REPLICAS} replicas): it ${how}`;
+}
+
+export function fromZeroText(m: PlannedModel): string {
+  if (m.autoscaling.fromZero === "on-request") {
+    return `wakes on the first request (the KEDA HTTP add-on holds it): worst-case first response ~${mins(m.firstRequestSeconds ?? m.coldStart.scaleUpSeconds)} (ESTIMATE, an uncached cold start); held up to ${mins(m.wakeTimeoutSeconds ?? 0)}, then 503 with Retry-After`;
+  }
+  return `wakes only in its ${m.autoscaling.warmWindows} warm window(s): requests outside them fail until then (autoscaling.wakeOnRequest is false)`;
 }
 
 export function planText(plan: Plan): string {
@@ -40,8 +56,9 @@ export function planText(plan: Plan): string {
       lines.push(`    load       ${l.requestsPerSecond} req/s × (${int(l.inputTokens)} in + ${int(l.outputTokens)} out)${l.ttftTargetMs ? `, TTFT ≤ ${l.ttftTargetMs} ms` : ""}${l.tpotTargetMs ? `, TPOT ≤ ${l.tpotTargetMs} ms` : ""}: ${l.replicas} replica(s) with ${Math.round(l.headroom * 100)} % headroom; each within the targets up to ${l.concurrencyPerReplica} requests in flight (there ~${int(l.outputTokensPerSecond)} output tok/s, TTFT ~${int(l.ttftMs)} ms, TPOT ~${l.tpotMs} ms, means) (ESTIMATE${unmeasuredNote(m.instanceType)})`);
       lines.push(`    $/Mtok     ~$${l.usdPerMillionOutputTokens} per million output tokens, ~$${l.usdPerMillionTotalTokens} per million tokens in and out, at that load (ESTIMATE)`);
     }
-    if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights, A activation+overhead, K KV cache, . headroom`);
-    if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
+    if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights,${m.loraGiBPerGpu ? " L LoRA adapters," : ""} A activation+overhead, K KV cache, . headroom`);
+    if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)}${m.loraGiBPerGpu ? ` + LoRA adapters ${gib(m.loraGiBPerGpu)}` : ""} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
+    if (m.lora) lines.push(`    adapters   ${m.lora.adapters.map((a) => `${a.name} (rank ${a.rank}, ${a.repo})`).join(", ")}; --max-loras ${m.lora.maxLoras} × --max-lora-rank ${m.lora.maxLoraRank} reserve ${gib(m.loraGiBPerGpu)}/GPU (ESTIMATE)`);
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}${m.stateBlocks === null ? "" : ` (≤ 80 % of ${int(m.stateBlocks)} state blocks)`}`);
     if (m.stateBytesPerSequencePerGpu || m.windowBytesPerSequencePerGpu) {
       lines.push(`    KV layout  ${int(m.kvBytesPerTokenPerGpu)} B/token/GPU${m.stateBytesPerSequencePerGpu ? ` + linear-attention state ${gib(m.stateBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}${m.windowBytesPerSequencePerGpu ? ` + windowed layers ${gib(m.windowBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}`);
@@ -52,10 +69,12 @@ export function planText(plan: Plan): string {
     if (args.length) lines.push(`    vllm serve ${args.map((a) => (/\s|^$/.test(a) ? `'${a}'` : a)).join(" ")}`);
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
     lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
-    lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"})`);
+    lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"}); models ${m.servedModels.join(", ")}`);
+    lines.push(`    routing    ${routingText(m.routing)}`);
     if (m.replicas.max > m.replicas.min || m.autoscaling.warmWindows) {
       lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica${m.load ? `, > ${m.load.scaleAtInFlight} in flight per replica` : ""} or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
     }
+    if (m.replicas.min === 0) lines.push(`    from zero  ${fromZeroText(m)}`);
     const next = m.alternatives.filter((a) => a.fits).slice(0, 3);
     if (next.length) lines.push(`    next best\n${alternativesTable(next, 3).replace(/^ {2}/gm, "      ")}`);
   }

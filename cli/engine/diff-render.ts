@@ -21,6 +21,7 @@ const ROWS: readonly [string, (v: ModelView) => string][] = [
   ["load → replicas", (v) => (v.load ? `${v.load.requestsPerSecond} req/s × (${v.load.inputTokens.toLocaleString("en-US")} in + ${v.load.outputTokens.toLocaleString("en-US")} out) → ${v.load.replicas}` : "—")],
   ["$/Mtok out (at the load)", (v) => (v.usdPerMillionOutputTokens === null ? "—" : `~$${v.usdPerMillionOutputTokens} (ESTIMATE)`)],
   ["context", (v) => v.maxModelLen.toLocaleString("en-US")], ["exposure", (v) => v.exposure], ["endpoint", (v) => v.endpoint],
+  ["models served", (v) => v.servedModels.join(", ")], ["routing", (v) => v.routing], ["from zero", (v) => v.fromZero],
 ];
 
 function modelSection(m: ModelDiff, replaces?: string): string[] {

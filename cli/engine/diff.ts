@@ -48,6 +48,12 @@ export interface ModelView {
   readonly availability: string;
   readonly exposure: string;
   readonly endpoint: string;
+  /** Every model name the endpoint serves (the model's, then its LoRA adapters'). */
+  readonly servedModels: readonly string[];
+  /** `prefix-aware (vLLM router)`, `session (vLLM router)` or `round-robin`. */
+  readonly routing: string;
+  /** How the model comes back from zero: on-request, warm-windows or never. */
+  readonly fromZero: string;
   readonly maxModelLen: number;
   /** vLLM's command line by flag (the model URI under "model"). */
   readonly flags: Readonly<Record<string, string>>;
@@ -209,12 +215,16 @@ export function modelViews(plan: Plan | null): ModelView[] {
       priceEstimate: Boolean(m.priceEstimate), availability: m.availability ?? "listed", usdPerMillionOutputTokens: m.load?.usdPerMillionOutputTokens ?? null,
       load: m.load ? { requestsPerSecond: m.load.requestsPerSecond, inputTokens: m.load.inputTokens, outputTokens: m.load.outputTokens, replicas: m.load.replicas } : null,
       exposure: m.exposure ?? "internal", endpoint: plan.endpoints?.[m.name] ?? m.endpoint ?? "", maxModelLen: m.maxModelLen,
+      // Plans from before routing, adapters and wake-on-request existed: what those versions did.
+      servedModels: m.servedModels ?? [m.name],
+      routing: m.routing ? (m.routing.component === "vllm-router" ? `${m.routing.policy} (vLLM router)` : "round-robin") : "round-robin",
+      fromZero: m.autoscaling?.fromZero ?? (m.replicas.min === 0 ? "warm-windows" : "never"),
       flags: flagsOf(serverArgs(plan, m.name)),
     };
   });
 }
 
-const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "monthlyUsd", "load", "usdPerMillionOutputTokens", "exposure", "endpoint", "maxModelLen"] as const;
+const VIEW_FIELDS = ["model", "precision", "instance", "gpus", "hourlyUsd", "monthlyUsd", "load", "usdPerMillionOutputTokens", "exposure", "endpoint", "servedModels", "routing", "fromZero", "maxModelLen"] as const;
 
 export function diffModels(before: Plan | null, after: Plan | null): ModelDiff[] {
   const b = new Map(modelViews(before).map((v) => [v.name, v]));

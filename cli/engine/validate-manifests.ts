@@ -1,11 +1,12 @@
 /**
  * Validates a rendered Kubernetes object against its official schema: kubernetes-models for built-in
- * kinds, the Karpenter and KEDA model packages for their CRDs, and the kit's typed schema for the EKS
- * Auto Mode NodeClass. Throws with the JSON path of each problem.
+ * kinds, the Karpenter and KEDA model packages for their CRDs, and the kit's typed schemas where no package
+ * exists (EKS Auto Mode NodeClass, IngressClassParams, LeaderWorkerSet, the KEDA HTTP add-on's InterceptorRoute). Throws with the JSON path of each problem.
  */
 import { autoModeNodeClassSchema } from "../../components/aws/auto-mode-nodeclass";
 import { leaderWorkerSetSchema } from "../../components/serving/lws-schema";
 import { ingressClassParamsSchema } from "../../components/traffic/ingress-class-params";
+import { interceptorRouteSchema } from "../../components/traffic/interceptor-route-schema";
 
 type Model = new (data: unknown) => { validate(): void };
 
@@ -43,6 +44,10 @@ export async function validateManifests(objects: readonly Record<string, unknown
 
 export async function validateManifest(object: Record<string, unknown>): Promise<void> {
   const { apiVersion, kind } = object as { apiVersion: string; kind: string };
+  if (apiVersion === "http.keda.sh/v1beta1" && kind === "InterceptorRoute") {
+    interceptorRouteSchema.parse(object);
+    return;
+  }
   if (kind === "IngressClassParams") {
     ingressClassParamsSchema.parse(object);
     return;

@@ -5,6 +5,7 @@
 import type { ResolvedStack } from "../config/validate";
 import { alertReceiversOf, hasReceivers } from "../observability/alerting-spec";
 import type { AddonName } from "./charts";
+import { fromZeroOf } from "../config/validate-routing";
 import type { GpuPool } from "./gpu-pools";
 
 export interface AddonDecision {
@@ -25,6 +26,7 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
   const multiNode = pools.filter((p) => p.multiNode).map((p) => p.name);
   const autoscaled = stack.models.filter((m) => m.replicas.max > m.replicas.min).map((m) => m.name);
   const keda = stack.addons.keda === "on" || (stack.addons.keda === "auto" && autoscaled.length > 0);
+  const waking = stack.models.filter((m) => fromZeroOf(m) === "on-request").map((m) => m.name);
   // The exporter's ServiceMonitor needs the Prometheus operator's CRD, so asking for it brings Prometheus
   // (validation refuses dcgmExporter: on with prometheus: off); so does configuring where alerts go.
   const alerting = hasReceivers(alertReceiversOf(stack));
@@ -58,6 +60,11 @@ export function planAddons(stack: ResolvedStack, pools: readonly GpuPool[]): Add
     {
       name: "keda", install: keda,
       reason: stack.addons.keda !== "auto" ? `addons.keda is ${stack.addons.keda}` : keda ? `autoscaled models: ${autoscaled.join(", ")}` : "no model autoscales (replicas.min = replicas.max)",
+    },
+    {
+      // Scale from zero on request: the interceptor holds the first request while a replica starts (traffic/wake-spec.ts).
+      name: "keda-add-ons-http", install: keda && waking.length > 0,
+      reason: waking.length ? `${waking.join(", ")} wake(s) from zero on the first request` : "no model wakes from zero on request",
     },
     {
       name: "lws", install: multiNode.length > 0,

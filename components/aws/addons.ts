@@ -114,7 +114,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
       // Prometheus must exist before KEDA's triggers are created (and its volume class before Prometheus), KEDA
       // before the ScaledObjects, and the ServiceMonitor CRD before the DCGM exporter's ServiceMonitor.
       const prom = releases["kube-prometheus-stack"];
+      const kedaRelease = releases["keda"];
       const after: pulumi.Resource[] = decision.name === "keda" || decision.name === "dcgm-exporter" ? (prom ? [prom] : [])
+        : decision.name === "keda-add-ons-http" ? (kedaRelease ? [kedaRelease] : [])
         : decision.name === "kube-prometheus-stack" ? [...(storageClass ? [storageClass] : []), ...(alertmanagerIdentity ? [alertmanagerIdentity] : []), ...(grafanaAdmin ? [grafanaAdmin] : [])]
         : decision.name === "aws-load-balancer-controller" && lbcIdentity ? [lbcIdentity] : [];
       releases[decision.name] = new Release(`${name}-${decision.name}`, {

@@ -19,7 +19,7 @@ const chartFile = z.strictObject({
 
 export type ChartSpec = z.output<typeof chartFile> & { readonly values: Record<string, unknown> };
 
-export const ADDON_CHARTS = ["nvidia-device-plugin", "aws-efa-k8s-device-plugin", "keda", "kube-prometheus-stack", "dcgm-exporter", "lws", "aws-load-balancer-controller"] as const;
+export const ADDON_CHARTS = ["nvidia-device-plugin", "aws-efa-k8s-device-plugin", "keda", "keda-add-ons-http", "kube-prometheus-stack", "dcgm-exporter", "lws", "aws-load-balancer-controller"] as const;
 export type AddonName = (typeof ADDON_CHARTS)[number];
 
 export function loadChart(name: AddonName): ChartSpec {

@@ -8,6 +8,7 @@ import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
 import { DEFAULT_GPU_MEMORY_UTILIZATION } from "../sizing/memory";
 import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema, observabilitySchema } from "./infra-schema";
+import { routingKeys } from "./routing-schema";
 import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
 import { HOSTNAME_PATTERN, autoscalingSchema, exposureSchema, trafficSchema, warmWindowSchema } from "./traffic-schema";
 
@@ -114,6 +115,7 @@ export const modelEntrySchema = z.strictObject({
   host: z.string().regex(HOSTNAME_PATTERN, "must be a DNS name like qwen.llm.example.com").optional(),
   /** Require an API key (vLLM --api-key). Public models always require one. @default true */
   auth: z.boolean().default(true),
+  ...routingKeys,
 });
 
 export const stackSchema = z.strictObject({

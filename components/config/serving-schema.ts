@@ -12,6 +12,12 @@ export const DEFAULT_VLLM_IMAGE = "vllm/vllm-openai:v0.32.0";
 /** vLLM's x86 CPU image of the same release (vLLM docs: `vllm/vllm-openai-cpu:v<version>-x86_64`). */
 export const DEFAULT_VLLM_CPU_IMAGE = "vllm/vllm-openai-cpu:v0.32.0-x86_64";
 
+/**
+ * The vLLM production-stack router (components/traffic/router-spec.ts): its versioned tag of the vllm-stack-0.1.13
+ * release (2026-09); the chart's default `:latest` would change the router under a running stack.
+ */
+export const DEFAULT_ROUTER_IMAGE = "lmcache/lmstack-router:v0.1.13";
+
 const pinnedImage = z.string().regex(/^[\w.\-/:]+(:[\w.-]+|@sha256:[0-9a-f]{64})$/, "must name a tag or digest, e.g. vllm/vllm-openai:v0.32.0").refine((s) => !/:latest$/.test(s), "must not be :latest (pin a version)");
 
 export const servingSchema = z.strictObject({
@@ -21,6 +27,8 @@ export const servingSchema = z.strictObject({
   image: pinnedImage.default(DEFAULT_VLLM_IMAGE),
   /** vLLM image for models whose replica spans nodes: one with the aws-ofi-nccl plugin, so NCCL uses EFA. @default image */
   multiNodeImage: pinnedImage.optional(),
+  /** Router for prefix-aware and session routing, pinned by tag or digest. @default DEFAULT_ROUTER_IMAGE */
+  routerImage: pinnedImage.default(DEFAULT_ROUTER_IMAGE),
   /** vLLM image for CPU serving (capacity.mode: cpu; an x86_64 build — use an arm64 one on Apple Silicon). @default DEFAULT_VLLM_CPU_IMAGE */
   cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
   /**
@@ -60,6 +68,7 @@ export const OWNED_FLAGS: Readonly<Record<string, string>> = {
   "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
   "--port": "(kit)", "--host": "(kit)", "--api-key": "(traffic)", "--distributed-executor-backend": "(sizing)",
   "--max-num-batched-tokens": "(sizing)", "--shutdown-timeout": "(kit)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
+  "--enable-lora": "adapters", "--lora-modules": "adapters", "--max-loras": "maxLoras", "--max-lora-rank": "adapters (each adapter's rank)", "--max-cpu-loras": "adapters",
 };
 
 export const extraArgsSchema = z.array(z.string().regex(/^--?[a-z0-9][\w-]*(=.*)?$|^[^-].*$/i, "must be a flag or a value, e.g. --enable-chunked-prefill")).max(50);

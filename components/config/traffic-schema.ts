@@ -30,6 +30,11 @@ export const autoscalingSchema = z.strictObject({
   cooldownSeconds: z.number().int().min(60).max(86_400).default(900),
   /** Seconds a replica count must be stable before scaling down (avoids flapping GPU nodes). @default 600 */
   scaleDownStabilizationSeconds: z.number().int().min(0).max(3600).default(600),
+  /**
+   * replicas.min 0: hold the first request while a replica starts (KEDA HTTP add-on), instead of waking only in
+   * warmWindows. @default true
+   */
+  wakeOnRequest: z.boolean().default(true),
   /** Windows (e.g. office hours) with a minimum number of warm replicas; the wake-up signal for scale-to-zero. @default [] */
   warmWindows: z.array(warmWindowSchema).max(10).default([]),
 });

@@ -18,6 +18,9 @@ import { checkInfra } from "./validate-infra";
 import type { ServingSettings } from "./serving-schema";
 import type { AutoscalingSettings, TrafficSettings } from "./traffic-schema";
 import { checkTraffic } from "./validate-traffic";
+import { checkRouting, loraSlotsOf, routingOf } from "./validate-routing";
+import type { AdapterSettings, RoutingPolicy } from "./routing-schema";
+import type { LoraSlots } from "../sizing/lora";
 import { plaintextSecrets, redact } from "./secrets";
 import { PRESETS, applyPresets } from "./presets";
 
@@ -62,6 +65,12 @@ export interface ResolvedModel {
   readonly exposure: "internal" | "private" | "public";
   readonly host: string | undefined;
   readonly auth: boolean;
+  /** How requests reach the replicas (components/traffic/router-spec.ts). */
+  readonly routing: { readonly policy: RoutingPolicy; readonly sessionHeader: string };
+  /** LoRA adapters served beside the base model, each under its own model name. */
+  readonly adapters: readonly AdapterSettings[];
+  /** The GPU slots reserved for them (null without adapters). */
+  readonly lora: LoraSlots | null;
 }
 
 /** GPUs one replica of the model requests (TP × PP × DP; none on CPU). */
@@ -198,6 +207,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
         gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype: "auto", replicas: entry.replicas, load: null, placement: cpu.placement, alternatives: [],
         hourlyUsd: { min: 0, max: 0 }, weightSource: "huggingface", revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "cpu", cpuKvSpaceGiB: cpu.kvSpaceGiB,
         autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
+        routing: routingOf(entry, entry.replicas), adapters: entry.adapters, lora: loraSlotsOf(entry),
       });
       return;
     }
@@ -211,7 +221,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       model: checked.spec, region, precision: checked.precision, maxModelLen: checked.maxModelLen, concurrency: entry.concurrency,
       gpuMemoryUtilization: entry.gpuMemoryUtilization, kvCacheDtype, instanceType: entry.instanceType,
       tensorParallel: entry.tensorParallelSize, pipelineParallel: entry.pipelineParallelSize, multiNode: entry.multiNode,
-      ...(load ? { load } : {}),
+      lora: loraSlotsOf(entry), ...(load ? { load } : {}),
     });
     if (!sized.ok) {
       problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /latency targets/.test(sized.error) ? `relax load.ttftMs or load.tpotMs${entry.instanceType ? ", or allow more GPU types (remove instanceType)" : ""}.` : /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
@@ -237,11 +247,13 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       weightSource: entry.weights.source ?? (checked.spec.totalParamsB >= S3_DEFAULT_MIN_PARAMS_B ? "s3" : "huggingface"),
       revision: entry.weights.revision, extraArgs: entry.extraArgs, device: "gpu", cpuKvSpaceGiB: 0,
       autoscaling: entry.autoscaling, exposure: entry.exposure, host: entry.host, auth: entry.auth,
+      routing: routingOf(entry, replicas), adapters: entry.adapters, lora: loraSlotsOf(entry),
     });
     if (purpose === "deploy" && checked.spec.gated && parsed.data.hfToken === undefined) {
       problems.push({ path: `${NAMESPACE}:hfToken`, value: undefined, message: `is required: ${checked.spec.id} is a gated repository on the Hugging Face Hub.`, fix: "accept the model's license on huggingface.co, then `pulumi config set --secret omk:hfToken hf_…`." });
     }
   });
+  problems.push(...checkRouting(models, (n) => names.get(n) ?? 0, parsed.data.models));
   problems.push(...checkTraffic({ models, indexOf: (n) => names.get(n) ?? 0, traffic: parsed.data.traffic, capacity, cluster, addons }));
   const cacheArn = parsed.data.serving.imageCache?.dockerHubCredentialArn;
   if (cacheArn && region && cacheArn.split(":")[3] !== region) {

@@ -3,6 +3,7 @@
  * Metric names follow the pinned vLLM release (vllm:kv_cache_usage_perc replaced gpu_cache_usage_perc;
  * vllm:inter_token_latency_seconds replaced time_per_output_token_seconds).
  */
+import { routerLabels } from "../traffic/router-spec";
 import type { ResolvedModel } from "../config/validate";
 import { serverLabels } from "../serving/vllm-spec";
 import { MONITORING_NAMESPACE } from "../traffic/traffic-spec";
@@ -18,6 +19,27 @@ export function buildPodMonitor(m: ResolvedModel, namespace: string): Obj {
       selector: { matchLabels: serverLabels(m.name) },
       // Workers of a multi-node group serve no HTTP: only pods with the named port are scraped.
       podMetricsEndpoints: [{ port: "http", path: "/metrics", interval: "15s" }],
+    },
+  };
+}
+
+/**
+ * The routers' metrics (production-stack router, /metrics): they reuse vLLM's names (`vllm:num_requests_running`,
+ * … with a `server` label), so they are renamed `vllm_router:*` on scrape and never mix into the servers' series
+ * the autoscaling queries, alerts and panels read.
+ */
+export function buildRouterPodMonitor(m: ResolvedModel, namespace: string): Obj {
+  const labels = routerLabels(m.name);
+  return {
+    apiVersion: "monitoring.coreos.com/v1",
+    kind: "PodMonitor",
+    metadata: { name: `${m.name}-router`, namespace, labels },
+    spec: {
+      selector: { matchLabels: labels },
+      podMetricsEndpoints: [{
+        port: "http", path: "/metrics", interval: "15s",
+        metricRelabelings: [{ sourceLabels: ["__name__"], regex: "vllm:(.*)", targetLabel: "__name__", replacement: "vllm_router:$1", action: "replace" }],
+      }],
     },
   };
 }
@@ -88,7 +110,7 @@ function gpuPanels(y: number): Obj[] {
   ];
 }
 
-/** The Grafana dashboard JSON (TTFT, inter-token latency, queue, KV cache, tokens/s, GPUs; per-GPU health with DCGM). */
+/** The Grafana dashboard JSON (TTFT, inter-token latency, queue, KV cache, tokens/s, GPUs, prefix-cache hits, routers; per-GPU health with DCGM). */
 export function dashboardJson(namespace: string, options: MonitoringOptions = {}): Obj {
   const ns = `namespace="${namespace}"`;
   const p95 = (metric: string) => `histogram_quantile(0.95, sum by (le, model_name) (rate(${metric}_bucket{${ns}}[5m])))`;
@@ -105,7 +127,10 @@ export function dashboardJson(namespace: string, options: MonitoringOptions = {}
       panel(4, "KV cache usage", `avg by (model_name) (vllm:kv_cache_usage_perc{${ns}})`, "percentunit", 12, 8),
       panel(5, "Generated tokens/s", `sum by (model_name) (rate(vllm:generation_tokens_total{${ns}}[5m]))`, "short", 0, 16),
       panel(6, "GPUs in use", `sum(kube_pod_container_resource_requests{${ns},resource="nvidia_com_gpu"})`, "short", 12, 16, "GPUs"),
-      ...(options.gpuMetrics ? gpuPanels(24) : []),
+      // What prefix-aware routing buys: the share of prompt tokens served from a replica's prefix cache.
+      panel(11, "Prefix cache hit rate", `sum by (model_name) (rate(vllm:prefix_cache_hits_total{${ns}}[5m])) / sum by (model_name) (rate(vllm:prefix_cache_queries_total{${ns}}[5m]))`, "percentunit", 0, 24),
+      panel(12, "Router requests/s (incl. refused while at zero)", `sum by (model) (rate({__name__=~"vllm_router:num_incoming_requests(_total)?",${ns}}[5m]))`, "reqps", 12, 24, "{{model}}"),
+      ...(options.gpuMetrics ? gpuPanels(32) : []),
     ],
   };
 }

@@ -21,12 +21,16 @@ import type { InstanceSpec } from "../catalog/instances";
 import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
 import { storeAccessPolicy, type StoreAccess } from "./store-policy";
+import { adapterAccessPolicy } from "./adapters-spec";
 import { AWS_CLI_IMAGE, buildMirrorJob, compileCachePrefix, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
 import { cpuPodResources, podResources } from "./pod-resources";
 import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
 import { VLLM_PORT } from "./vllm-args";
+import { fromZeroOf, usesRouter, type FromZero } from "../config/validate-routing";
+import type { RoutingPolicy } from "../config/routing-schema";
+import { INTERCEPTOR, serviceNames, wakeTimeoutSeconds } from "../traffic/wake-spec";
 import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, buildService, serverLabels, type ServerInput } from "./vllm-spec";
 
 export interface ModelServiceArgs {
@@ -45,6 +49,8 @@ export interface ModelServiceArgs {
   readonly awsCliImage?: string;
   /** vLLM's HTTP keep-alive, above the ALB idle timeout when the model is behind one. @default uvicorn's 5 s */
   readonly keepAliveSeconds?: number;
+  /** ALB idle timeout of the stack: a request held while the model wakes must be answered within it. */
+  readonly idleTimeoutSeconds: number;
   /** Deployment minReadySeconds, when an ALB must register the new pod first. @default 0 */
   readonly minReadySeconds?: number;
   readonly clusterName: pulumi.Input<string>;
@@ -60,21 +66,30 @@ export interface ModelServiceArgs {
 
 export type ServiceSummary = PlacementSummary & {
   pool: string; zones: string[]; coldStart: ColdStart; endpoint: string; workload: string;
-  exposure: string; auth: boolean; autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number };
+  exposure: string; auth: boolean;
+  /** fromZero: how a model at zero comes back (on-request: the KEDA HTTP interceptor holds the first request). */
+  autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number; fromZero: FromZero };
+  /** policy, and the component requests go through: the vLLM router, or the Service (round-robin). */
+  routing: { policy: RoutingPolicy; component: "vllm-router" | "service"; sessionHeader: string | null };
+  /** Worst case until a first request is answered at zero replicas: the uncached cold start; null unless it wakes on request. ESTIMATE. */
+  firstRequestSeconds: number | null;
+  /** How long the interceptor holds that request before the 503 with Retry-After; null unless it wakes on request. */
+  wakeTimeoutSeconds: number | null;
 };
 
-/** A role the service account assumes through Pod Identity; returns the association pods must wait for. */
-function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, access: StoreAccess): PodIdentityAssociation {
-  const store = args.base.store!;
+/** A role the service account assumes through Pod Identity, with inline policies; returns the association pods must wait for. */
+function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, policies: readonly pulumi.Input<string>[]): PodIdentityAssociation {
   const role = new Role(name, {
     assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
     tags: args.tags,
   }, { parent: scope });
-  new RolePolicy(name, {
-    role: role.name,
-    policy: store.bucketArn.apply((arn) => storeAccessPolicy(arn, access)),
-  }, { parent: scope });
-  return new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope });
+  const grants = policies.map((policy, i) => new RolePolicy(i ? `${name}-${i}` : name, { role: role.name, policy }, { parent: scope }));
+  return new PodIdentityAssociation(name, { clusterName: args.clusterName, namespace: args.namespace, serviceAccount, roleArn: role.arn, tags: args.tags }, { parent: scope, dependsOn: grants });
+}
+
+/** The model store policy for the given prefixes (the bucket is known once created). */
+function storePolicy(args: ModelServiceArgs, access: StoreAccess): pulumi.Output<string> {
+  return args.base.store!.bucketArn.apply((arn) => storeAccessPolicy(arn, access));
 }
 
 export class ModelService extends pulumi.ComponentResource {
@@ -92,7 +107,10 @@ export class ModelService extends pulumi.ComponentResource {
     const summary: Omit<ServiceSummary, "endpoint"> = {
       ...placementSummary(m, args.region), pool: args.pool?.name ?? "(cluster CPUs)", zones: [...(args.pool?.zones ?? [])], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
       exposure: m.exposure, auth: m.auth,
-      autoscaling: { targetQueueLength: m.autoscaling.targetQueueLength, kvCacheUtilization: m.autoscaling.kvCacheUtilization, warmWindows: m.autoscaling.warmWindows.length },
+      autoscaling: { targetQueueLength: m.autoscaling.targetQueueLength, kvCacheUtilization: m.autoscaling.kvCacheUtilization, warmWindows: m.autoscaling.warmWindows.length, fromZero: fromZeroOf(m) },
+      routing: { policy: m.routing.policy, component: usesRouter(m) ? "vllm-router" : "service", sessionHeader: m.routing.policy === "session" ? m.routing.sessionHeader : null },
+      firstRequestSeconds: fromZeroOf(m) === "on-request" ? coldStart.scaleUpSeconds : null,
+      wakeTimeoutSeconds: fromZeroOf(m) === "on-request" ? wakeTimeoutSeconds(coldStart, args.idleTimeoutSeconds) : null,
     };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);
@@ -116,6 +134,9 @@ export class ModelService extends pulumi.ComponentResource {
     let modelUri = m.weights.repo;
     let compileCacheUri: string | undefined;
     const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
+    // S3 adapters are read under the server's own role, read-only on their prefixes (adapters-spec.ts).
+    const adapterPolicy = adapterAccessPolicy(m, args.region);
+    if (adapterPolicy && m.weightSource !== "s3") waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, [adapterPolicy]));
     if (m.weightSource === "s3") {
       const prefix = storePrefix(m);
       modelUri = `s3://${BUCKET}/${prefix}`;
@@ -123,10 +144,10 @@ export class ModelService extends pulumi.ComponentResource {
       compileCacheUri = `s3://${BUCKET}/${cachePrefix}`;
       // Pods admitted before their association exists get no AWS credentials: they wait for it. The server may
       // write only its compile cache; the weights stay read-only.
-      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, { read: [prefix, cachePrefix], write: [cachePrefix] }));
+      waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, [storePolicy(args, { read: [prefix, cachePrefix], write: [cachePrefix] }), ...(adapterPolicy ? [adapterPolicy] : [])]));
       const mirrorAccount = `${m.name}-mirror`;
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
-      const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, { read: [prefix], write: [prefix] });
+      const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, [storePolicy(args, { read: [prefix], write: [prefix] })]);
       const job = buildMirrorJob({
         model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, awsCliImage: args.awsCliImage, serviceAccountName: mirrorAccount,
         hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
@@ -159,12 +180,13 @@ export class ModelService extends pulumi.ComponentResource {
       const dep = buildDeployment(input(modelUri));
       this.workload = new Deployment(`${name}-server`, { metadata: dep.metadata as never, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);
     }
-    const service = buildService(input(modelUri));
-    new Service(`${name}-svc`, { metadata: meta, spec: service.spec as never }, k8s);
+    // Behind a router vLLM needs no Service (the router discovers pods); woken on request, the client name belongs to the interceptor.
+    const names = serviceNames(m);
+    if (!names.routed) new Service(`${name}-svc`, { metadata: { ...meta, name: names.backend }, spec: buildService(input(modelUri)).spec as never }, k8s);
     const pdb = buildPodDisruptionBudget(input(modelUri));
     if (pdb) new PodDisruptionBudget(`${name}-pdb`, { metadata: meta, spec: pdb.spec as never }, k8s);
 
-    this.summary = pulumi.output({ ...summary, endpoint: `http://${m.name}.${args.namespace}.svc.cluster.local:${VLLM_PORT}/v1` });
+    this.summary = pulumi.output({ ...summary, endpoint: `http://${m.name}.${args.namespace}.svc.cluster.local:${names.wakes ? INTERCEPTOR.port : VLLM_PORT}/v1` });
     // `placement` is what the policy pack's stack policies read (they see outputs, not inputs).
     this.registerOutputs({ summary: this.summary, placement: summary });
   }

@@ -60,6 +60,12 @@ export interface PlacementSummary {
   readonly activationGiB: number;
   readonly overheadGiB: number;
   readonly kvCacheGiBPerGpu: number;
+  /** LoRA adapter buffers per GPU (--max-loras × --max-lora-rank), taken from the KV cache; 0 without adapters. */
+  readonly loraGiBPerGpu: number;
+  /** Adapters served beside the model, and the LoRA slots reserved for them (null without). */
+  readonly lora: { readonly adapters: readonly { readonly name: string; readonly repo: string; readonly rank: number }[]; readonly maxLoras: number; readonly maxLoraRank: number } | null;
+  /** Every model name clients may send to this endpoint: the model's, then its adapters'. */
+  readonly servedModels: readonly string[];
   readonly kvCacheTokens: number;
   /** vLLM's per-token KV accounting per GPU at this layout (layers whose cache grows with context). */
   readonly kvBytesPerTokenPerGpu: number;
@@ -118,6 +124,9 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     activationGiB: round(p.memory.activationGiB),
     overheadGiB: round(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
     kvCacheGiBPerGpu: round(p.memory.kvCacheGiBPerGpu),
+    loraGiBPerGpu: round(p.memory.loraGiBPerGpu),
+    lora: m.lora ? { adapters: m.adapters.map((a) => ({ name: a.name, repo: a.repo, rank: a.rank })), maxLoras: m.lora.maxLoras, maxLoraRank: m.lora.maxRank } : null,
+    servedModels: [m.name, ...m.adapters.map((a) => a.name)],
     kvCacheTokens: p.memory.kvCacheTokens,
     kvBytesPerTokenPerGpu: p.memory.kvBytesPerTokenPerGpu,
     stateBytesPerSequencePerGpu: p.memory.stateBytesPerSequencePerGpu,

@@ -4,6 +4,7 @@
  */
 import type { ResolvedModel } from "../config/validate";
 import { totalWeightBytes } from "../sizing/memory";
+import { loraArgs } from "./adapters-spec";
 
 export const VLLM_PORT = 8000;
 
@@ -62,6 +63,7 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   args.push(...m.spec.vllmFlags);
   if (m.weightSource === "s3") args.push("--load-format", "runai_streamer", "--model-loader-extra-config", JSON.stringify(streamerConfig(m)));
   if (p.nodes > 1) args.push("--distributed-executor-backend", "ray");
+  args.push(...loraArgs(m));
   return [...args, ...m.extraArgs];
 }
 

@@ -9,6 +9,8 @@ import type { ColdStart } from "./cold-start";
 import type { PodResources } from "./pod-resources";
 import { CACHE_ENV, cacheSyncContainers } from "./cache-spec";
 import { REFRESH_LABEL } from "./refresh-spec";
+import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
+import { AWS_CLI_IMAGE } from "./mirror-job-spec";
 import { STREAMER_CHUNK_BYTES, VLLM_PORT, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
 
 export interface ServerInput {
@@ -157,7 +159,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     ...command,
     env: env(input),
     resources: containerResources(input),
-    volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }],
+    volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }, ...(m.adapters.length ? [{ name: "adapters", mountPath: ADAPTERS_DIR, readOnly: true }] : [])],
     securityContext: { allowPrivilegeEscalation: false },
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
@@ -165,6 +167,9 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
   };
   const cacheGiB = m.weightSource === "huggingface" ? Math.ceil(input.coldStart.weightsGB * 1.1 + 20) : 20;
   const sync = role !== "worker" && input.compileCacheUri && input.awsCliImage ? cacheSyncContainers(input.compileCacheUri, input.awsCliImage, VLLM_PORT) : [];
+  // Adapters are fetched first: vLLM loads every --lora-modules entry at startup and exits on a missing one. Every
+  // pod of a multi-node group fetches them: each Ray worker loads the adapter from the same local path.
+  const fetch = m.adapters.length ? adapterFetchContainers({ model: m, vllmImage: input.image, awsCliImage: input.awsCliImage ?? AWS_CLI_IMAGE, hfTokenSecret: input.hfTokenSecret, region: input.region }) : [];
   const gpuScheduling = input.device === "gpu"
     ? { nodeSelector: { [POOL_LABEL]: input.poolName }, tolerations: [{ key: GPU_TAINT.key, operator: "Exists", effect: GPU_TAINT.effect }] }
     : {};
@@ -173,7 +178,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     ...gpuScheduling,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: terminationGraceSeconds(m),
-    ...(sync.length ? { initContainers: sync } : {}),
+    ...(sync.length || fetch.length ? { initContainers: [...fetch, ...sync] } : {}),
     containers: [container],
     volumes: [
       { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${input.resources.shmGiB}Gi` } },
@@ -182,6 +187,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
       // A hostPath would also share them with the next pod on the node, but Pod Security's baseline level (the
       // namespace's) forbids hostPath volumes; the S3 sync above shares compile output across pods and nodes.
       { name: "cache", emptyDir: { sizeLimit: `${cacheGiB}Gi` } },
+      ...(m.adapters.length ? [{ name: "adapters", emptyDir: { sizeLimit: `${adaptersVolumeGiB(m)}Gi` } }] : []),
     ],
   };
 }

@@ -81,13 +81,15 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
     hourlyUsd: price ? round(price.usdPerHour * layout.nodes) : null, priceEstimate: price?.estimate ?? false,
     priceBasis: price?.basis ?? inst.priceNote ?? "no on-demand price", availability: offeredIn(inst, req.region), layoutReason: layoutReason(req.model, layout),
   };
-  const problem = variant ? layoutProblem(req.model, variant, layout) : null;
+  // "EP support for Fused MoE LoRA is not implemented yet" (vllm/lora/layers/fused_moe.py): vLLM refuses to start.
+  const problem = req.lora && layout.expertParallel ? "expert parallelism: vLLM's fused-MoE LoRA layers do not support it (adapters are set)"
+    : variant ? layoutProblem(req.model, variant, layout) : null;
   if (problem) return { ...base, fits: false, reason: problem, memory: null, maxConcurrency: 0 };
   const gpuMemoryGiB = usableGpuMemoryGiB(inst);
   const defaults = vllmBatchDefaults(inst.gpu.model, gpuMemoryGiB);
   const at = (batch: BatchSettings) => estimateMemory({
     model: req.model, precision: req.precision, variant, layout, gpuMemoryGiB, gpuMemoryUtilization: req.gpuMemoryUtilization,
-    kvCacheDtype: req.kvCacheDtype, batch, maxModelLen: req.maxModelLen,
+    kvCacheDtype: req.kvCacheDtype, batch, maxModelLen: req.maxModelLen, lora: req.lora,
   });
   const perRank = (m: MemoryBreakdown) => m.maxConcurrency / (layout.dataParallel ?? 1);
   // vLLM's defaults where they fit with the headroom target, else the largest batch limits that do: walk the
@@ -108,7 +110,7 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
   }
   const memory = chosen ?? firstFit ?? first!;
   const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1 && withinStateBlocks(memory);
-  const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
+  const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB + memory.loraGiBPerGpu;
   const reason = memory.kvCacheGiBPerGpu <= 0
     ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU + overheads ${fmt(overhead)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
     : !withinStateBlocks(memory) && memory.maxConcurrency >= req.concurrency

@@ -102,10 +102,11 @@ export function modelMonthlyUsd(m: ModelCostInput): { min: number; max: number; 
  * A 40-character bar of one GPU's memory: W weights, A activation + overhead, K KV cache, . left to
  * other processes (1 − gpu-memory-utilization).
  */
-export function memoryBar(m: { gpuMemoryGiB: number; weightsGiBPerGpu: number; activationGiB: number; overheadGiB: number; kvCacheGiBPerGpu: number }, width = 40): string {
+export function memoryBar(m: { gpuMemoryGiB: number; weightsGiBPerGpu: number; activationGiB: number; overheadGiB: number; kvCacheGiBPerGpu: number; loraGiBPerGpu?: number }, width = 40): string {
   const cells = (gib: number) => Math.max(0, Math.round((gib / m.gpuMemoryGiB) * width));
   const w = cells(m.weightsGiBPerGpu);
+  const l = cells(m.loraGiBPerGpu ?? 0);
   const a = cells(m.activationGiB + m.overheadGiB);
-  const kv = Math.min(width - w - a, cells(Math.max(0, m.kvCacheGiBPerGpu)));
-  return `[${"W".repeat(w)}${"A".repeat(a)}${"K".repeat(Math.max(0, kv))}${".".repeat(Math.max(0, width - w - a - kv))}]`;
+  const kv = Math.min(width - w - l - a, cells(Math.max(0, m.kvCacheGiBPerGpu)));
+  return `[${"W".repeat(w)}${"L".repeat(l)}${"A".repeat(a)}${"K".repeat(Math.max(0, kv))}${".".repeat(Math.max(0, width - w - l - a - kv))}]`;
 }

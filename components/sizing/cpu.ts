@@ -35,7 +35,7 @@ export function sizeOnCpu(model: ModelSpec, maxModelLen: number, concurrency: nu
       reason: `KV cache in host memory holds ${kvCacheTokens} tokens`, maxConcurrency,
       gpu: { model: "CPU", memoryGiB: weights + kvSpaceGiB, computeCapability: 0 },
       memory: {
-        gpuMemoryGiB: weights + kvSpaceGiB, budgetGiB: weights + kvSpaceGiB, weightsGiBPerGpu: weights, activationGiB: 0, nonTorchGiB: 0, cudaGraphGiB: 0,
+        gpuMemoryGiB: weights + kvSpaceGiB, budgetGiB: weights + kvSpaceGiB, weightsGiBPerGpu: weights, activationGiB: 0, nonTorchGiB: 0, cudaGraphGiB: 0, loraGiBPerGpu: 0,
         kvCacheGiBPerGpu: kvSpaceGiB, kvBytesPerTokenPerGpu: perToken, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
         windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(maxModelLen), maxConcurrency, kvCacheTokens, batch,
         stateBlocks: kv.stateBlocks(kvSpaceGiB * GiB),

@@ -14,6 +14,7 @@
  * 8192 batched tokens — proportional to vocab × sequences at ≈ 38.5 bytes per logit; non-torch 0.13 GiB at TP=1
  * and 0.55 GiB at TP=2; CUDA-graph memory between −0.45 and 1.03 GiB. Figures beyond those are ESTIMATES.
  */
+import { loraBytesPerGpu, type LoraSlots } from "./lora";
 import type { ModelSpec, WeightVariant } from "../catalog/models";
 import { PRECISION_TRAITS, type Precision } from "../catalog/precision";
 import { kvCacheSpec, type KvCacheDtype, type KvCacheSpec } from "./kv-cache";
@@ -138,6 +139,8 @@ export interface MemoryInput {
   readonly maxModelLen: number;
   /** @default true — the kit enables prefix caching. */
   readonly prefixCaching?: boolean;
+  /** LoRA slots the server reserves (`--max-loras` × `--max-lora-rank`); null or absent without adapters. */
+  readonly lora?: LoraSlots | null;
 }
 
 /** Per-GPU memory breakdown, in GiB, plus the KV capacity of the whole replica. */
@@ -148,6 +151,8 @@ export interface MemoryBreakdown {
   readonly activationGiB: number;
   readonly nonTorchGiB: number;
   readonly cudaGraphGiB: number;
+  /** LoRA adapter buffers (sizing/lora.ts): taken before the KV cache is profiled (0 without adapters). */
+  readonly loraGiBPerGpu: number;
   /** Left for KV cache on each GPU (negative: the weights and overheads alone exceed the budget). */
   readonly kvCacheGiBPerGpu: number;
   /** Per GPU, layers whose cache grows with the context (vLLM's per-token accounting at this TP). */
@@ -186,7 +191,8 @@ export function estimateMemory(input: MemoryInput): MemoryBreakdown {
   const activation = activationGiB(model, layout, input.batch);
   const nonTorch = (layout.nodes > 1 ? NON_TORCH_GIB.multiNode : worldSize * dp > 1 ? NON_TORCH_GIB.multiGpu : NON_TORCH_GIB.single) + (layout.expertParallel ? EXPERT_PARALLEL_GIB : 0);
   const cudaGraph = worldSize * dp > 1 ? CUDA_GRAPH_GIB.multiGpu : CUDA_GRAPH_GIB.single;
-  const kvGiB = budgetGiB - weights - activation - nonTorch - cudaGraph;
+  const lora = input.lora ? loraBytesPerGpu(model, input.lora, layout.tensorParallel, layout.pipelineParallel) / GiB : 0;
+  const kvGiB = budgetGiB - weights - activation - nonTorch - cudaGraph - lora;
   const kv: KvCacheSpec = kvCacheSpec({
     model, tensorParallel: layout.tensorParallel, pipelineParallel: layout.pipelineParallel, kvCacheDtype: input.kvCacheDtype,
     maxModelLen: input.maxModelLen, maxNumBatchedTokens: input.batch.maxNumBatchedTokens, prefixCaching: input.prefixCaching ?? true,
@@ -196,7 +202,7 @@ export function estimateMemory(input: MemoryInput): MemoryBreakdown {
   const attentionOnly = kv.windowBytesPerSequencePerGpu === 0 && kv.stateBytesPerSequencePerGpu === 0;
   const tokensPerRank = attentionOnly ? Math.floor(kvBytes / (kv.bytesPerTokenPerGpu * kv.blockSize)) * kv.blockSize : perRank * input.maxModelLen;
   return {
-    gpuMemoryGiB: input.gpuMemoryGiB, budgetGiB, weightsGiBPerGpu: weights, activationGiB: activation, nonTorchGiB: nonTorch, cudaGraphGiB: cudaGraph,
+    gpuMemoryGiB: input.gpuMemoryGiB, budgetGiB, weightsGiBPerGpu: weights, activationGiB: activation, nonTorchGiB: nonTorch, cudaGraphGiB: cudaGraph, loraGiBPerGpu: lora,
     kvCacheGiBPerGpu: kvGiB, kvBytesPerTokenPerGpu: kv.bytesPerTokenPerGpu, stateBytesPerSequencePerGpu: kv.stateBytesPerSequencePerGpu,
     windowBytesPerSequencePerGpu: kv.windowBytesPerSequencePerGpu, blockSize: kv.blockSize, bytesPerSequencePerGpu: kv.bytesPerSequence(input.maxModelLen),
     maxConcurrency: kvGiB > 0 ? perRank * dp : 0, kvCacheTokens: kvGiB > 0 ? tokensPerRank * dp : 0, batch: input.batch,

@@ -4,6 +4,7 @@ import type { ModelSpec } from "../catalog/models";
 import type { Precision } from "../catalog/precision";
 import type { KvCacheDtype, MemoryBreakdown } from "./memory";
 import type { LoadPlan, LoadTarget } from "./perf/load";
+import type { LoraSlots } from "./lora";
 
 export interface SizingRequest {
   readonly model: ModelSpec;
@@ -26,6 +27,8 @@ export interface SizingRequest {
   readonly expertParallel?: boolean;
   /** @default DEFAULT_MAX_NODES */
   readonly maxNodes?: number;
+  /** LoRA slots the server reserves for adapters: they take KV memory, and rule out expert parallelism. */
+  readonly lora?: LoraSlots | null;
   /** A load to serve: the search then minimizes the $/hour of all replicas the load needs, within the latency targets. */
   readonly load?: LoadTarget;
   /**

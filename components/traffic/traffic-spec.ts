@@ -1,12 +1,16 @@
 /**
  * Traffic objects for one model as plain manifests (pure): the KEDA ScaledObject, the ALB Ingress and its
- * IngressClass/IngressClassParams, and the NetworkPolicy that lets only the ingress path and Prometheus in.
+ * IngressClass/IngressClassParams, and the NetworkPolicies that let only the ingress path, the router and
+ * Prometheus in. The router is in router-spec.ts, scale-from-zero on request in wake-spec.ts.
  */
 import type { ResolvedModel } from "../config/validate";
 import type { TrafficSettings } from "../config/traffic-schema";
 import { hasTls } from "../config/validate-traffic";
 import { VLLM_PORT } from "../serving/vllm-args";
 import { drainSeconds, serverLabels, terminationGraceSeconds } from "../serving/vllm-spec";
+import { fromZeroOf } from "../config/validate-routing";
+import { ROUTER_PORT, routerLabels, routerName } from "./router-spec";
+import { INTERCEPTOR, serviceNames, wakeTrigger } from "./wake-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -68,6 +72,8 @@ export function buildScaledObject(m: ResolvedModel, namespace: string): Obj | nu
           metadata: { serverAddress: PROMETHEUS_URL, query: `avg(vllm:kv_cache_usage_perc{${sel}})`, threshold: String(a.kvCacheUtilization) },
         },
         ...a.warmWindows.map((w, i) => ({ type: "cron", name: `warm-${i}`, metadata: { timezone: w.timezone, start: w.start, end: w.end, desiredReplicas: String(w.replicas) } })),
+        // At zero no vLLM metric exists: requests held by the KEDA HTTP interceptor wake the model (wake-spec.ts).
+        ...(fromZeroOf(m) === "on-request" ? [wakeTrigger(m)] : []),
       ],
     },
   };
@@ -129,19 +135,27 @@ export const ALB_HEALTH_CHECK = { intervalSeconds: 10, healthyThreshold: 2 } as 
  */
 export const ALB_TARGET_READY_SECONDS = ALB_HEALTH_CHECK.intervalSeconds * ALB_HEALTH_CHECK.healthyThreshold + 30;
 
-/** Only the OpenAI API (`/v1/...`) is routed; /metrics, /health and admin routes never leave the cluster. */
+/**
+ * Only the OpenAI API (`/v1/...`) is routed; /metrics, /health and admin routes never leave the cluster. A model
+ * woken on request is reached through the KEDA HTTP interceptor: its Ingress lives in the interceptor's namespace
+ * (the AWS Load Balancer Controller cannot target an ExternalName Service; kubernetes-sigs/aws-load-balancer-controller#1223)
+ * and joins the same ALB through the IngressClass's group.
+ */
 export function buildIngress(m: ResolvedModel, namespace: string, host: string, traffic: TrafficSettings): Obj {
   const tls = hasTls(traffic);
+  const wakes = serviceNames(m).wakes;
+  const backend = wakes ? { service: { name: INTERCEPTOR.service, port: { number: INTERCEPTOR.port } } } : { service: { name: serviceNames(m).client, port: { name: "http" } } };
   return {
     apiVersion: "networking.k8s.io/v1",
     kind: "Ingress",
     metadata: {
       name: m.name,
-      namespace,
+      namespace: wakes ? INTERCEPTOR.namespace : namespace,
       labels: serverLabels(m.name),
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
-        "alb.ingress.kubernetes.io/healthcheck-path": "/health",
+        // The interceptor answers 404 to a path no route claims: proof the proxy is up, without waking or counting a model.
+        ...(wakes ? { "alb.ingress.kubernetes.io/healthcheck-path": "/omk-interceptor-health", "alb.ingress.kubernetes.io/success-codes": "404" } : { "alb.ingress.kubernetes.io/healthcheck-path": "/health" }),
         "alb.ingress.kubernetes.io/healthcheck-interval-seconds": String(ALB_HEALTH_CHECK.intervalSeconds),
         "alb.ingress.kubernetes.io/healthy-threshold-count": String(ALB_HEALTH_CHECK.healthyThreshold),
         // A draining pod keeps its in-flight streams for its whole termination grace period; the default 300 s
@@ -154,7 +168,7 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
     },
     spec: {
       ingressClassName: ingressClassName(m.exposure as Scheme),
-      rules: [{ host, http: { paths: [{ path: "/v1", pathType: "Prefix", backend: { service: { name: m.name, port: { name: "http" } } } }] } }],
+      rules: [{ host, http: { paths: [{ path: "/v1", pathType: "Prefix", backend }] } }],
     },
   };
 }
@@ -168,23 +182,33 @@ export interface NetworkPolicyInput {
   readonly monitoring: boolean;
 }
 
-/** Ingress only from the ALB (exposed) or labelled client namespaces (internal), Prometheus, and the model's own group. */
-export function buildNetworkPolicy(input: NetworkPolicyInput): Obj {
-  const { model: m } = input;
-  const port = [{ protocol: "TCP", port: VLLM_PORT }];
-  const rules: Obj[] = [];
-  if (m.exposure === "internal") {
-    rules.push({ from: [{ namespaceSelector: { matchLabels: { [CLIENT_NAMESPACE_LABEL]: "true" } } }], ports: port });
-  } else {
-    rules.push({ from: input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: port });
-  }
-  if (input.monitoring) rules.push({ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }], ports: port });
-  // A multi-node group talks to itself on Ray and NCCL ports.
-  if (m.placement.nodes > 1) rules.push({ from: [{ podSelector: { matchLabels: serverLabels(m.name) } }] });
-  return {
+/**
+ * Who may reach a model's pods. Clients (the ALB's subnets when exposed, labelled client namespaces when internal)
+ * reach its front — the router, or vLLM itself with round-robin — and, for a model woken on request, so does the
+ * KEDA interceptor (it sends to pod IPs directly). Behind a router, vLLM admits only the router. Prometheus
+ * scrapes both; a multi-node group talks to itself on Ray and NCCL ports.
+ */
+export function buildNetworkPolicies(input: NetworkPolicyInput): Obj[] {
+  const { model: m, namespace } = input;
+  const names = serviceNames(m);
+  const clients: Obj[] = m.exposure === "internal"
+    ? [{ namespaceSelector: { matchLabels: { [CLIENT_NAMESPACE_LABEL]: "true" } } }]
+    : input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } }));
+  const interceptor = names.wakes ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INTERCEPTOR.namespace } } }] : [];
+  const monitoring = (port: number) => (input.monitoring ? [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }], ports: [{ protocol: "TCP", port }] }] : []);
+  const policy = (name: string, selector: Record<string, string>, ingress: Obj[]): Obj => ({
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
-    metadata: { name: m.name, namespace: input.namespace, labels: serverLabels(m.name) },
-    spec: { podSelector: { matchLabels: serverLabels(m.name) }, policyTypes: ["Ingress"], ingress: rules },
-  };
+    metadata: { name, namespace, labels: selector },
+    spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress },
+  });
+  const vllmPort = [{ protocol: "TCP", port: VLLM_PORT }];
+  const front = [...clients, ...interceptor];
+  const server = policy(m.name, serverLabels(m.name), [
+    { from: names.routed ? [{ podSelector: { matchLabels: routerLabels(m.name) } }] : front, ports: vllmPort },
+    ...monitoring(VLLM_PORT),
+    ...(m.placement.nodes > 1 ? [{ from: [{ podSelector: { matchLabels: serverLabels(m.name) } }] }] : []),
+  ]);
+  if (!names.routed) return [server];
+  return [server, policy(routerName(m), routerLabels(m.name), [{ from: front, ports: [{ protocol: "TCP", port: ROUTER_PORT }] }, ...monitoring(ROUTER_PORT)])];
 }

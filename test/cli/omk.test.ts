@@ -106,15 +106,19 @@ describe("omk plan", () => {
     expect(plan.resources[0]).toEqual(expect.objectContaining({ urn: expect.any(String), type: "omk:index:Kit", name: "omk-fixture", parent: null, inputs: expect.any(Object) }));
     const m = plan.models[0];
     expect(m).toMatchObject({ model: "Qwen/Qwen3-8B", replicas: { min: 1, max: 2 }, fits: true });
+    // Routing and scale-from-zero, as the issue names them in plan.json.
+    expect(m.routing).toEqual({ policy: "prefix-aware", component: "vllm-router", sessionHeader: null });
+    expect(m.autoscaling.fromZero).toBe("never");
     expect(m.hourlyUsd.max).toBeCloseTo(m.hourlyUsd.min * 2, 2);
     // One YAML per Kubernetes object the kit creates (Helm releases excluded: Helm renders those).
     expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
       "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "monitoring-secret-omk-grafana-admin.yaml",
       "namespace-monitoring.yaml", "namespace-omk.yaml",
-      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b.yaml", "omk-networkpolicy-qwen3-8b.yaml",
-      "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
-      "omk-role-omk-refresh.yaml", "omk-rolebinding-omk-refresh.yaml",
-      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b-router.yaml", "omk-deployment-qwen3-8b.yaml",
+      "omk-networkpolicy-qwen3-8b-router.yaml", "omk-networkpolicy-qwen3-8b.yaml",
+      "omk-poddisruptionbudget-qwen3-8b-router.yaml", "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b-router.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
+      "omk-role-omk-refresh.yaml", "omk-role-qwen3-8b-router.yaml", "omk-rolebinding-omk-refresh.yaml", "omk-rolebinding-qwen3-8b-router.yaml",
+      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b-router.yaml", "omk-serviceaccount-qwen3-8b.yaml",
       "storageclass-omk-gp3.yaml",
     ]);
     // Two replicas at most, plus one surge replica for a rolling update.

@@ -36,13 +36,17 @@ describe("plan output", async () => {
 
   it("Markdown shows each model's exposure, the concurrency asked and held, and $/month with warm windows", () => {
     const md = planMarkdown(p);
-    expect(md).toContain("| model | placement | GPUs | context × concurrency (holds) | replicas | $/h (min–max) | $/month (min–max) | cold start | exposure | endpoint |");
+    expect(md).toContain("| model | placement | GPUs | context × concurrency (holds) | replicas | $/h (min–max) | $/month (min–max) | cold start | exposure | routing | from zero | endpoint (models) |");
     const row = (name: string) => md.split("\n").find((l) => l.startsWith(`| \`${name}\``))!;
     const eight = p.models.find((m) => m.name === "qwen3-8b")!;
     expect(row("qwen3-8b")).toContain(`8,192 × 2 (${eight.maxConcurrency})`);
-    expect(row("qwen3-8b")).toContain("| public | https://qwen3-8b.llm.example.com/v1 |");
+    expect(row("qwen3-8b")).toContain("| public | prefix-aware (vLLM router) | never | https://qwen3-8b.llm.example.com/v1 (qwen3-8b) |");
     expect(row("qwen3-4b")).toMatch(/\| ~\$[\d,]+–\$[\d,]+ \(warm windows\) \|/);
     expect(row("qwen3-4b")).toContain("| internal |");
+    // Woken by the first request: the worst case a reviewer should know (the uncached cold start).
+    const fourMinutes = (p.models.find((m) => m.name === "qwen3-4b")!.firstRequestSeconds ?? 0) / 60;
+    expect(fourMinutes).toBeGreaterThan(1);
+    expect(row("qwen3-4b")).toContain(`| on request, first response ≤ ~${fourMinutes.toFixed(1)} min (est.) |`);
     // The stack's monthly total counts the scale-to-zero model only for its windows.
     const four = p.models.find((m) => m.name === "qwen3-4b")!;
     expect(four.monthlyUsd.min).toBe(Math.round(217.3 * four.hourlyUsdPerReplica));
@@ -52,7 +56,8 @@ describe("plan output", async () => {
   it("text says the same", () => {
     const text = planText(p);
     expect(text).toMatch(/qwen3-4b[\s\S]*cost .*\/month \(min: its warm windows\)/);
-    expect(text).toMatch(/endpoint   https:\/\/qwen3-8b\.llm\.example\.com\/v1 \(public, API key required\)/);
+    expect(text).toMatch(/endpoint   https:\/\/qwen3-8b\.llm\.example\.com\/v1 \(public, API key required\); models qwen3-8b/);
+    expect(text).toMatch(/qwen3-4b[\s\S]*from zero  wakes on the first request .*worst-case first response ~[\d.]+ min \(ESTIMATE.*held up to [\d.]+ min, then 503 with Retry-After/);
   });
 
   it("marks types a region only prices (availability unconfirmed) or is assumed to sell", () => {

@@ -66,12 +66,22 @@ describe("single-node server (the default stack's shape)", async () => {
     expect(pod.spec.terminationGracePeriodSeconds).toBeGreaterThan(15 + 120);
   });
 
-  it("has a ClusterIP Service on the container's named port, selecting the pods, and a PDB", () => {
-    const svc = k8sObjects(p).find((o) => o.kind === "Service")!;
+  it("has a ClusterIP Service clients use — the router's, as the model can scale past one replica — and a PDB", () => {
+    const svc = k8sObjects(p).find((o) => o.kind === "Service" && o.metadata.name === "qwen3-8b")!;
     expect(svc.spec.type).toBe("ClusterIP");
-    expect(svc.spec.ports[0].targetPort).toBe(c.ports[0].name);
-    for (const [k, v] of Object.entries(svc.spec.selector)) expect(pod.metadata.labels[k]).toBe(v);
-    expect(k8sObjects(p).find((o) => o.kind === "PodDisruptionBudget")!.spec.maxUnavailable).toBe(1);
+    const router = k8sObjects(p).find((o) => o.kind === "Deployment" && o.metadata.name === "qwen3-8b-router")!;
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(router.spec.template.metadata.labels[k]).toBe(v);
+    expect(svc.spec.ports[0].targetPort).toBe(router.spec.template.spec.containers[0].ports[0].name);
+    expect(k8sObjects(p).find((o) => o.kind === "PodDisruptionBudget" && o.metadata.name === "qwen3-8b")!.spec.maxUnavailable).toBe(1);
+  });
+
+  it("with round-robin routing, the Service selects the vLLM pods on the container's named port", async () => {
+    const rr = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 16384, replicas: { min: 1, max: 2 }, routing: "round-robin" }]));
+    const svc = k8sObjects(rr).find((o) => o.kind === "Service")!;
+    const server = container(workload(rr, "qwen3-8b").spec.template);
+    expect(svc.spec.ports[0].targetPort).toBe(server.ports[0].name);
+    for (const [k, v] of Object.entries(svc.spec.selector)) expect(workload(rr, "qwen3-8b").spec.template.metadata.labels[k]).toBe(v);
+    expect(k8sObjects(rr).some((o) => o.metadata.name === "qwen3-8b-router")).toBe(false);
   });
 });
 

@@ -18,6 +18,7 @@ import { readStackFile, stackFilePath } from "../../components/config/load";
 import { diffPlans } from "../../cli/engine/diff";
 import { allows, type Policy } from "../harness/iam";
 import { ofType, plan } from "../harness/stack";
+import { checkRoutingOf } from "../harness/routing-checks";
 
 type Obj = Record<string, any>;
 const k8s = (p: Plan, kind: string): Obj[] => p.resources.filter((r) => r.custom && (r.inputs as Obj).kind === kind).map((r) => r.inputs as Obj);
@@ -46,6 +47,10 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     const file = path.join(SNAPSHOT_DIR, `${stack}.txt`);
     expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing: run npx omk sync`).toBe(true);
     expect(resourceGraph(p.resources), `the ${stack} snapshot is stale: run npx omk sync and review the diff`).toBe(readFileSync(file, "utf8"));
+  });
+
+  it("routes each model as plan.json says (through the router or its Service), and wakes a model at zero on a request", () => {
+    checkRoutingOf(p, raw);
   });
 
   it("routes S3 (weights, ECR image layers) through a gateway endpoint on every private route table, not the NAT", () => {
@@ -127,11 +132,17 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     if (!created()) return;
     const subnets = ofType(p, "aws:ec2/subnet:Subnet").map((r) => r.inputs as Obj);
     const cidrsWith = (tag: string) => subnets.filter((s) => s.tags[tag] === "1").map((s) => s.cidrBlock).sort();
-    for (const np of k8s(p, "NetworkPolicy")) {
-      const model = p.models.find((m) => m.name === np.metadata.name);
-      if (!model || model.exposure === "internal") continue;
-      const blocks = np.spec.ingress.flatMap((r: Obj) => (r.from ?? []).map((f: Obj) => f.ipBlock?.cidr).filter(Boolean)).sort();
-      expect(blocks, model.name).toEqual(cidrsWith(model.exposure === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"));
+    const blocksOf = (np: Obj) => np.spec.ingress.flatMap((r: Obj) => (r.from ?? []).map((f: Obj) => f.ipBlock?.cidr).filter(Boolean)).sort();
+    for (const model of p.models.filter((m) => m.exposure !== "internal")) {
+      const policies = k8s(p, "NetworkPolicy");
+      const server = policies.find((np) => np.metadata.name === model.name)!;
+      // Behind a router, the ALB reaches the router and the servers admit only the router.
+      const front = model.routing.component === "vllm-router" ? policies.find((np) => np.metadata.name === `${model.name}-router`)! : server;
+      expect(blocksOf(front), model.name).toEqual(cidrsWith(model.exposure === "public" ? "kubernetes.io/role/elb" : "kubernetes.io/role/internal-elb"));
+      if (front !== server) {
+        expect(blocksOf(server), model.name).toEqual([]);
+        expect(server.spec.ingress[0].from, model.name).toEqual([{ podSelector: { matchLabels: front.spec.podSelector.matchLabels } }]);
+      }
     }
   });
 

@@ -30,19 +30,31 @@ describe("autoscaling that agrees across layers", async () => {
     for (const o of scalers) await validateManifest(o);
   });
 
-  it("scales to zero only with warm windows, through a cron trigger", () => {
+  it("scales to zero and wakes in its warm windows (a cron trigger) or on a request (the HTTP add-on's trigger, after its route)", () => {
     const s = scalers.find((o) => o.metadata.name === "qwen3-4b")!;
     expect(s.spec.minReplicaCount).toBe(0);
-    expect(s.spec.triggers.at(-1)).toEqual({ type: "cron", name: "warm-0", metadata: { timezone: "Europe/Berlin", start: "0 8 * * 1-5", end: "0 18 * * 1-5", desiredReplicas: "1" } });
+    expect(s.spec.triggers.find((t: Obj) => t.type === "cron")).toEqual({ type: "cron", name: "warm-0", metadata: { timezone: "Europe/Berlin", start: "0 8 * * 1-5", end: "0 18 * * 1-5", desiredReplicas: "1" } });
+    const wake = s.spec.triggers.find((t: Obj) => t.type === "external-push");
+    expect(wake.metadata).toEqual({ scalerAddress: "keda-add-ons-http-external-scaler.keda:9090", interceptorRoute: "qwen3-4b" });
+    const route = objects(p, "InterceptorRoute").find((o) => o.metadata.name === "qwen3-4b")!;
+    expect(route.metadata.namespace).toBe(s.metadata.namespace);
+    const scalerUrn = p.resources.find((r) => r.inputs.kind === "ScaledObject" && (r.inputs as Obj).metadata.name === "qwen3-4b")!;
+    const routeUrn = p.resources.find((r) => r.inputs.kind === "InterceptorRoute")!.urn;
+    expect(scalerUrn.dependencies ?? []).toContain(routeUrn);
+    // Never woken by requests: only the warm windows.
+    expect(scalers.find((o) => o.metadata.name === "qwen3-8b")!.spec.triggers.some((t: Obj) => t.type === "external-push")).toBe(false);
   });
 
   it("never lets pods outgrow the GPU pool, and gives a removed pod its full drain time", () => {
     for (const pool of objects(p, "NodePool")) {
-      const selected = objects(p, "Deployment").filter((d) => d.spec.template.spec.nodeSelector["omk.dev/pool"] === pool.metadata.name);
+      const selected = objects(p, "Deployment").filter((d) => d.spec.template.spec.nodeSelector?.["omk.dev/pool"] === pool.metadata.name);
       const gpus = selected.reduce((n, d) => n + Number(scalers.find((s) => s.metadata.name === d.metadata.name)!.spec.maxReplicaCount) * Number(d.spec.template.spec.containers[0].resources.limits["nvidia.com/gpu"]), 0);
       expect(gpus).toBeLessThanOrEqual(Number(pool.spec.limits["nvidia.com/gpu"]));
     }
-    for (const d of objects(p, "Deployment")) expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(8192 / 40);
+    // Servers, and the routers their streams pass through.
+    const streaming = objects(p, "Deployment").filter((d) => ["vllm", "vllm-router"].includes(d.metadata.labels["app.kubernetes.io/name"]));
+    expect(streaming.length).toBeGreaterThan(2);
+    for (const d of streaming) expect(d.spec.template.spec.terminationGracePeriodSeconds).toBeGreaterThanOrEqual(8192 / 40);
   });
 
   it("reads Prometheus at the service name the pinned chart creates", () => {
@@ -92,16 +104,20 @@ describe("ingress and auth", async () => {
 
 describe("network policy", async () => {
   const p = await plan(publicStack());
-  it("admits only the ALB's subnets (an internet-facing ALB sits in the public ones) and Prometheus, on the server port", async () => {
-    const np = objects(p, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!;
+  it("admits only the ALB's subnets (an internet-facing ALB sits in the public ones) and Prometheus at the router, and only the router at vLLM", async () => {
+    const policies = objects(p, "NetworkPolicy");
+    const router = policies.find((o) => o.metadata.name === "qwen3-8b-router")!;
+    const server = policies.find((o) => o.metadata.name === "qwen3-8b")!;
     // The subnets the ALB controller may place an internet-facing ALB in: tagged kubernetes.io/role/elb.
     const albSubnets = ofType(p, "aws:ec2/subnet:Subnet").filter((s) => (s.inputs.tags as Obj)?.["kubernetes.io/role/elb"] === "1").map((s) => s.inputs.cidrBlock);
     expect(albSubnets.length).toBeGreaterThanOrEqual(2);
-    expect(np.spec.ingress).toEqual([
-      { from: albSubnets.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 8000 }] },
-      { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 8000 }] },
-    ]);
-    await validateManifest(np);
+    const monitoring = { from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "monitoring" } } }], ports: [{ protocol: "TCP", port: 8000 }] };
+    expect(router.spec.ingress).toEqual([{ from: albSubnets.map((cidr) => ({ ipBlock: { cidr } })), ports: [{ protocol: "TCP", port: 8000 }] }, monitoring]);
+    expect(server.spec.ingress).toEqual([{ from: [{ podSelector: { matchLabels: router.spec.podSelector.matchLabels } }], ports: [{ protocol: "TCP", port: 8000 }] }, monitoring]);
+    // A model woken on request also admits the interceptor at its front (it sends to pod IPs directly).
+    const woken = policies.find((o) => o.metadata.name === "qwen3-4b-router")!;
+    expect(woken.spec.ingress[0].from).toContainEqual({ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": "keda" } } });
+    for (const np of policies) await validateManifest(np);
   });
 
   it("admits internal clients only from namespaces labelled omk.dev/llm-client", async () => {
@@ -113,7 +129,10 @@ describe("network policy", async () => {
 describe("observability", async () => {
   const p = await plan(publicStack());
   it("scrapes every model, alerts on queueing, KV cache, restarts and 5xx, and provisions the dashboard", async () => {
-    expect(objects(p, "PodMonitor").map((o) => o.metadata.name).sort()).toEqual(["qwen3-4b", "qwen3-8b"]);
+    expect(objects(p, "PodMonitor").map((o) => o.metadata.name).sort()).toEqual(["qwen3-4b", "qwen3-4b-router", "qwen3-8b", "qwen3-8b-router"]);
+    // The router reuses vLLM's metric names: renamed on scrape, they never mix into the servers' series.
+    const routerMonitor = objects(p, "PodMonitor").find((o) => o.metadata.name === "qwen3-8b-router")!;
+    expect(routerMonitor.spec.podMetricsEndpoints[0].metricRelabelings).toEqual([{ sourceLabels: ["__name__"], regex: "vllm:(.*)", targetLabel: "__name__", replacement: "vllm_router:$1", action: "replace" }]);
     const rules = objects(p, "PrometheusRule")[0]!;
     expect(rules.spec.groups[0].rules.map((r: Obj) => r.alert)).toEqual(["VllmRequestsQueueing", "VllmKvCacheFull", "VllmRestarting", "VllmServerErrors"]);
     const dashboard = JSON.parse(objects(p, "ConfigMap").find((o) => o.metadata.labels?.grafana_dashboard === "1")!.data["open-model-kit.json"]);
@@ -187,7 +206,7 @@ describe("alert routing", async () => {
 describe("inconsistent traffic settings are config errors with the fix", () => {
   const one = (model: Obj, extra: Record<string, unknown> = {}) => resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, ...model }], extra), "t");
   it.each([
-    [{ replicas: { min: 0, max: 2 } }, {}, "omk:models[0].replicas.min", /needs a wake-up signal.*add autoscaling\.warmWindows/],
+    [{ replicas: { min: 0, max: 2 }, autoscaling: { wakeOnRequest: false } }, {}, "omk:models[0].autoscaling.wakeOnRequest", /needs a wake-up signal.*add autoscaling\.warmWindows/],
     [{ exposure: "public" }, { "omk:traffic": { domain: "llm.example.com" } }, "omk:traffic.certificateArn", /public endpoints are served over TLS only/],
     [{ exposure: "public", auth: false }, { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }, "omk:models[0].auth", /must require an API key/],
     [{ exposure: "private" }, {}, "omk:models[0].host", /required for exposure private/],

@@ -1,0 +1,148 @@
+/**
+ * The inference-aware router in front of a model's vLLM replicas, as plain manifests (pure): the vLLM
+ * production-stack router (github.com/vllm-project/production-stack, src/vllm_router). It discovers the model's
+ * ready pods through the Kubernetes API (a pod watch limited by a label selector; it reads each pod's /v1/models,
+ * so LoRA adapters route to pods that serve them) and picks one per request: `prefixaware` (a hash trie of
+ * 128-character prompt chunks → the replica that served the longest prefix, whose prefix cache is warm) or
+ * `session` (a consistent hash of a header). It forwards the client's Authorization header unchanged, so vLLM's
+ * own API key still guards every request; the router enforces none itself. Why this router and not llm-d's
+ * endpoint picker: README, "Routing".
+ */
+import type { ResolvedModel } from "../config/validate";
+import { VLLM_PORT } from "../serving/vllm-args";
+import { terminationGraceSeconds } from "../serving/vllm-spec";
+
+type Obj = Record<string, unknown>;
+
+export const ROUTER_PORT = 8000;
+/** Two routers: a node drain or a rollout never leaves the model without one. Each keeps its own prefix trie. */
+export const ROUTER_REPLICAS = 2;
+
+export function routerName(m: Pick<ResolvedModel, "name">): string {
+  return `${m.name}-router`;
+}
+
+export function routerLabels(name: string): Record<string, string> {
+  return { "app.kubernetes.io/name": "vllm-router", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "router", "app.kubernetes.io/managed-by": "open-model-kit" };
+}
+
+/** The vLLM pods the router may send to (serving pods; for a multi-node group, its leader, which serves the API). */
+export function engineSelector(m: Pick<ResolvedModel, "name" | "placement">): string {
+  const leader = m.placement.nodes > 1 ? ",leaderworkerset.sigs.k8s.io/worker-index=0" : "";
+  return `app.kubernetes.io/name=vllm,app.kubernetes.io/instance=${m.name},app.kubernetes.io/component=server${leader}`;
+}
+
+/** `vllm-router` flags (src/vllm_router/parsers/parser.py): k8s discovery in the model's namespace, its routing logic. */
+export function routerArgs(m: Pick<ResolvedModel, "name" | "placement" | "routing">, namespace: string): string[] {
+  const logic = m.routing.policy === "session" ? ["--routing-logic", "session", "--session-key", m.routing.sessionHeader] : ["--routing-logic", "prefixaware"];
+  return [
+    "--host", "0.0.0.0", "--port", String(ROUTER_PORT),
+    "--service-discovery", "k8s", "--k8s-namespace", namespace, "--k8s-label-selector", engineSelector(m), "--k8s-port", String(VLLM_PORT),
+    ...logic,
+    // Engine load (running/waiting requests, KV usage) scraped from each pod's /metrics, as the production-stack chart does.
+    "--engine-stats-interval", "15", "--request-stats-window", "60",
+  ];
+}
+
+/**
+ * Ready only once the router has discovered a replica that serves the model: a model woken from zero by the KEDA
+ * HTTP interceptor is held until this router Service has a ready endpoint (the interceptor waits on endpoints, not
+ * replicas), so the first request is released when a replica can answer it. The router's own /v1/models lists
+ * what it discovered and needs no key.
+ */
+export const ROUTER_READY_SCRIPT = [
+  "import json, sys, urllib.request",
+  `ids = [m['id'] for m in json.load(urllib.request.urlopen('http://127.0.0.1:${ROUTER_PORT}/v1/models', timeout=4))['data']]`,
+  "sys.exit(0 if sys.argv[1] in ids else 1)",
+].join("\n");
+
+export interface RouterInput {
+  readonly model: ResolvedModel;
+  readonly namespace: string;
+  readonly image: string;
+  /** Secret with key VLLM_API_KEY: the router's discovery calls /v1/models on each pod with it. */
+  readonly apiKeySecret?: string;
+  /** Ready only with a discovered replica (the model wakes from zero on request). */
+  readonly readyWithBackend: boolean;
+}
+
+export function buildRouterDeployment(input: RouterInput): Obj {
+  const m = input.model;
+  const name = routerName(m);
+  const labels = routerLabels(m.name);
+  const health = { httpGet: { path: "/health", port: "http" } };
+  const env: Obj[] = [
+    // Without the key every discovery call gets 401 and no pod is ever routed to (production-stack #150, fixed in #194).
+    ...(input.apiKeySecret ? [{ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: input.apiKeySecret, key: "VLLM_API_KEY" } } }] : []),
+    // The trie evicts above this resident size × 0.9 (prefix/config.py); the default 2 GB is above the container's limit.
+    { name: "PREFIXAWARE_MAX_MEMORY_SIZE_GB", value: "1" },
+    // Stable hashing across router replicas and restarts (as the production-stack chart sets it).
+    { name: "PYTHONHASHSEED", value: "123" },
+    { name: "HOME", value: "/tmp" },
+    { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+  ];
+  return {
+    apiVersion: "apps/v1",
+    kind: "Deployment",
+    // A router held back until a replica exists never becomes Ready while the model sits at zero: Pulumi must not wait for it.
+    metadata: { name, namespace: input.namespace, labels, ...(input.readyWithBackend ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
+    spec: {
+      replicas: ROUTER_REPLICAS,
+      selector: { matchLabels: labels },
+      strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      template: {
+        metadata: { labels },
+        spec: {
+          serviceAccountName: name,
+          // The pod watch needs the API; nothing else in the pod does.
+          automountServiceAccountToken: true,
+          securityContext: { runAsNonRoot: true, runAsUser: 10001, runAsGroup: 10001, seccompProfile: { type: "RuntimeDefault" } },
+          topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: labels } }],
+          // Streams pass through the router: it drains like the servers behind it.
+          terminationGracePeriodSeconds: terminationGraceSeconds(m),
+          containers: [{
+            name: "router",
+            image: input.image,
+            args: routerArgs(m, input.namespace),
+            env,
+            ports: [{ name: "http", containerPort: ROUTER_PORT, protocol: "TCP" }],
+            startupProbe: { ...health, periodSeconds: 5, failureThreshold: 24 },
+            readinessProbe: input.readyWithBackend ? { exec: { command: ["python3", "-c", ROUTER_READY_SCRIPT, m.name] }, periodSeconds: 5, timeoutSeconds: 5, failureThreshold: 2 } : { ...health, periodSeconds: 5, failureThreshold: 3 },
+            livenessProbe: { ...health, periodSeconds: 10, failureThreshold: 6, timeoutSeconds: 5 },
+            lifecycle: { preStop: { exec: { command: ["sleep", "15"] } } },
+            // The chart's 1000Mi OOM'd under prefix-aware routing (production-stack #782, #800); the trie is capped at ~0.9 GB above.
+            resources: { requests: { cpu: "400m", memory: "1Gi" }, limits: { memory: "2Gi" } },
+            securityContext: { allowPrivilegeEscalation: false, readOnlyRootFilesystem: true, capabilities: { drop: ["ALL"] } },
+            volumeMounts: [{ name: "tmp", mountPath: "/tmp" }],
+          }],
+          volumes: [{ name: "tmp", emptyDir: { sizeLimit: "1Gi" } }],
+        },
+      },
+    },
+  };
+}
+
+/** The router's Service, named as clients reach it (see serviceNames in wake-spec.ts). */
+export function buildRouterService(m: ResolvedModel, namespace: string, name: string): Obj {
+  return {
+    apiVersion: "v1",
+    kind: "Service",
+    metadata: { name, namespace, labels: routerLabels(m.name) },
+    spec: { type: "ClusterIP", selector: routerLabels(m.name), ports: [{ name: "http", port: ROUTER_PORT, targetPort: "http", protocol: "TCP" }] },
+  };
+}
+
+/** The router's identity: a pod watch in its own namespace, nothing more (get, list, watch; patch only serves sleep mode, unused). */
+export function buildRouterRbac(m: ResolvedModel, namespace: string): Obj[] {
+  const name = routerName(m);
+  const labels = routerLabels(m.name);
+  return [
+    { apiVersion: "v1", kind: "ServiceAccount", metadata: { name, namespace, labels } },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "Role", metadata: { name, namespace, labels }, rules: [{ apiGroups: [""], resources: ["pods"], verbs: ["get", "list", "watch"] }] },
+    { apiVersion: "rbac.authorization.k8s.io/v1", kind: "RoleBinding", metadata: { name, namespace, labels }, roleRef: { apiGroup: "rbac.authorization.k8s.io", kind: "Role", name }, subjects: [{ kind: "ServiceAccount", name, namespace }] },
+  ];
+}
+
+export function buildRouterPdb(m: ResolvedModel, namespace: string): Obj {
+  return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: routerName(m), namespace, labels: routerLabels(m.name) }, spec: { maxUnavailable: 1, selector: { matchLabels: routerLabels(m.name) } } };
+}

@@ -1,0 +1,113 @@
+/**
+ * Routing and scale-from-zero as a reviewer checks them: the routing policy each setting yields, session routing on
+ * a header, a multi-node model's router discovering only group leaders, a router held unready until a replica
+ * exists (so the interceptor keeps the first request), the 503 + Retry-After fallback, and the settings refused.
+ */
+import { describe, expect, it } from "vitest";
+import type { Plan } from "../../cli/engine/plan";
+import { resolveStack } from "../../components/config/validate";
+import { diffModels } from "../../cli/engine/diff";
+import { engineSelector, routerArgs } from "../../components/traffic/router-spec";
+import { RETRY_AFTER_SECONDS, unavailableConfig, wakeTimeoutSeconds } from "../../components/traffic/wake-spec";
+import { validateManifest } from "../harness/manifests";
+import { plan, stackConfig } from "../harness/stack";
+import { checkRoutingOf } from "../harness/routing-checks";
+
+type Obj = Record<string, any>;
+const objects = (p: Plan, kind: string) => p.resources.filter((r) => r.custom && r.inputs.kind === kind).map((r) => r.inputs as Obj);
+const resolved = (model: Obj) => {
+  const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, ...model }]), "t");
+  if (!r.ok) throw r.error;
+  return r.stack.models[0]!;
+};
+
+describe("routing policy", () => {
+  it("defaults to prefix-aware once a model can have two replicas, round-robin for one; an explicit setting wins", () => {
+    expect(resolved({}).routing.policy).toBe("round-robin");
+    expect(resolved({ replicas: { min: 1, max: 3 } }).routing.policy).toBe("prefix-aware");
+    expect(resolved({ replicas: { min: 1, max: 3 }, routing: "round-robin" }).routing.policy).toBe("round-robin");
+    expect(resolved({ routing: "session" }).routing).toEqual({ policy: "session", sessionHeader: "x-session-id" });
+  });
+
+  it("routes sessions on the named header with the router's session logic", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 }, routing: "session", sessionHeader: "x-user-id" }]));
+    const args: string[] = objects(p, "Deployment").find((d) => d.metadata.name === "qwen3-8b-router")!.spec.template.spec.containers[0].args;
+    expect(args.slice(args.indexOf("--routing-logic"), args.indexOf("--routing-logic") + 4)).toEqual(["--routing-logic", "session", "--session-key", "x-user-id"]);
+    expect(p.models[0]!.routing).toEqual({ policy: "session", component: "vllm-router", sessionHeader: "x-user-id" });
+    for (const o of [...objects(p, "Deployment"), ...objects(p, "Role"), ...objects(p, "RoleBinding"), ...objects(p, "Service")]) await validateManifest(o);
+  });
+
+  it("has a multi-node model's router discover only the group leaders, which serve the API", async () => {
+    const r1 = resolveStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge", replicas: { min: 1, max: 2 } }]), "t");
+    if (!r1.ok) throw r1.error;
+    const m = r1.stack.models[0]!;
+    expect(m.placement.nodes).toBeGreaterThan(1);
+    expect(engineSelector(m)).toBe("app.kubernetes.io/name=vllm,app.kubernetes.io/instance=r1,app.kubernetes.io/component=server,leaderworkerset.sigs.k8s.io/worker-index=0");
+    expect(routerArgs(m, "omk")).toContain(engineSelector(m));
+  });
+
+  it("shows a reviewer in omk diff when a change puts a model behind the router, wakes it on request or adds an adapter", async () => {
+    const before = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }]));
+    const after = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 0, max: 2 }, adapters: [{ name: "sql-lora", repo: "my-org/sql-lora", rank: 8 }] }]));
+    const [d] = diffModels(before, after);
+    expect(d!.fields).toEqual(expect.arrayContaining(["servedModels", "routing", "fromZero"]));
+    expect([d!.before!.routing, d!.after!.routing]).toEqual(["round-robin", "prefix-aware (vLLM router)"]);
+    expect([d!.before!.fromZero, d!.after!.fromZero]).toEqual(["never", "on-request"]);
+    expect(d!.after!.servedModels).toEqual(["qwen3-8b", "sql-lora"]);
+    expect(d!.flags.map((f) => f.flag)).toEqual(expect.arrayContaining(["--enable-lora", "--max-lora-rank", "--lora-modules"]));
+  });
+
+  it("refuses a session header without session routing", () => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 }, sessionHeader: "x-user-id" }]), "t");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/omk:models\[0\]\.sessionHeader: "x-user-id" — applies to routing: session only \(this model routes prefix-aware\)\. Fix: remove sessionHeader, or set routing: session\./);
+  });
+});
+
+describe("scale from zero on request", async () => {
+  const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 0, max: 2 } }]));
+  const router = objects(p, "Deployment").find((d) => d.metadata.name === "qwen3-8b-router")!;
+
+  it("keeps the router unready until it has discovered a replica, so the interceptor holds the first request; Pulumi does not wait for it", async () => {
+    const probe = router.spec.template.spec.containers[0].readinessProbe;
+    expect(probe.exec.command.slice(0, 2)).toEqual(["python3", "-c"]);
+    expect(probe.exec.command[2]).toContain("/v1/models");
+    expect(probe.exec.command[3]).toBe("qwen3-8b");
+    expect(router.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    const route = objects(p, "InterceptorRoute")[0]!;
+    expect(route.spec.target).toEqual({ service: "qwen3-8b-router", port: 8000 });
+    expect(route.spec.rules[0].hosts).toEqual(["qwen3-8b.omk.svc.cluster.local", "qwen3-8b.omk.svc", "qwen3-8b.omk", "qwen3-8b"]);
+    await validateManifest(route);
+  });
+
+  it("holds a request for 1.25 × the cold start, within the ALB idle timeout", () => {
+    const cold = { scaleUpSeconds: 600 } as Parameters<typeof wakeTimeoutSeconds>[0];
+    expect(wakeTimeoutSeconds(cold, 900)).toBe(750);
+    expect(wakeTimeoutSeconds({ ...cold, scaleUpSeconds: 1200 }, 900)).toBe(870);
+    expect(p.models[0]!.wakeTimeoutSeconds).toBe(Math.ceil(p.models[0]!.coldStart.scaleUpSeconds * 1.25));
+  });
+
+  it("answers 503 with Retry-After and an OpenAI-style JSON error naming the model and its cold start when it cannot start in time", () => {
+    const config = unavailableConfig([{ name: "qwen3-8b", hosts: ["qwen3-8b.llm.example.com", "qwen3-8b"], coldStartMinutes: 9 }]);
+    expect(config).toContain(`add_header Retry-After ${RETRY_AFTER_SECONDS} always;`);
+    expect(config).toMatch(/return 503 '\{"error":\{"message":"\$omk_message","type":"service_unavailable","code":503\}\}';/);
+    expect(config).toContain(`"qwen3-8b.llm.example.com" "qwen3-8b is starting from zero (cold start ~9 min, ESTIMATE) and is not ready yet; retry after ${RETRY_AFTER_SECONDS} s.";`);
+    // nginx runs unprivileged: every temp path under the writable /tmp.
+    expect(config).toContain("pid /tmp/nginx.pid;");
+  });
+
+  it("wakes a one-replica model straight to vLLM (round-robin, no router) through its own backend Service", async () => {
+    const raw = stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 0, max: 1 } }]);
+    const one = await plan(raw);
+    expect(objects(one, "InterceptorRoute")[0]!.spec.target).toEqual({ service: "qwen3-8b-engine", port: 8000 });
+    checkRoutingOf(one, raw);
+  });
+
+  it("installs the HTTP add-on only when a model wakes on request, and refuses a model at zero with no way to wake", async () => {
+    expect(p.addons.find((a) => a.name === "keda-add-ons-http")).toMatchObject({ install: true, reason: "qwen3-8b wake(s) from zero on the first request" });
+    const windowsOnly = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 0, max: 1 }, autoscaling: { wakeOnRequest: false, warmWindows: [{ start: "0 8 * * 1-5", end: "0 18 * * 1-5" }] } }]));
+    expect(windowsOnly.addons.find((a) => a.name === "keda-add-ons-http")!.install).toBe(false);
+    expect(windowsOnly.models[0]!.autoscaling.fromZero).toBe("warm-windows");
+    expect(objects(windowsOnly, "InterceptorRoute")).toEqual([]);
+  });
+});
