@@ -121,6 +121,9 @@ export async function main(argv: readonly string[], io: Io = stdio): Promise<num
       if (!Number.isFinite(n) || n < 0 || n > 0.9) throw new InvalidArgumentError("--headroom takes a share between 0 and 0.9, e.g. 0.25.");
       return n;
     })
+    .option("--adapters <n>", "LoRA adapters served beside the model: their GPU memory comes out of the KV cache", integer("--adapters", 2))
+    .option("--adapter-rank <r>", "with --adapters: the largest adapter rank (default 16)", integer("--adapter-rank", 16))
+    .option("--max-loras <n>", "with --adapters: adapters one batch may mix (default: their number, at most 8)", integer("--max-loras", 2))
     .option("--json", "machine-readable output")
     .action(async (o) => {
       if (!o.model && !o.modelConfig) {

@@ -82,7 +82,8 @@ export class OpenModelKit extends pulumi.ComponentResource {
         model, region: stack.region, pool: placed ? { name: placed.pool.name, zones: placed.zones, instance: findInstance(model.placement.instanceType)! } : null,
         base, namespace, image: pull(model.placement.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image), cpuImage: stack.serving.cpuImage,
         awsCliImage: pull(AWS_CLI_IMAGE), clusterName: platform.clusterName,
-        keepAliveSeconds: model.exposure === "internal" ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
+        // Longer than whoever pools connections to vLLM keeps them idle: the ALB, or the router (aiohttp keeps 15 s).
+        keepAliveSeconds: model.exposure === "internal" && !usesRouter(model) ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
         provider, sharedApiKey, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
       }, { parent: this });

@@ -17,7 +17,8 @@ export function planMarkdown(plan: Plan): string {
   lines.push("");
   lines.push(markdownTable(["model", "placement", "GPUs", "context × concurrency (holds)", "replicas", "$/h (min–max)", "$/month (min–max)", "cold start", "exposure", "routing", "from zero", "endpoint (models)"], plan.models.map((m) => {
     const placement = m.instanceType === "cpu" ? "cluster CPUs" : `${m.instanceType}${m.nodes > 1 ? ` × ${m.nodes}` : ""}, ${layoutOf(m)}${availabilityNote(m.availability)}`;
-    const month = `~$${int(m.monthlyUsd.min)}–$${int(m.monthlyUsd.max)}${m.replicas.min === 0 ? (m.monthlyUsd.windowsCounted ? " (warm windows)" : " (windows not estimated)") : ""}`;
+    const atZero = !m.autoscaling.warmWindows ? " (at min: idle at zero)" : m.monthlyUsd.windowsCounted ? " (warm windows)" : " (windows not estimated)";
+    const month = `~$${int(m.monthlyUsd.min)}–$${int(m.monthlyUsd.max)}${m.replicas.min === 0 ? atZero : ""}`;
     return [`\`${m.name}\` (${m.model}, ${m.precision})`, placement, `${m.gpusPerReplica * m.replicas.min}–${m.gpusPerReplica * m.replicas.max}`, `${int(m.maxModelLen)} × ${m.concurrency} (${m.maxConcurrency})`,
       `${m.replicas.min}–${m.replicas.max}`, `${usd(m.hourlyUsd.min)}–${usd(m.hourlyUsd.max)}${m.priceEstimate ? " (ESTIMATED price)" : ""}`, month, `~${mins(m.coldStart.scaleUpSeconds)} (est.)`, m.exposure,
       m.routing.component === "service" ? "round-robin" : `${m.routing.policy} (vLLM router)`,

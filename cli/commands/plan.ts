@@ -23,15 +23,15 @@ export interface PlanOptions {
 
 type PlannedModel = Plan["models"][number];
 
-export function routingText(r: PlannedModel["routing"]): string {
-  if (r.component === "service") return "round-robin through the Service (and the ALB's least outstanding requests): no router";
+export function routingText(r: PlannedModel["routing"], exposure = "internal"): string {
+  if (r.component === "service") return `round-robin through the Service${exposure === "internal" ? "" : " (and the ALB's least outstanding requests)"}: no router`;
   const how = r.policy === "session" ? `keeps each ${r.sessionHeader} value on one replica` : "sends each prompt to the replica that served its longest prefix";
   return `${r.policy} through the vLLM router (production-stack, ${ROUTER_REPLICAS} replicas): it ${how}`;
 }
 
 export function fromZeroText(m: PlannedModel): string {
   if (m.autoscaling.fromZero === "on-request") {
-    return `wakes on the first request (the KEDA HTTP add-on holds it): worst-case first response ~${mins(m.firstRequestSeconds ?? m.coldStart.scaleUpSeconds)} (ESTIMATE, an uncached cold start); held up to ${mins(m.wakeTimeoutSeconds ?? 0)}, then 503 with Retry-After`;
+    return `wakes on the first request (the KEDA HTTP add-on holds it): worst-case first response ~${mins(m.firstRequestSeconds ?? m.coldStart.scaleUpSeconds)} (ESTIMATE, an uncached cold start); held up to ${mins(m.wakeTimeoutSeconds ?? 0)}, then 503 with Retry-After — give clients a longer timeout (the OpenAI SDK's default is 10 min) or retry on 503; back to zero after ${mins(m.autoscaling.cooldownSeconds)} without requests`;
   }
   return `wakes only in its ${m.autoscaling.warmWindows} warm window(s): requests outside them fail until then (autoscaling.wakeOnRequest is false)`;
 }
@@ -58,7 +58,11 @@ export function planText(plan: Plan): string {
     }
     if (m.instanceType !== "cpu") lines.push(`    GPU memory ${memoryBar(m)} W weights,${m.loraGiBPerGpu ? " L LoRA adapters," : ""} A activation+overhead, K KV cache, . headroom`);
     if (m.instanceType !== "cpu") lines.push(`    memory/GPU weights ${gib(m.weightsGiBPerGpu)}${m.loraGiBPerGpu ? ` + LoRA adapters ${gib(m.loraGiBPerGpu)}` : ""} + activation ${gib(m.activationGiB)} + overhead ${gib(m.overheadGiB)} + KV cache ${gib(m.kvCacheGiBPerGpu)} of ${gib(m.gpuMemoryGiB)} × ${m.gpuMemoryUtilization}`);
-    if (m.lora) lines.push(`    adapters   ${m.lora.adapters.map((a) => `${a.name} (rank ${a.rank}, ${a.repo})`).join(", ")}; --max-loras ${m.lora.maxLoras} × --max-lora-rank ${m.lora.maxLoraRank} reserve ${gib(m.loraGiBPerGpu)}/GPU (ESTIMATE)`);
+    if (m.lora) {
+      const each = m.lora.adapters.map((a) => `${a.name} (rank ${a.rank}, ${a.repo}${a.revision ? `@${a.revision.slice(0, 12)}` : ""})`).join(", ");
+      const experts = m.lora.perExpert ? `; an MoE model holds buffers per expert (${m.model}: most of it)` : "";
+      lines.push(`    adapters   ${each}; --max-loras ${m.lora.maxLoras} × --max-lora-rank ${m.lora.maxLoraRank} reserve ${gib(m.loraGiBPerGpu)}/GPU (ESTIMATE${experts})`);
+    }
     lines.push(`    KV cache   ${int(m.kvCacheTokens)} tokens = ${m.maxConcurrency} × maxModelLen ${int(m.maxModelLen)} (asked for ≥ ${m.concurrency})${m.kvHeadroom === null ? "" : `, ${Math.round(m.kvHeadroom * 100)} % headroom`}; --max-num-seqs ${m.maxNumSeqs}${m.stateBlocks === null ? "" : ` (≤ 80 % of ${int(m.stateBlocks)} state blocks)`}`);
     if (m.stateBytesPerSequencePerGpu || m.windowBytesPerSequencePerGpu) {
       lines.push(`    KV layout  ${int(m.kvBytesPerTokenPerGpu)} B/token/GPU${m.stateBytesPerSequencePerGpu ? ` + linear-attention state ${gib(m.stateBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}${m.windowBytesPerSequencePerGpu ? ` + windowed layers ${gib(m.windowBytesPerSequencePerGpu / 1024 ** 3)}/sequence/GPU` : ""}`);
@@ -68,9 +72,9 @@ export function planText(plan: Plan): string {
     const args = serverArgs(plan, m.name);
     if (args.length) lines.push(`    vllm serve ${args.map((a) => (/\s|^$/.test(a) ? `'${a}'` : a)).join(" ")}`);
     lines.push(`    server     ${m.workload}${m.nodes > 1 ? ` of ${m.nodes} pods per replica` : ""}, weights from ${m.weightSource === "s3" ? "the S3 model store (Run:ai streamer)" : "the Hugging Face Hub"}`);
-    lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
+    lines.push(`    cold start ~${mins(cs.scaleUpSeconds)} per new replica (ESTIMATE: node ${mins(cs.nodeBootSeconds)}, image ${mins(cs.imagePullSeconds)}, ${cs.downloadSeconds ? `download ${mins(cs.downloadSeconds)}, ` : ""}load ${mins(cs.loadSeconds)}, compile ${mins(cs.compileSeconds)} (${mins(cs.compileCachedSeconds)} cached), warm-up ${mins(cs.warmupSeconds)}${cs.adaptersSeconds ? `, adapters ${mins(cs.adaptersSeconds)}` : ""}); startup probe allows ${mins(cs.startupProbe.budgetSeconds)}`);
     lines.push(`    endpoint   ${plan.endpoints[m.name] ?? "-"} (${m.exposure}${m.auth ? ", API key required" : ", no auth"}); models ${m.servedModels.join(", ")}`);
-    lines.push(`    routing    ${routingText(m.routing)}`);
+    lines.push(`    routing    ${routingText(m.routing, m.exposure)}`);
     if (m.replicas.max > m.replicas.min || m.autoscaling.warmWindows) {
       lines.push(`    autoscale  KEDA: +1 replica when > ${m.autoscaling.targetQueueLength} requests wait per replica${m.load ? `, > ${m.load.scaleAtInFlight} in flight per replica` : ""} or KV cache > ${Math.round(m.autoscaling.kvCacheUtilization * 100)} %, ${m.replicas.min}–${m.replicas.max} replicas${m.autoscaling.warmWindows ? `, ${m.autoscaling.warmWindows} warm window(s)` : ""}; worst-case scale-up ~${mins(m.coldStart.scaleUpSeconds)}`);
     }

@@ -32,6 +32,9 @@ export interface SizeOptions {
   readonly ttftMs?: number;
   readonly tpotMs?: number;
   readonly headroom?: number;
+  readonly adapters?: number;
+  readonly adapterRank?: number;
+  readonly maxLoras?: number;
   readonly json?: boolean;
 }
 
@@ -40,6 +43,7 @@ const FLAG_FOR_KEY: Readonly<Record<string, string>> = {
   id: "--model", modelConfig: "--model-config", precision: "--precision", maxModelLen: "--max-model-len", concurrency: "--concurrency",
   gpuMemoryUtilization: "--gpu-memory-utilization", kvCacheDtype: "--kv-cache-dtype", instanceType: "--instance",
   tensorParallelSize: "--tp", pipelineParallelSize: "--pp", multiNode: "--multi-node", load: "--requests-per-second/--input-tokens/--output-tokens",
+  adapters: "--adapters/--adapter-rank", maxLoras: "--max-loras",
 };
 
 /** A fix written for a stack file, reworded for the flags a `size` user types. */
@@ -67,7 +71,7 @@ export function sizeJson(m: ResolvedModel, region: string) {
     tensorParallelSize: s.tensorParallelSize, pipelineParallelSize: s.pipelineParallelSize,
     dataParallelSize: s.dataParallelSize, expertParallel: s.expertParallel, layoutReason: s.layoutReason,
     maxModelLen: s.maxModelLen, yarnFactor: s.yarnFactor, concurrency: s.concurrency, gpuMemoryUtilization: s.gpuMemoryUtilization, kvCacheDtype: s.kvCacheDtype,
-    gpuMemoryGiB: s.gpuMemoryGiB, weightsGiBPerGpu: s.weightsGiBPerGpu, activationGiB: s.activationGiB,
+    gpuMemoryGiB: s.gpuMemoryGiB, weightsGiBPerGpu: s.weightsGiBPerGpu, loraGiBPerGpu: s.loraGiBPerGpu, activationGiB: s.activationGiB,
     overheadGiB: s.overheadGiB, kvCacheGiBPerGpu: s.kvCacheGiBPerGpu,
     kvBytesPerTokenPerGpu: s.kvBytesPerTokenPerGpu, stateBytesPerSequencePerGpu: s.stateBytesPerSequencePerGpu, windowBytesPerSequencePerGpu: s.windowBytesPerSequencePerGpu,
     kvCacheTokens: s.kvCacheTokens, maxConcurrency: s.maxConcurrency, maxNumSeqs: s.maxNumSeqs, maxNumBatchedTokens: s.maxNumBatchedTokens, stateBlocks: s.stateBlocks,
@@ -100,6 +104,13 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   if (opts.tp !== undefined) entry.tensorParallelSize = opts.tp;
   if (opts.pp !== undefined) entry.pipelineParallelSize = opts.pp;
   if (opts.multiNode !== undefined) entry.multiNode = opts.multiNode;
+  if ((opts.adapterRank !== undefined || opts.maxLoras !== undefined) && opts.adapters === undefined) {
+    err("omk size: --adapter-rank and --max-loras describe LoRA adapters: add --adapters <n> (how many), e.g. --adapters 4 --adapter-rank 16.");
+    return 1;
+  }
+  // Placeholders of the given rank: only their number, rank and slots change the memory (sizing/lora.ts).
+  if (opts.adapters !== undefined) entry.adapters = Array.from({ length: opts.adapters }, (_, i) => ({ name: `adapter-${i + 1}`, repo: "size/placeholder", rank: opts.adapterRank ?? 16 }));
+  if (opts.maxLoras !== undefined) entry.maxLoras = opts.maxLoras;
   const loadFlags = { "--requests-per-second": opts.requestsPerSecond, "--input-tokens": opts.inputTokens, "--output-tokens": opts.outputTokens };
   const given = Object.entries(loadFlags).filter(([, v]) => v !== undefined).map(([k]) => k);
   const targets = Object.entries({ "--ttft-ms": opts.ttftMs, "--tpot-ms": opts.tpotMs, "--headroom": opts.headroom }).filter(([, v]) => v !== undefined).map(([k]) => k);
@@ -132,7 +143,7 @@ export function sizeCommand(opts: SizeOptions, out: (s: string) => void, err: (s
   out(`${m.spec.id} (${m.precision}, ${m.weights.repo}) in ${json.region}: maxModelLen ${int(m.maxModelLen)} × concurrency ${m.concurrency}`);
   out(`Chosen: ${p.instanceType} × ${p.nodes} node${p.nodes > 1 ? "s" : ""}, ${gpus} × ${p.gpu.model} (${gib(mem.gpuMemoryGiB)} each), ${layoutOf(p)} — ${p.layoutReason}`);
   out(`Cost: ${usd(p.hourlyUsd)}/hour per replica, on-demand${p.priceEstimate ? " (ESTIMATE: no published price for this region)" : ""}`);
-  out(`Memory per GPU: budget ${gib(mem.budgetGiB)} (${m.gpuMemoryUtilization} × ${gib(mem.gpuMemoryGiB)}) = weights ${gib(mem.weightsGiBPerGpu)} + activation ${gib(mem.activationGiB)} + overhead ${gib(mem.nonTorchGiB + mem.cudaGraphGiB)} + KV cache ${gib(mem.kvCacheGiBPerGpu)}`);
+  out(`Memory per GPU: budget ${gib(mem.budgetGiB)} (${m.gpuMemoryUtilization} × ${gib(mem.gpuMemoryGiB)}) = weights ${gib(mem.weightsGiBPerGpu)}${mem.loraGiBPerGpu ? ` + LoRA adapters ${gib(mem.loraGiBPerGpu)} (--max-loras ${m.lora?.maxLoras} × --max-lora-rank ${m.lora?.maxRank}, ESTIMATE)` : ""} + activation ${gib(mem.activationGiB)} + overhead ${gib(mem.nonTorchGiB + mem.cudaGraphGiB)} + KV cache ${gib(mem.kvCacheGiBPerGpu)}`);
   const extras = [
     mem.stateBytesPerSequencePerGpu ? `linear-attention state ${int(mem.stateBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",
     mem.windowBytesPerSequencePerGpu ? `windowed layers ${int(mem.windowBytesPerSequencePerGpu / 1024)} KiB per sequence` : "",

@@ -160,13 +160,23 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect });
   }
   const removed = [...b.values()].filter((r) => !a.has(r.urn));
+  const added = [...a.values()].filter((r) => !b.has(r.urn));
+  // A Kubernetes object that moves to another Pulumi resource under the same namespace/name: Pulumi creates the new
+  // resource before deleting the old one, and since pulumi-kubernetes 4.29 the create fails with AlreadyExists.
+  const objectKey = (r: { type: string; inputs: Record<string, unknown> }) => {
+    const meta = r.inputs.metadata as { name?: string; namespace?: string } | undefined;
+    return r.type.startsWith("kubernetes:") && meta?.name ? `${r.type} ${meta.namespace ?? ""}/${meta.name}` : null;
+  };
+  const goneObjects = new Set(removed.map(objectKey).filter(Boolean));
+  const collisions = added.filter((r) => goneObjects.has(objectKey(r)));
   const blocking = [
+    ...collisions.map((r) => `${r.type.split(":").pop()} ${(r.inputs.metadata as { namespace?: string; name: string }).namespace ?? ""}/${(r.inputs.metadata as { name: string }).name} moves to another Pulumi resource (${r.name}): \`pulumi up\` would create it while the old one still exists and fail with AlreadyExists. Delete the old object first (\`pulumi state\` alias, or two separate updates), or keep the Kubernetes name.`),
     ...changed.filter((c) => c.replaceReason && c.protected).map((c) => `${c.type.split(":").pop()} ${c.name} would be replaced (${c.replaceReason}), but it is protected: \`pulumi up\` refuses. Revert this, or plan the migration: back up what it holds, set omk:cluster.protect: false in a change of its own, \`pulumi up\`, then apply this change.`),
     ...(after ? removed.filter((r) => r.protect).map((r) => `${r.type.split(":").pop()} ${r.name} would be deleted, but it is protected: \`pulumi up\` refuses. Revert this, or unprotect it first (omk:cluster.protect: false) in a change of its own.`) : []),
   ];
   return {
     stack, before: before && summarize(before), after: after && summarize(after), models: diffModels(before, after),
-    added: [...a.values()].filter((r) => !b.has(r.urn)), removed,
+    added, removed,
     changed, regionChanged, violations: after?.policy.violations ?? [], policyConfig: after?.policy.config ?? null, blocking,
   };
 }
@@ -217,7 +227,7 @@ export function modelViews(plan: Plan | null): ModelView[] {
       exposure: m.exposure ?? "internal", endpoint: plan.endpoints?.[m.name] ?? m.endpoint ?? "", maxModelLen: m.maxModelLen,
       // Plans from before routing, adapters and wake-on-request existed: what those versions did.
       servedModels: m.servedModels ?? [m.name],
-      routing: m.routing ? (m.routing.component === "vllm-router" ? `${m.routing.policy} (vLLM router)` : "round-robin") : "round-robin",
+      routing: m.routing ? (m.routing.component === "vllm-router" ? `${m.routing.policy}${m.routing.sessionHeader ? ` on ${m.routing.sessionHeader}` : ""} (vLLM router)` : "round-robin") : "round-robin",
       fromZero: m.autoscaling?.fromZero ?? (m.replicas.min === 0 ? "warm-windows" : "never"),
       flags: flagsOf(serverArgs(plan, m.name)),
     };

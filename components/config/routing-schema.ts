@@ -21,11 +21,14 @@ export const adapterSchema = z.strictObject({
   /** The model name clients send for this adapter (`"model": "<name>"`), listed by /v1/models. */
   name: z.string().regex(ADAPTER_NAME, "must be lower-case letters, digits, '.', '_' or '-' (≤ 63), e.g. sql-lora"),
   /** Hugging Face repo id of the PEFT adapter, or s3://bucket/prefix holding adapter_config.json and the weights. */
-  repo: z.string().regex(ADAPTER_REPO, "must be a Hugging Face repo id like my-org/qwen3-8b-sql-lora, or s3://my-bucket/adapters/sql-lora"),
+  repo: z.string().regex(ADAPTER_REPO, "must be a Hugging Face repo id or an S3 prefix (not a bucket's root; no spaces), e.g. my-org/qwen3-8b-sql-lora or s3://my-bucket/adapters/sql-lora"),
   /** The adapter's LoRA rank (`r` in its adapter_config.json): sets --max-lora-rank and the GPU memory reserved. */
   rank: z.number().int().min(1).max(512),
   /** Hub revision (a commit hash pins it); Hub adapters only. @default the repo's default branch */
-  revision: z.string().regex(/^[\w.-]+$/, "must be a commit hash or branch, e.g. 0123abc…").optional(),
+  revision: z.string().regex(/^[\w.-]+$/, "must be a commit hash or branch, e.g. 0123456789abcdef0123456789abcdef01234567").optional(),
+}).superRefine((a, ctx) => {
+  // Checked here rather than after parsing, so it is reported with the entry's other problems.
+  if (a.revision && a.repo.startsWith("s3://")) ctx.addIssue({ code: "custom", path: ["revision"], message: "pins a Hugging Face revision, but the adapter comes from S3: remove revision (version the S3 prefix instead)" });
 });
 
 export const routingKeys = {

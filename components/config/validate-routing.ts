@@ -49,6 +49,9 @@ export function checkRouting(models: readonly ResolvedModel[], indexOf: (name: s
     if (entry.sessionHeader && m.routing.policy !== "session") {
       problems.push({ path: at("sessionHeader"), value: entry.sessionHeader, message: `applies to routing: session only (this model routes ${m.routing.policy}).`, fix: "remove sessionHeader, or set routing: session." });
     }
+    if (m.routing.policy === "session" && /^(authorization|proxy-authorization|cookie)$/i.test(m.routing.sessionHeader)) {
+      problems.push({ path: at("sessionHeader"), value: m.routing.sessionHeader, message: "carries credentials, not a session: every client of the model sends the same API key, so all traffic would pin to one replica.", fix: "name a header that identifies the conversation or user, e.g. x-session-id." });
+    }
     if (entry.maxLoras !== undefined && !m.adapters.length) {
       problems.push({ path: at("maxLoras"), value: entry.maxLoras, message: "reserves LoRA slots, but the model lists no adapters.", fix: "add adapters, or remove maxLoras." });
     } else if (entry.maxLoras !== undefined && entry.maxLoras > m.adapters.length) {
@@ -62,9 +65,6 @@ export function checkRouting(models: readonly ResolvedModel[], indexOf: (name: s
       const clash = served.get(a.name);
       if (clash) problems.push({ path: key, value: a.name, message: `is already a model name clients send (${clash}).`, fix: "give each adapter a name no model or other adapter uses." });
       else served.set(a.name, key);
-      if (a.revision && a.repo.startsWith("s3://")) {
-        problems.push({ path: at(`adapters[${j}].revision`), value: a.revision, message: "pins a Hugging Face revision, but the adapter comes from S3.", fix: "remove revision (version the S3 prefix instead)." });
-      }
     });
   }
   return problems;

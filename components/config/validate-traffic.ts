@@ -37,6 +37,9 @@ export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
     if (m.replicas.min === 0 && !m.autoscaling.wakeOnRequest && m.autoscaling.warmWindows.length === 0) {
       problems.push({ path: at("autoscaling.wakeOnRequest"), value: false, message: "scale-to-zero needs a wake-up signal: with no replica there are no vLLM metrics to scale on, and requests do not wake it.", fix: "remove wakeOnRequest: false (the first request wakes the model), add autoscaling.warmWindows, or set replicas.min to 1." });
     }
+    if (m.device === "cpu" && (m.replicas.min === 0 || autoscaled)) {
+      problems.push({ path: at("replicas"), value: m.replicas, message: "a CPU (kind) stack installs no KEDA: replicas would never change, and a model at zero would never wake.", fix: "set replicas.min = replicas.max ≥ 1." });
+    }
     if (m.replicas.min === 0 && m.placement.nodes > 1) {
       problems.push({ path: at("replicas.min"), value: 0, message: `scale-to-zero is not supported for ${m.name}: a replica spans ${m.placement.nodes} nodes and its group restarts as a whole.`, fix: "set replicas.min to 1 or more." });
     }

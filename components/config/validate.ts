@@ -224,7 +224,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
       lora: loraSlotsOf(entry), ...(load ? { load } : {}),
     });
     if (!sized.ok) {
-      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /latency targets/.test(sized.error) ? `relax load.ttftMs or load.tpotMs${entry.instanceType ? ", or allow more GPU types (remove instanceType)" : ""}.` : /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
+      problems.push({ path: `${NAMESPACE}:models[${i}]${entry.instanceType ? ".instanceType" : load ? ".load" : ""}`, value: entry.instanceType ?? (load ?? entry.id), message: sized.error, fix: /LoRA adapters/.test(sized.error) ? "lower maxLoras or the adapters' rank (each slot reserves memory on every layer), remove instanceType, or serve a lower-precision checkpoint." : /latency targets/.test(sized.error) ? `relax load.ttftMs or load.tpotMs${entry.instanceType ? ", or allow more GPU types (remove instanceType)" : ""}.` : /Would fit with:|Lower maxModelLen/.test(sized.error) ? "apply one of the changes named above." : "serve a smaller model or a lower-precision checkpoint, or lower maxModelLen/concurrency." });
       return;
     }
     // A load decides the replicas unless the stack set them; then they must hold it.

@@ -64,6 +64,11 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
       }
       case "invalid_format":
         return [{ path, value, message: `${issue.message}.`, fix: formatFix(issue.message, value) }];
+      case "custom": {
+        // The kit's own refinements say "<what is wrong>: <the fix>".
+        const [what, fix] = issue.message.split(/: (.+)/s);
+        return [{ path, value, message: `${what}.`, fix: fix ? `${fix.replace(/\.$/, "")}.` : "correct the value as described." }];
+      }
       default:
         return [{ path, value, message: `${issue.message}.`, fix: "correct the value as described." }];
     }
@@ -83,8 +88,11 @@ function formatFix(message: string, value: unknown): string {
     return "use lower-case letters, digits and '-', starting with a letter, e.g. \"dev\".";
   }
   if (typeof value === "string" && /^--?[\w-]+\s+\S/.test(value)) return `write the flag and its value as two list items, [${value.split(/\s+/)[0]}, ${JSON.stringify(value.split(/\s+/).slice(1).join(" "))}], or as ${value.split(/\s+/)[0]}=${value.split(/\s+/).slice(1).join(" ")}.`;
-  const example = /(?:e\.g\.|like) ("[^"]+"|\S+(?: \S+)*?)(?:,|\.?$| or )/.exec(message)?.[1];
-  return example ? `write it like ${example.replace(/\.$/, "")}.` : "correct the value to the format described.";
+  const match = /(?:e\.g\.|like) ("[^"]+"|\S+(?: \S+)*?)(?:,|\.?$| or )/.exec(message);
+  const example = match?.[1];
+  // "e.g. A or B": both forms are examples.
+  const other = match?.[0].endsWith(" or ") ? /^(\S+?)\.?(?:,|$)/.exec(message.slice(match.index + match[0].length))?.[1] : undefined;
+  return example ? `write it like ${example.replace(/\.$/, "")}${other ? ` or ${other}` : ""}.` : "correct the value to the format described.";
 }
 
 /** An entry too broken to size still gets its model id and instance type looked up, so one run reports both. */

@@ -82,7 +82,9 @@ const HUB_FETCH = [
   "import sys; from huggingface_hub import snapshot_download",
   "for spec in sys.argv[1:]:",
   "    name, repo, rev = spec.split('|')",
-  `    snapshot_download(repo_id=repo, revision=rev or None, local_dir='${ADAPTERS_DIR}/' + name)`,
+  // Only what vLLM loads (vllm/lora: adapter_config.json and adapter_model.*, plus tokenizer files some adapters carry):
+  // training checkpoints and optimizer states in the repo would fill the volume.
+  `    snapshot_download(repo_id=repo, revision=rev or None, local_dir='${ADAPTERS_DIR}/' + name, allow_patterns=['adapter_config.json', 'adapter_model.safetensors', 'adapter_model.bin', '*.json', '*.model', '*.txt'], ignore_patterns=['checkpoint-*/*', 'optimizer*', 'training_args*'])`,
 ].join("\n");
 
 /** Init containers that fetch the adapters before vLLM starts (it refuses to start on a missing one). */
@@ -101,7 +103,7 @@ export function adapterFetchContainers(input: AdapterFetchInput): Obj[] {
   if (s3.length) {
     out.push({
       name: "fetch-s3-adapters", image: input.awsCliImage, command: ["/bin/sh", "-c"],
-      args: [s3.map((a) => `aws s3 sync ${a.repo.replace(/\/+$/, "")} ${ADAPTERS_DIR}/${a.name} --only-show-errors`).join(" && ")],
+      args: [s3.map((a) => `aws s3 sync ${a.repo.replace(/\/+$/, "")} ${ADAPTERS_DIR}/${a.name} --exclude 'checkpoint-*' --exclude 'optimizer*' --only-show-errors`).join(" && ")],
       env: [{ name: "AWS_REGION", value: input.region }], volumeMounts: mount, securityContext: { allowPrivilegeEscalation: false },
     });
   }

@@ -5,6 +5,7 @@
  *
  * Every rate below is an ESTIMATE with its reasoning; the plan prints them as assumptions.
  */
+import { loraBytesPerGpu } from "../sizing/lora";
 import { findInstance } from "../catalog/instances";
 import type { ResolvedModel } from "../config/validate";
 import { GiB, totalWeightBytes } from "../sizing/memory";
@@ -101,6 +102,11 @@ export interface ColdStart {
   readonly compileCachedSeconds: number;
   /** CUDA graph capture and engine warm-up. */
   readonly warmupSeconds: number;
+  /**
+   * LoRA adapters: their fetch before vLLM starts (Hub rate) and the extra CUDA graphs vLLM captures with LoRA on
+   * (one set per power of 2 up to --max-loras, plus --max-loras + 1: vllm/v1/worker/gpu/lora_utils). 0 without.
+   */
+  readonly adaptersSeconds: number;
   /** From container start to ready: what the startup probe must allow. */
   readonly containerStartSeconds: number;
   /** From "need one more replica" to serving: node + image + container start. */
@@ -135,13 +141,16 @@ export function estimateColdStart(m: ResolvedModel): ColdStart {
   const nodeBootSeconds = cpu ? 0 : a.nodeBootSeconds;
   const compileSeconds = cpu ? 0 : Math.round(a.compileBaseSeconds + a.compileSecondsPerGB * weightsGB);
   const warmupSeconds = cpu ? 30 : Math.round(a.warmupBaseSeconds + a.warmupSecondsPerActiveB * m.spec.activeParamsB + (usesDeepGemm(m) ? a.deepGemmWarmupSeconds : 0));
+  const adapterGB = m.adapters.reduce((n, x) => n + loraBytesPerGpu(m.spec, { maxLoras: 1, maxRank: x.rank }, 1), 0) / 1e9;
+  const captureSets = m.lora ? Math.floor(Math.log2(m.lora.maxLoras)) + 2 : 0;
+  const adaptersSeconds = m.lora ? Math.round((adapterGB * 1000) / a.hubDownloadMBps + captureSets * 0.25 * warmupSeconds) : 0;
   // The startup probe must allow a first start with nothing cached: download, load, compile, warm-up.
-  const containerStartSeconds = downloadSeconds + loadSeconds + compileSeconds + warmupSeconds;
+  const containerStartSeconds = downloadSeconds + loadSeconds + compileSeconds + warmupSeconds + adaptersSeconds;
   const floor = cpu ? a.cpuProbeFloorSeconds : slowStart(m) ? a.slowStartProbeFloorSeconds : a.probeFloorSeconds;
   const budgetSeconds = Math.max(floor, Math.ceil((containerStartSeconds * a.probeSafetyFactor) / 60) * 60);
   const periodSeconds = 10;
   return {
-    nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, compileSeconds, compileCachedSeconds: cpu ? 0 : a.compileCachedSeconds, warmupSeconds, containerStartSeconds,
+    nodeBootSeconds, imagePullSeconds, downloadSeconds, loadSeconds, compileSeconds, compileCachedSeconds: cpu ? 0 : a.compileCachedSeconds, warmupSeconds, adaptersSeconds, containerStartSeconds,
     scaleUpSeconds: nodeBootSeconds + imagePullSeconds + containerStartSeconds,
     rolloutDeadlineSeconds: nodeBootSeconds + imagePullSeconds + budgetSeconds + 600,
     startupProbe: { periodSeconds, failureThreshold: Math.ceil(budgetSeconds / periodSeconds), budgetSeconds },

@@ -30,8 +30,8 @@ import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
 import { VLLM_PORT } from "./vllm-args";
 import { fromZeroOf, usesRouter, type FromZero } from "../config/validate-routing";
 import type { RoutingPolicy } from "../config/routing-schema";
-import { INTERCEPTOR, serviceNames, wakeTimeoutSeconds } from "../traffic/wake-spec";
-import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, buildService, serverLabels, type ServerInput } from "./vllm-spec";
+import { INTERCEPTOR, backendService, buildClientService, serviceNames, wakeTimeoutSeconds } from "../traffic/wake-spec";
+import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, serverLabels, type ServerInput } from "./vllm-spec";
 
 export interface ModelServiceArgs {
   /** The model as resolved and sized from the stack config (never re-read from config here). */
@@ -68,7 +68,7 @@ export type ServiceSummary = PlacementSummary & {
   pool: string; zones: string[]; coldStart: ColdStart; endpoint: string; workload: string;
   exposure: string; auth: boolean;
   /** fromZero: how a model at zero comes back (on-request: the KEDA HTTP interceptor holds the first request). */
-  autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number; fromZero: FromZero };
+  autoscaling: { targetQueueLength: number; kvCacheUtilization: number; warmWindows: number; fromZero: FromZero; cooldownSeconds: number };
   /** policy, and the component requests go through: the vLLM router, or the Service (round-robin). */
   routing: { policy: RoutingPolicy; component: "vllm-router" | "service"; sessionHeader: string | null };
   /** Worst case until a first request is answered at zero replicas: the uncached cold start; null unless it wakes on request. ESTIMATE. */
@@ -107,7 +107,7 @@ export class ModelService extends pulumi.ComponentResource {
     const summary: Omit<ServiceSummary, "endpoint"> = {
       ...placementSummary(m, args.region), pool: args.pool?.name ?? "(cluster CPUs)", zones: [...(args.pool?.zones ?? [])], coldStart, workload: multiNode ? "LeaderWorkerSet" : "Deployment",
       exposure: m.exposure, auth: m.auth,
-      autoscaling: { targetQueueLength: m.autoscaling.targetQueueLength, kvCacheUtilization: m.autoscaling.kvCacheUtilization, warmWindows: m.autoscaling.warmWindows.length, fromZero: fromZeroOf(m) },
+      autoscaling: { targetQueueLength: m.autoscaling.targetQueueLength, kvCacheUtilization: m.autoscaling.kvCacheUtilization, warmWindows: m.autoscaling.warmWindows.length, fromZero: fromZeroOf(m), cooldownSeconds: m.autoscaling.cooldownSeconds },
       routing: { policy: m.routing.policy, component: usesRouter(m) ? "vllm-router" : "service", sessionHeader: m.routing.policy === "session" ? m.routing.sessionHeader : null },
       firstRequestSeconds: fromZeroOf(m) === "on-request" ? coldStart.scaleUpSeconds : null,
       wakeTimeoutSeconds: fromZeroOf(m) === "on-request" ? wakeTimeoutSeconds(coldStart, args.idleTimeoutSeconds) : null,
@@ -180,9 +180,11 @@ export class ModelService extends pulumi.ComponentResource {
       const dep = buildDeployment(input(modelUri));
       this.workload = new Deployment(`${name}-server`, { metadata: dep.metadata as never, spec: injectOutput(dep.spec, BUCKET, bucketName) as never }, workloadOpts);
     }
-    // Behind a router vLLM needs no Service (the router discovers pods); woken on request, the client name belongs to the interceptor.
+    // The model's own name, whatever serves it (vLLM, the router, the interceptor): one resource (wake-spec.ts). Woken
+    // on request without a router, vLLM gets a Service of its own for the interceptor to wait on.
     const names = serviceNames(m);
-    if (!names.routed) new Service(`${name}-svc`, { metadata: { ...meta, name: names.backend }, spec: buildService(input(modelUri)).spec as never }, k8s);
+    new Service(`${name}-svc`, buildClientService(m, args.namespace) as never, k8s);
+    if (names.wakes && !names.routed) new Service(`${name}-engine-svc`, backendService(m, args.namespace, names.backend) as never, k8s);
     const pdb = buildPodDisruptionBudget(input(modelUri));
     if (pdb) new PodDisruptionBudget(`${name}-pdb`, { metadata: meta, spec: pdb.spec as never }, k8s);
 

@@ -63,7 +63,7 @@ export interface PlacementSummary {
   /** LoRA adapter buffers per GPU (--max-loras × --max-lora-rank), taken from the KV cache; 0 without adapters. */
   readonly loraGiBPerGpu: number;
   /** Adapters served beside the model, and the LoRA slots reserved for them (null without). */
-  readonly lora: { readonly adapters: readonly { readonly name: string; readonly repo: string; readonly rank: number }[]; readonly maxLoras: number; readonly maxLoraRank: number } | null;
+  readonly lora: { readonly adapters: readonly { readonly name: string; readonly repo: string; readonly rank: number; readonly revision: string | null }[]; readonly maxLoras: number; readonly maxLoraRank: number; readonly perExpert: boolean } | null;
   /** Every model name clients may send to this endpoint: the model's, then its adapters'. */
   readonly servedModels: readonly string[];
   readonly kvCacheTokens: number;
@@ -125,7 +125,7 @@ export function placementSummary(m: ResolvedModel, region: string): PlacementSum
     overheadGiB: round(p.memory.nonTorchGiB + p.memory.cudaGraphGiB),
     kvCacheGiBPerGpu: round(p.memory.kvCacheGiBPerGpu),
     loraGiBPerGpu: round(p.memory.loraGiBPerGpu),
-    lora: m.lora ? { adapters: m.adapters.map((a) => ({ name: a.name, repo: a.repo, rank: a.rank })), maxLoras: m.lora.maxLoras, maxLoraRank: m.lora.maxRank } : null,
+    lora: m.lora ? { adapters: m.adapters.map((a) => ({ name: a.name, repo: a.repo, rank: a.rank, revision: a.revision ?? null })), maxLoras: m.lora.maxLoras, maxLoraRank: m.lora.maxRank, perExpert: m.spec.moe !== null } : null,
     servedModels: [m.name, ...m.adapters.map((a) => a.name)],
     kvCacheTokens: p.memory.kvCacheTokens,
     kvBytesPerTokenPerGpu: p.memory.kvBytesPerTokenPerGpu,

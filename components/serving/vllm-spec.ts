@@ -272,6 +272,7 @@ export function buildPodDisruptionBudget(input: ServerInput): Obj | null {
     apiVersion: "policy/v1",
     kind: "PodDisruptionBudget",
     metadata: metadata(input),
-    spec: { maxUnavailable: 1, selector: { matchLabels: serverLabels(input.model.name) } },
+    // A replica still starting (unready for minutes) must not block node drains (unhealthyPodEvictionPolicy, Kubernetes 1.31 GA).
+    spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: serverLabels(input.model.name) } },
   };
 }

@@ -14,6 +14,14 @@ export function servingWarnings(stack: ResolvedStack): string[] {
     const needed = m.placement.load?.replicas;
     // Autoscaling adds a replica only after the load arrives, and a new GPU replica takes minutes to serve.
     if (needed !== undefined && m.replicas.min < needed) out.push(`omk:models[${i}].replicas.min ${m.replicas.min} is below the ${needed} replica(s) ${m.name}'s load needs (ESTIMATE): when the load arrives at once, requests miss its latency targets until autoscaling has started the rest (minutes per GPU replica); set replicas.min to ${needed} if the load is steady.`);
+    m.adapters.forEach((a, j) => {
+      if (!a.revision && !a.repo.startsWith("s3://")) out.push(`omk:models[${i}].adapters[${j}].revision is not set: ${a.name} is fetched from the repo's default branch at every pod start; pin a commit hash.`);
+    });
+    if (m.routing.policy === "prefix-aware") {
+      // production-stack src/vllm_router/routers/routing_logic.py PrefixAwareRouter reads `messages` or `prompt` only.
+      out.push(`${m.name} routes prefix-aware: the router keys on chat \`messages\` or a completion's \`prompt\`, so /v1/responses and /v1/embeddings requests (which carry \`input\`) fail in the router (HTTP 500, production-stack routing_logic.py); if clients use them, set routing: session.`);
+    }
+    if (m.routing.policy !== "round-robin" && m.replicas.max === 1) out.push(`omk:models[${i}].routing is ${m.routing.policy} with replicas.max 1: the router has one replica to choose from and only adds a hop; use round-robin, or raise replicas.max.`);
     if (m.weightSource === "huggingface" && m.spec.totalParamsB >= 30) out.push(`${m.name} downloads ~${Math.round(m.spec.totalParamsB)}B parameters from the Hub on every new pod; weights.source: s3 mirrors them once and streams them (much faster scale-up).`);
   });
   if (stack.capacity.mode !== "cpu") {

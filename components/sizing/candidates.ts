@@ -110,9 +110,10 @@ function evaluate(inst: InstanceSpec, req: SizingRequest, layout: ParallelLayout
   }
   const memory = chosen ?? firstFit ?? first!;
   const fits = memory.maxConcurrency >= req.concurrency && perRank(memory) >= 1 && withinStateBlocks(memory);
-  const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB + memory.loraGiBPerGpu;
+  const overhead = memory.activationGiB + memory.nonTorchGiB + memory.cudaGraphGiB;
+  const lora = memory.loraGiBPerGpu && req.lora ? ` + LoRA adapters ${fmt(memory.loraGiBPerGpu)} GiB (${req.lora.maxLoras} slot(s) × rank ${req.lora.maxRank})` : "";
   const reason = memory.kvCacheGiBPerGpu <= 0
-    ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU + overheads ${fmt(overhead)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
+    ? `weights ${fmt(memory.weightsGiBPerGpu)} GiB/GPU${lora} + overheads ${fmt(overhead)} GiB exceed the ${fmt(memory.budgetGiB)} GiB budget per GPU`
     : !withinStateBlocks(memory) && memory.maxConcurrency >= req.concurrency
       ? `${int(memory.stateBlocks ?? 0)} state blocks per GPU leave no --max-num-seqs ≥ ${Math.ceil(req.concurrency / (layout.dataParallel ?? 1))} within ${STATE_BLOCK_SHARE * 100} % of them (vLLM needs one per running sequence)`
       : fits

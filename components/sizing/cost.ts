@@ -105,7 +105,8 @@ export function modelMonthlyUsd(m: ModelCostInput): { min: number; max: number; 
 export function memoryBar(m: { gpuMemoryGiB: number; weightsGiBPerGpu: number; activationGiB: number; overheadGiB: number; kvCacheGiBPerGpu: number; loraGiBPerGpu?: number }, width = 40): string {
   const cells = (gib: number) => Math.max(0, Math.round((gib / m.gpuMemoryGiB) * width));
   const w = cells(m.weightsGiBPerGpu);
-  const l = cells(m.loraGiBPerGpu ?? 0);
+  // At least one cell when adapters reserve anything, so the legend never names a segment the bar lacks.
+  const l = m.loraGiBPerGpu ? Math.max(1, cells(m.loraGiBPerGpu)) : 0;
   const a = cells(m.activationGiB + m.overheadGiB);
   const kv = Math.min(width - w - l - a, cells(Math.max(0, m.kvCacheGiBPerGpu)));
   return `[${"W".repeat(w)}${"L".repeat(l)}${"A".repeat(a)}${"K".repeat(Math.max(0, kv))}${".".repeat(Math.max(0, width - w - l - a - kv))}]`;

@@ -54,25 +54,25 @@ function fixesElsewhere(req: SizingRequest, size: Sizer): string[] {
   for (const p of ["fp8", "int4"] as const) {
     if (p === req.precision || !weightsFor(req.model, p)) continue;
     const r = size({ ...req, precision: p }, { explain: false });
-    if (r.ok) fixes.push(`precision ${p} fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
+    if (r.ok) fixes.push(`precision ${p} fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h)`);
   }
   if (req.kvCacheDtype !== "fp8") {
     const r = size({ ...req, kvCacheDtype: "fp8" }, { explain: false });
-    if (r.ok) fixes.push(`kvCacheDtype fp8 fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h).`);
+    if (r.ok) fixes.push(`kvCacheDtype fp8 fits on ${r.placement.instanceType} ($${r.placement.hourlyUsd}/h)`);
   }
   const pinnedLayout = req.tensorParallel !== undefined || req.pipelineParallel !== undefined || req.dataParallel !== undefined;
   if (req.instanceType && pinnedLayout) {
     const sameType = size({ ...req, tensorParallel: undefined, pipelineParallel: undefined, dataParallel: undefined, expertParallel: undefined }, { explain: false });
-    if (sameType.ok) fixes.push(`the layout the kit chooses on ${req.instanceType} fits (${layoutName({ tensorParallel: sameType.placement.tensorParallelSize, pipelineParallel: sameType.placement.pipelineParallelSize, dataParallel: sameType.placement.dataParallelSize, expertParallel: sameType.placement.expertParallel, nodes: sameType.placement.nodes })}, $${sameType.placement.hourlyUsd}/h): drop the pinned tensor/pipeline-parallel size.`);
+    if (sameType.ok) fixes.push(`the layout the kit chooses on ${req.instanceType} fits (${layoutName({ tensorParallel: sameType.placement.tensorParallelSize, pipelineParallel: sameType.placement.pipelineParallelSize, dataParallel: sameType.placement.dataParallelSize, expertParallel: sameType.placement.expertParallel, nodes: sameType.placement.nodes })}, $${sameType.placement.hourlyUsd}/h): drop the pinned tensor/pipeline-parallel size`);
   }
   if (req.instanceType) {
     const free = size({ ...req, instanceType: undefined, tensorParallel: undefined, pipelineParallel: undefined, dataParallel: undefined, expertParallel: undefined }, { explain: false });
-    if (free.ok) fixes.push(`without the pinned instance type, ${free.placement.instanceType} × ${free.placement.nodes} fits ($${free.placement.hourlyUsd}/h).`);
+    if (free.ok) fixes.push(`without the pinned instance type, ${free.placement.instanceType} × ${free.placement.nodes} fits ($${free.placement.hourlyUsd}/h)`);
   }
   const elsewhere = KNOWN_REGIONS.filter((r) => r !== req.region)
     .map((region) => ({ region, r: size({ ...req, region }, { explain: false }) }))
     .flatMap(({ region, r }) => (r.ok ? [{ region, p: r.placement }] : []))
     .sort((a, b) => a.p.hourlyUsd - b.p.hourlyUsd)[0];
-  if (elsewhere) fixes.push(`region ${elsewhere.region} fits on ${elsewhere.p.instanceType} ($${elsewhere.p.hourlyUsd}/h${elsewhere.p.priceEstimate ? ", estimated price" : ""}).`);
-  return fixes.length ? [`Would fit with: ${fixes.join(" ")}`] : [];
+  if (elsewhere) fixes.push(`region ${elsewhere.region} fits on ${elsewhere.p.instanceType} ($${elsewhere.p.hourlyUsd}/h${elsewhere.p.priceEstimate ? ", estimated price" : ""})`);
+  return fixes.length ? [`Would fit with: ${fixes.join("; ")}.`] : [];
 }

@@ -22,8 +22,8 @@ import type { ColdStart } from "../serving/cold-start";
 import { VLLM_PORT } from "../serving/vllm-args";
 import { serverLabels } from "../serving/vllm-spec";
 import { buildRouterDeployment, buildRouterPdb, buildRouterRbac, buildRouterService, routerName } from "./router-spec";
-import { buildIngress, buildNetworkPolicies, buildScaledObject } from "./traffic-spec";
-import { INTERCEPTOR, buildClientService, buildInterceptorRoute, serviceNames } from "./wake-spec";
+import { ALB_TARGET_READY_SECONDS, buildIngress, buildNetworkPolicies, buildScaledObject } from "./traffic-spec";
+import { INTERCEPTOR, buildInterceptorRoute, serviceNames } from "./wake-spec";
 
 export interface ModelTrafficArgs {
   readonly model: ResolvedModel;
@@ -66,9 +66,13 @@ export class ModelTraffic extends pulumi.ComponentResource {
       const [sa, role, binding] = buildRouterRbac(m, args.namespace);
       const account = new ServiceAccount(`${name}-router-sa`, sa as never, k8s);
       const grant = new RoleBinding(`${name}-router`, binding as never, { ...k8s, dependsOn: [...k8s.dependsOn, new Role(`${name}-router`, role as never, k8s), account] });
-      const router = buildRouterDeployment({ model: m, namespace: args.namespace, image: args.routerImage, apiKeySecret: args.apiKeySecret, readyWithBackend: names.wakes });
+      const router = buildRouterDeployment({
+        model: m, namespace: args.namespace, image: args.routerImage, apiKeySecret: args.apiKeySecret, readyWithBackend: names.wakes,
+        keepAliveSeconds: args.idleTimeoutSeconds + 60, minReadySeconds: host && !names.wakes ? ALB_TARGET_READY_SECONDS : undefined,
+      });
       new Deployment(`${name}-router`, router as never, { ...k8s, dependsOn: [...k8s.dependsOn, grant] });
-      new Service(`${name}-router-svc`, buildRouterService(m, args.namespace, names.wakes ? routerName(m) : names.client) as never, k8s);
+      // The model's own Service is the router's unless the model wakes on request (then the interceptor waits on this one).
+      if (names.wakes) new Service(`${name}-router-svc`, buildRouterService(m, args.namespace) as never, k8s);
       new PodDisruptionBudget(`${name}-router-pdb`, buildRouterPdb(m, args.namespace) as never, k8s);
       if (args.monitoring) new CustomResource(`${name}-router-monitor`, custom(buildRouterPodMonitor(m, args.namespace)), k8s);
     }
@@ -79,7 +83,6 @@ export class ModelTraffic extends pulumi.ComponentResource {
       // The route must exist before the ScaledObject that reads it, or KEDA falls back to a CPU metric and never scales up
       // (keda.sh/http-add-on/0.16/user-guide/autoscale-an-app).
       route = new CustomResource(`${name}-wake`, custom(buildInterceptorRoute({ model: m, namespace: args.namespace, host, coldStart: args.coldStart, idleTimeoutSeconds: args.idleTimeoutSeconds })), k8s);
-      new Service(`${name}-client-svc`, buildClientService(m, args.namespace, serverLabels(m.name)) as never, k8s);
     }
     if (scaled) new CustomResource(`${name}-scaler`, custom(scaled), { ...k8s, dependsOn: [...k8s.dependsOn, ...(route ? [route] : [])] });
     if (host) new Ingress(`${name}-ingress`, buildIngress(m, args.namespace, host, args.traffic) as never, k8s);

@@ -45,14 +45,31 @@ export function routerArgs(m: Pick<ResolvedModel, "name" | "placement" | "routin
 }
 
 /**
+ * The router's HTTP keep-alive. It runs uvicorn with its 5 s default (src/vllm_router/app.py `main` calls
+ * `uvicorn.run(app, host, port)`; no flag sets it), while the ALB keeps idle connections up to its idle timeout:
+ * the ALB would reuse connections the router has closed and answer 502 ("Connection idle timeout", ELB user guide).
+ * The router is started through its own interpreter (the `vllm-router` console script's, `vllm_router.app:main`)
+ * with `uvicorn.run` given the longer keep-alive.
+ */
+export const ROUTER_LAUNCH = [
+  "import functools, os, sys, uvicorn",
+  "uvicorn.run = functools.partial(uvicorn.run, timeout_keep_alive=int(os.environ['OMK_ROUTER_KEEP_ALIVE_SECONDS']))",
+  "sys.argv = ['vllm-router', *sys.argv[1:]]",
+  "from vllm_router.app import main",
+  "main()",
+].join("\n");
+
+/**
  * Ready only once the router has discovered a replica that serves the model: a model woken from zero by the KEDA
  * HTTP interceptor is held until this router Service has a ready endpoint (the interceptor waits on endpoints, not
  * replicas), so the first request is released when a replica can answer it. The router's own /v1/models lists
  * what it discovered and needs no key.
  */
 export const ROUTER_READY_SCRIPT = [
-  "import json, sys, urllib.request",
-  `ids = [m['id'] for m in json.load(urllib.request.urlopen('http://127.0.0.1:${ROUTER_PORT}/v1/models', timeout=4))['data']]`,
+  "import json, os, sys, urllib.request",
+  // With the model's key: a router release that checks keys (production-stack #937) still answers its own probe.
+  `r = urllib.request.Request('http://127.0.0.1:${ROUTER_PORT}/v1/models', headers={'Authorization': 'Bearer ' + os.environ.get('VLLM_API_KEY', '')})`,
+  "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
   "sys.exit(0 if sys.argv[1] in ids else 1)",
 ].join("\n");
 
@@ -64,6 +81,10 @@ export interface RouterInput {
   readonly apiKeySecret?: string;
   /** Ready only with a discovered replica (the model wakes from zero on request). */
   readonly readyWithBackend: boolean;
+  /** HTTP keep-alive, longer than the ALB idle timeout in front. */
+  readonly keepAliveSeconds: number;
+  /** Seconds a new router stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
+  readonly minReadySeconds?: number;
 }
 
 export function buildRouterDeployment(input: RouterInput): Obj {
@@ -80,6 +101,8 @@ export function buildRouterDeployment(input: RouterInput): Obj {
     { name: "PYTHONHASHSEED", value: "123" },
     { name: "HOME", value: "/tmp" },
     { name: "PYTHONDONTWRITEBYTECODE", value: "1" },
+    { name: "OMK_ROUTER_KEEP_ALIVE_SECONDS", value: String(input.keepAliveSeconds) },
+    { name: "OMK_ROUTER_LAUNCH", value: ROUTER_LAUNCH },
   ];
   return {
     apiVersion: "apps/v1",
@@ -90,6 +113,7 @@ export function buildRouterDeployment(input: RouterInput): Obj {
       replicas: ROUTER_REPLICAS,
       selector: { matchLabels: labels },
       strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
+      ...(input.minReadySeconds ? { minReadySeconds: input.minReadySeconds } : {}),
       template: {
         metadata: { labels },
         spec: {
@@ -103,6 +127,8 @@ export function buildRouterDeployment(input: RouterInput): Obj {
           containers: [{
             name: "router",
             image: input.image,
+            // $0 is the program name; the router's flags follow as "$@".
+            command: ["/bin/sh", "-c", `exec "$(dirname "$(command -v vllm-router)")/python" -c "$OMK_ROUTER_LAUNCH" "$@"`, "vllm-router"],
             args: routerArgs(m, input.namespace),
             env,
             ports: [{ name: "http", containerPort: ROUTER_PORT, protocol: "TCP" }],
@@ -122,12 +148,15 @@ export function buildRouterDeployment(input: RouterInput): Obj {
   };
 }
 
-/** The router's Service, named as clients reach it (see serviceNames in wake-spec.ts). */
-export function buildRouterService(m: ResolvedModel, namespace: string, name: string): Obj {
+/**
+ * The router's own Service for a model woken on request: the interceptor holds requests until it has a ready
+ * endpoint. Its pods are unready by design while the model sleeps, so Pulumi must not wait for endpoints either.
+ */
+export function buildRouterService(m: ResolvedModel, namespace: string): Obj {
   return {
     apiVersion: "v1",
     kind: "Service",
-    metadata: { name, namespace, labels: routerLabels(m.name) },
+    metadata: { name: routerName(m), namespace, labels: routerLabels(m.name), annotations: { "pulumi.com/skipAwait": "true" } },
     spec: { type: "ClusterIP", selector: routerLabels(m.name), ports: [{ name: "http", port: ROUTER_PORT, targetPort: "http", protocol: "TCP" }] },
   };
 }
@@ -144,5 +173,7 @@ export function buildRouterRbac(m: ResolvedModel, namespace: string): Obj[] {
 }
 
 export function buildRouterPdb(m: ResolvedModel, namespace: string): Obj {
-  return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: routerName(m), namespace, labels: routerLabels(m.name) }, spec: { maxUnavailable: 1, selector: { matchLabels: routerLabels(m.name) } } };
+  // Routers of a sleeping model are unready by design: under the default IfHealthyBudget they could never be evicted,
+  // and every node drain would stall (PodDisruptionBudget unhealthyPodEvictionPolicy, GA in Kubernetes 1.31).
+  return { apiVersion: "policy/v1", kind: "PodDisruptionBudget", metadata: { name: routerName(m), namespace, labels: routerLabels(m.name) }, spec: { maxUnavailable: 1, unhealthyPodEvictionPolicy: "AlwaysAllow", selector: { matchLabels: routerLabels(m.name) } } };
 }

@@ -10,7 +10,7 @@ import { VLLM_PORT } from "../serving/vllm-args";
 import { drainSeconds, serverLabels, terminationGraceSeconds } from "../serving/vllm-spec";
 import { fromZeroOf } from "../config/validate-routing";
 import { ROUTER_PORT, routerLabels, routerName } from "./router-spec";
-import { INTERCEPTOR, serviceNames, wakeTrigger } from "./wake-spec";
+import { INTERCEPTOR, INTERCEPTOR_GRACE_SECONDS, serviceNames, wakeTrigger } from "./wake-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -154,14 +154,16 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
       labels: serverLabels(m.name),
       annotations: {
         "alb.ingress.kubernetes.io/target-type": "ip",
-        // The interceptor answers 404 to a path no route claims: proof the proxy is up, without waking or counting a model.
-        ...(wakes ? { "alb.ingress.kubernetes.io/healthcheck-path": "/omk-interceptor-health", "alb.ingress.kubernetes.io/success-codes": "404" } : { "alb.ingress.kubernetes.io/healthcheck-path": "/health" }),
+        // The interceptor's own readiness on its proxy port (the chart's readinessProbe): 503 while it drains, so the ALB
+        // stops sending to it (keda.sh/http-add-on/0.16/operations/configure-interceptor, graceful shutdown).
+        "alb.ingress.kubernetes.io/healthcheck-path": wakes ? "/readyz" : "/health",
         "alb.ingress.kubernetes.io/healthcheck-interval-seconds": String(ALB_HEALTH_CHECK.intervalSeconds),
         "alb.ingress.kubernetes.io/healthy-threshold-count": String(ALB_HEALTH_CHECK.healthyThreshold),
         // A draining pod keeps its in-flight streams for its whole termination grace period; the default 300 s
         // deregistration delay would cut them. Least outstanding requests: a replica busy with long generations
         // gets fewer new ones than round robin would send (ELB user guide, target group attributes).
-        "alb.ingress.kubernetes.io/target-group-attributes": `deregistration_delay.timeout_seconds=${terminationGraceSeconds(m)},load_balancing.algorithm.type=least_outstanding_requests`,
+        // Behind the interceptor, targets are its pods: they drain for its own grace period (charts/keda-add-ons-http).
+        "alb.ingress.kubernetes.io/target-group-attributes": `deregistration_delay.timeout_seconds=${wakes ? INTERCEPTOR_GRACE_SECONDS : terminationGraceSeconds(m)},load_balancing.algorithm.type=least_outstanding_requests`,
         "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([tls ? { HTTPS: 443 } : { HTTP: 80 }]),
         ...(m.exposure === "public" ? { "alb.ingress.kubernetes.io/inbound-cidrs": traffic.allowedCidrs.join(",") } : {}),
       },

@@ -11,12 +11,15 @@ import type { ResolvedModel } from "../config/validate";
 import type { ColdStart } from "../serving/cold-start";
 import { VLLM_PORT } from "../serving/vllm-args";
 import { usesRouter, fromZeroOf } from "../config/validate-routing";
-import { ROUTER_PORT, routerName } from "./router-spec";
+import { ROUTER_PORT, routerLabels, routerName } from "./router-spec";
+import { serverLabels } from "../serving/vllm-spec";
 
 type Obj = Record<string, unknown>;
 
 /** The add-on's services (chart keda-add-ons-http: `<chart>-interceptor-proxy` and `<chart>-external-scaler`, in KEDA's namespace). */
 export const INTERCEPTOR = { namespace: "keda", service: "keda-add-ons-http-interceptor-proxy", port: 8080 } as const;
+/** The interceptor's termination grace (charts/keda-add-ons-http/values.yaml: drainTimeout 1800 s + shutdown): streams it carries finish. */
+export const INTERCEPTOR_GRACE_SECONDS = 1830;
 export const EXTERNAL_SCALER = "keda-add-ons-http-external-scaler.keda:9090";
 /** The 503 responder behind every model's cold-start fallback (one per stack, in the serving namespace). */
 export const UNAVAILABLE = { name: "omk-unavailable", port: 8080, image: "nginxinc/nginx-unprivileged:1.28-alpine" } as const;
@@ -89,13 +92,31 @@ export function wakeTrigger(m: Pick<ResolvedModel, "name">): Obj {
   return { type: "external-push", name: "requests", metadata: { scalerAddress: EXTERNAL_SCALER, interceptorRoute: m.name } };
 }
 
-/** In-cluster clients of a model woken on request reach the interceptor under the model's usual name (port 8080). */
-export function buildClientService(m: ResolvedModel, namespace: string, labels: Record<string, string>): Obj {
+/**
+ * The Service named after the model, what clients and the ALB use, whatever is behind it: the interceptor (an
+ * ExternalName on its port 8080) for a model woken on request, else the router, else vLLM. One Pulumi resource
+ * for that name in every case, so switching routing or wake-on-request updates (or, for a type change, deletes and
+ * recreates) the same object instead of creating a second Service of the same name (pulumi-kubernetes replaces a
+ * fixed-name object delete-first; two resources of one name would collide).
+ */
+export function buildClientService(m: ResolvedModel, namespace: string): Obj {
+  const names = serviceNames(m);
+  const metadata = { name: m.name, namespace, labels: serverLabels(m.name) };
+  if (names.wakes) {
+    return { apiVersion: "v1", kind: "Service", metadata, spec: { type: "ExternalName", externalName: `${INTERCEPTOR.service}.${INTERCEPTOR.namespace}.svc.cluster.local`, ports: [{ name: "http", port: INTERCEPTOR.port, protocol: "TCP" }] } };
+  }
+  return backendService(m, namespace, m.name);
+}
+
+/** A ClusterIP Service in front of the router (routed) or vLLM (round-robin; a multi-node group's leader). */
+export function backendService(m: ResolvedModel, namespace: string, name: string): Obj {
+  const routed = serviceNames(m).routed;
+  const leaderOnly = m.placement.nodes > 1 ? { "leaderworkerset.sigs.k8s.io/worker-index": "0" } : {};
+  const selector = routed ? routerLabels(m.name) : { ...serverLabels(m.name), ...leaderOnly };
   return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: { name: m.name, namespace, labels },
-    spec: { type: "ExternalName", externalName: `${INTERCEPTOR.service}.${INTERCEPTOR.namespace}.svc.cluster.local`, ports: [{ name: "http", port: INTERCEPTOR.port, protocol: "TCP" }] },
+    apiVersion: "v1", kind: "Service",
+    metadata: { name, namespace, labels: routed ? routerLabels(m.name) : serverLabels(m.name) },
+    spec: { type: "ClusterIP", selector, ports: [{ name: "http", port: routed ? ROUTER_PORT : VLLM_PORT, targetPort: "http", protocol: "TCP" }] },
   };
 }
 

@@ -13,6 +13,17 @@ const ROOT = path.resolve(__dirname, "../..");
 const two = (len: number, extra: Record<string, unknown> = {}) => stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: len, replicas: { min: 1, max: 2 } }, { id: "Qwen/Qwen3-32B", maxModelLen: 8192 }], extra);
 
 describe("diffPlans", () => {
+  it("keeps the model's Service one resource across routing and wake-on-request changes, and blocks a Kubernetes object that would move between resources", async () => {
+    // Round-robin → router → woken on request: the Service named after the model is always the same resource.
+    const steps = await Promise.all([{}, { replicas: { min: 1, max: 3 } }, { replicas: { min: 0, max: 3 } }].map((x) => plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, ...x }]))));
+    for (let i = 1; i < steps.length; i++) expect(diffPlans("t", steps[i - 1]!, steps[i]!).blocking, `step ${i}`).toEqual([]);
+    // The same object under another resource: created before the old one is deleted, it would collide (pulumi-kubernetes ≥ 4.29).
+    const before = steps[0]!;
+    const after = { ...before, resources: before.resources.map((r) => (r.inputs.kind === "Service" ? { ...r, urn: r.urn.replace(/::([^:]+)$/, "::$1-moved"), name: `${r.name}-moved` } : r)) };
+    const d = diffPlans("t", before, after);
+    expect(d.blocking).toEqual([expect.stringMatching(/^Service omk\/qwen3-8b moves to another Pulumi resource \(.*-moved\): `pulumi up` would create it while the old one still exists and fail with AlreadyExists/)]);
+  });
+
   it("changing one model touches only that model's resources and its pool, names the changed vLLM flags, and replaces nothing", async () => {
     const d = diffPlans("t", await plan(two(8192)), await plan(two(16384)));
     expect(d.added).toEqual([]);

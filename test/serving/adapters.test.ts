@@ -12,6 +12,7 @@ import { loraBytesPerGpu, maxLoraRankFor } from "../../components/sizing/lora";
 import { sizeModel } from "../../components/sizing/placement";
 import { flagValue } from "../../components/serving/vllm-args";
 import { plan, stackConfig } from "../harness/stack";
+import { main } from "../../cli/omk";
 import { validateManifest } from "../harness/manifests";
 
 type Obj = Record<string, any>;
@@ -92,7 +93,10 @@ describe("a model with adapters", async () => {
     const text = planText(p);
     expect(text).toMatch(/memory\/GPU weights [\d.]+ GiB \+ LoRA adapters [\d.]+ GiB \+ activation/);
     expect(text).toMatch(/endpoint .*; models qwen3-8b, sql-lora, support-lora/);
-    expect(text).toMatch(/adapters {3}sql-lora \(rank 16, my-org\/qwen3-8b-sql-lora\), support-lora \(rank 48, s3:\/\/my-adapters\/qwen3-8b\/support\); --max-loras 2 × --max-lora-rank 64/);
+    expect(text).toMatch(/adapters {3}sql-lora \(rank 16, my-org\/qwen3-8b-sql-lora@0123456789ab\), support-lora \(rank 48, s3:\/\/my-adapters\/qwen3-8b\/support\); --max-loras 2 × --max-lora-rank 64/);
+    // The cold start (and so the wake-on-request hold) counts fetching the adapters and LoRA's extra CUDA graphs.
+    expect(m.coldStart.adaptersSeconds).toBeGreaterThan(0);
+    expect(text).toMatch(/cold start .*, adapters [\d.]+ ?(s|min)\)/);
   });
 
   it("reads S3 adapters under the server's own role, read-only and only under their prefix", () => {
@@ -107,6 +111,19 @@ describe("a model with adapters", async () => {
   });
 });
 
+describe("adapters in omk size", () => {
+  it("sizes with their memory, and refuses adapter flags without --adapters", async () => {
+    const out: string[] = [];
+    expect(await main(["size", "--model", "Qwen/Qwen3-8B", "--adapters", "4", "--adapter-rank", "64", "--json"], { out: (x) => out.push(x), err: (x) => out.push(x) })).toBe(0);
+    const j = JSON.parse(out.join("\n"));
+    const qwen = findModel("Qwen/Qwen3-8B")!;
+    expect(j.loraGiBPerGpu).toBeCloseTo(loraBytesPerGpu(qwen, { maxLoras: 4, maxRank: 64 }, j.tensorParallelSize) / 2 ** 30, 1);
+    const err: string[] = [];
+    expect(await main(["size", "--model", "Qwen/Qwen3-8B", "--adapter-rank", "64"], { out: () => undefined, err: (x) => err.push(x) })).toBe(1);
+    expect(err.join("\n")).toMatch(/--adapter-rank and --max-loras describe LoRA adapters: add --adapters <n>/);
+  });
+});
+
 describe("adapter settings a user gets wrong", () => {
   const rejected = (model: Obj, models: Obj[] = []) => {
     const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, ...model }, ...models]), "t");
@@ -118,9 +135,11 @@ describe("adapter settings a user gets wrong", () => {
     [{ adapters: [{ ...adapters[0], name: "qwen3-4b" }] }, [{ id: "Qwen/Qwen3-4B", maxModelLen: 8192 }], /adapters\[0\]\.name: "qwen3-4b" — is already a model name clients send \(omk:models\[1\]\.name\)/],
     [{ adapters, maxLoras: 3 }, [], /maxLoras: 3 — reserves GPU memory for 3 adapters in one batch, but only 2 are listed\. Fix: set maxLoras to at most 2/],
     [{ maxLoras: 1 }, [], /maxLoras: 1 — reserves LoRA slots, but the model lists no adapters/],
-    [{ adapters: [{ ...adapters[1], revision: "main" }] }, [], /adapters\[0\]\.revision: "main" — pins a Hugging Face revision, but the adapter comes from S3/],
+    [{ adapters: [{ ...adapters[1], revision: "main" }] }, [], /adapters\[0\]\.revision: "main" — pins a Hugging Face revision, but the adapter comes from S3\. Fix: remove revision/],
     [{ adapters: [{ ...adapters[0], rank: 1024 }] }, [], /adapters\[0\]\.rank: 1024 — must be ≤ 512/],
-    [{ adapters: [{ ...adapters[0], repo: "s3://x" }] }, [], /adapters\[0\]\.repo: .*Hugging Face repo id like my-org\/qwen3-8b-sql-lora, or s3:\/\/my-bucket\/adapters\/sql-lora/],
+    [{ adapters: [{ ...adapters[0], repo: "s3://x" }] }, [], /adapters\[0\]\.repo: "s3:\/\/x" — must be a Hugging Face repo id or an S3 prefix \(not a bucket's root; no spaces\).* Fix: write it like my-org\/qwen3-8b-sql-lora or s3:\/\/my-bucket\/adapters\/sql-lora\./],
+    [{ adapters: [{ ...adapters[0], name: "a" }, { ...adapters[1], name: "b", repo: "bad repo" }] }, [], /adapters\[1\]\.repo: "bad repo"/],
+    [{ instanceType: "g6e.xlarge", adapters: Array.from({ length: 8 }, (_, i) => ({ name: `a${i}`, repo: "o/r", rank: 512 })) }, [], /LoRA adapters [\d.]+ GiB \(8 slot\(s\) × rank 512\).*Fix: lower maxLoras or the adapters' rank/],
     [{ extraArgs: ["--enable-lora"] }, [], /extraArgs\[0\]: "--enable-lora" — --enable-lora is set by the kit from adapters\. Fix: set adapters instead/],
   ])("%j → %s", (model, models, message) => {
     expect(rejected(model, models)).toMatch(message);

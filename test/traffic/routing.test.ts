@@ -10,6 +10,8 @@ import { diffModels } from "../../cli/engine/diff";
 import { engineSelector, routerArgs } from "../../components/traffic/router-spec";
 import { RETRY_AFTER_SECONDS, unavailableConfig, wakeTimeoutSeconds } from "../../components/traffic/wake-spec";
 import { validateManifest } from "../harness/manifests";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
 import { plan, stackConfig } from "../harness/stack";
 import { checkRoutingOf } from "../harness/routing-checks";
 
@@ -20,6 +22,37 @@ const resolved = (model: Obj) => {
   if (!r.ok) throw r.error;
   return r.stack.models[0]!;
 };
+
+describe("the router behind an ALB", async () => {
+  const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
+  const p = await plan(stackConfig([
+    { id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 3 }, exposure: "public" },
+    { id: "Qwen/Qwen3-4B", maxModelLen: 8192, replicas: { min: 0, max: 2 }, exposure: "private" },
+  ], { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }));
+  const idle = Number(objects(p, "IngressClassParams")[0]!.spec.loadBalancerAttributes.find((a: Obj) => a.key === "idle_timeout.timeout_seconds").value);
+
+  it("keeps idle connections open longer than the ALB, and stays Ready until the ALB routes to its successor", () => {
+    const router = objects(p, "Deployment").find((d) => d.metadata.name === "qwen3-8b-router")!;
+    const c = router.spec.template.spec.containers[0];
+    expect(Number(c.env.find((e: Obj) => e.name === "OMK_ROUTER_KEEP_ALIVE_SECONDS").value)).toBeGreaterThan(idle);
+    expect(c.env.find((e: Obj) => e.name === "OMK_ROUTER_LAUNCH").value).toContain("uvicorn.run = functools.partial(uvicorn.run, timeout_keep_alive=");
+    expect(c.command[2]).toContain('-c "$OMK_ROUTER_LAUNCH" "$@"');
+    expect(router.spec.minReadySeconds).toBeGreaterThanOrEqual(50);
+    // Behind the router, vLLM's keep-alive still outlasts the router's pooled connections.
+    const server = objects(p, "Deployment").find((d) => d.metadata.name === "qwen3-4b")!.spec.template.spec.containers[0];
+    expect(Number(server.env.find((e: Obj) => e.name === "VLLM_HTTP_TIMEOUT_KEEP_ALIVE").value)).toBeGreaterThan(15);
+  });
+
+  it("health-checks the interceptor on its readiness and drains its targets as long as it drains streams", () => {
+    const ingress = objects(p, "Ingress").find((i) => i.metadata.name === "qwen3-4b")!;
+    expect(ingress.metadata.namespace).toBe("keda");
+    expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"]).toBe("/readyz");
+    const values = parse(readFileSync("charts/keda-add-ons-http/values.yaml", "utf8"));
+    const delay = /deregistration_delay\.timeout_seconds=(\d+)/.exec(ingress.metadata.annotations["alb.ingress.kubernetes.io/target-group-attributes"])![1];
+    expect(Number(delay)).toBe(values.interceptor.terminationGracePeriodSeconds);
+    expect(values.interceptor.terminationGracePeriodSeconds).toBeGreaterThan(Number(values.interceptor.drainTimeout.replace(/s$/, "")));
+  });
+});
 
 describe("routing policy", () => {
   it("defaults to prefix-aware once a model can have two replicas, round-robin for one; an explicit setting wins", () => {
@@ -57,6 +90,22 @@ describe("routing policy", () => {
     expect(d!.flags.map((f) => f.flag)).toEqual(expect.arrayContaining(["--enable-lora", "--max-lora-rank", "--lora-modules"]));
   });
 
+  it("refuses a credential header as the session key, and warns where the router cannot help or cannot route", async () => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 }, routing: "session", sessionHeader: "Authorization" }]), "t");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/sessionHeader: "Authorization" — carries credentials, not a session/);
+    const w = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, routing: "prefix-aware" }]));
+    expect(w.warnings.join("\n")).toMatch(/routing is prefix-aware with replicas\.max 1: the router has one replica to choose from/);
+    expect(w.warnings.join("\n")).toMatch(/\/v1\/responses and \/v1\/embeddings requests .* fail in the router .* set routing: session/);
+  });
+
+  it("refuses replicas that change on a CPU (kind) stack, which installs no KEDA", () => {
+    const cpu = parse(readFileSync("test/fixtures/stacks/Pulumi.cpu.yaml", "utf8")).config as Obj;
+    const r = resolveStack({ ...cpu, "omk:models": cpu["omk:models"].map((m: Obj) => ({ ...m, replicas: { min: 0, max: 2 } })) }, "t");
+    expect(r.ok).toBe(false);
+    if (!r.ok) expect(r.error.message).toMatch(/replicas: \{"min":0,"max":2\} — a CPU \(kind\) stack installs no KEDA.*Fix: set replicas\.min = replicas\.max ≥ 1/);
+  });
+
   it("refuses a session header without session routing", () => {
     const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 }, sessionHeader: "x-user-id" }]), "t");
     expect(r.ok).toBe(false);
@@ -78,6 +127,16 @@ describe("scale from zero on request", async () => {
     expect(route.spec.target).toEqual({ service: "qwen3-8b-router", port: 8000 });
     expect(route.spec.rules[0].hosts).toEqual(["qwen3-8b.omk.svc.cluster.local", "qwen3-8b.omk.svc", "qwen3-8b.omk", "qwen3-8b"]);
     await validateManifest(route);
+  });
+
+  it("never waits, nor blocks a node drain, on routers that are unready by design while the model sleeps", () => {
+    const svc = objects(p, "Service").find((o) => o.metadata.name === "qwen3-8b-router")!;
+    expect(svc.metadata.annotations).toEqual({ "pulumi.com/skipAwait": "true" });
+    for (const pdb of objects(p, "PodDisruptionBudget")) expect(pdb.spec.unhealthyPodEvictionPolicy, pdb.metadata.name).toBe("AlwaysAllow");
+    // The model's own name is one resource whatever serves it: here the interceptor.
+    const client = p.resources.filter((r) => r.inputs.kind === "Service" && (r.inputs as Obj).metadata.name === "qwen3-8b");
+    expect(client).toHaveLength(1);
+    expect((client[0]!.inputs as Obj).spec.type).toBe("ExternalName");
   });
 
   it("holds a request for 1.25 × the cold start, within the ALB idle timeout", () => {
