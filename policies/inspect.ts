@@ -25,6 +25,7 @@ const POD_TEMPLATE_TYPES: Readonly<Record<string, (props: any) => any[]>> = {
   "kubernetes:apps/v1:StatefulSet": (p) => [p.spec?.template],
   "kubernetes:apps/v1:DaemonSet": (p) => [p.spec?.template],
   "kubernetes:batch/v1:Job": (p) => [p.spec?.template],
+  "kubernetes:batch/v1:CronJob": (p) => [p.spec?.jobTemplate?.spec?.template],
   "kubernetes:core/v1:Pod": (p) => [{ metadata: p.metadata, spec: p.spec }],
   "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet": (p) => [p.spec?.leaderWorkerTemplate?.leaderTemplate, p.spec?.leaderWorkerTemplate?.workerTemplate],
 };

@@ -5,6 +5,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { credentialArgs, credentialIn, isCredentialName } from "../components/credentials";
 import { TYPES, containersOf, gpuRequest, podTemplates } from "./inspect";
+import { guardedByApiKey } from "./security";
 
 export const gpuContainers: ResourceValidationPolicy = {
   name: "gpu-containers",
@@ -98,9 +99,8 @@ export const publicEndpoints: StackValidationPolicy = {
       for (const rule of ing.props.spec?.rules ?? []) {
         for (const path of rule.http?.paths ?? []) {
           const service = path.backend?.service?.name;
-          const server = args.resources.find((r) => podTemplates(r).length && r.props.metadata?.name === service && r.props.metadata?.namespace === ing.props.metadata?.namespace);
-          const guarded = server && podTemplates(server).every((t) => (t.spec.containers ?? []).some((c: any) => (c.env ?? []).some((e: any) => e.name === "VLLM_API_KEY" && e.valueFrom?.secretKeyRef)));
-          if (!guarded) report(`Ingress ${ing.props.metadata?.name} exposes ${service} to the internet without an API key (VLLM_API_KEY from a Secret).`, ing.urn);
+          // Behind a router or the KEDA interceptor the backend is not the server: the Ingress names its model.
+          if (!guardedByApiKey(args.resources, ing)) report(`Ingress ${ing.props.metadata?.name} exposes ${service} to the internet without an API key (VLLM_API_KEY from a Secret).`, ing.urn);
         }
       }
     }

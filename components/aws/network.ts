@@ -12,6 +12,10 @@ import { Subnet } from "@pulumi/aws/ec2/subnet";
 import { Vpc } from "@pulumi/aws/ec2/vpc";
 import { VpcEndpoint } from "@pulumi/aws/ec2/vpcEndpoint";
 import { planSubnets, type SubnetPlan } from "./network-plan";
+import { FlowLog } from "@pulumi/aws/ec2/flowLog";
+import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
+import { Role } from "@pulumi/aws/iam/role";
+import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 
 export interface NetworkArgs {
   /** VPC CIDR. */
@@ -26,6 +30,20 @@ export interface NetworkArgs {
   readonly region: string;
   /** Tags on every resource. */
   readonly tags: Readonly<Record<string, string>>;
+  /** VPC flow logs to CloudWatch Logs: rejected traffic (default), all traffic, or off. @default "reject" */
+  readonly flowLogs?: "reject" | "all" | "off";
+}
+
+/**
+ * The trust policy of the role VPC Flow Logs publishes with, scoped to flow logs of this region (VPC user guide,
+ * "IAM role for publishing flow logs to CloudWatch Logs": the aws:SourceArn condition against the confused deputy).
+ */
+export function flowLogTrustPolicy(region: string): string {
+  const partition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+  return JSON.stringify({
+    Version: "2012-10-17",
+    Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${region}:*:vpc-flow-log/*` } } }],
+  });
 }
 
 export class Network extends pulumi.ComponentResource {
@@ -83,6 +101,22 @@ export class Network extends pulumi.ComponentResource {
     this.vpcId = vpc.id;
     this.privateSubnetIds = Object.fromEntries(Object.entries(privateSubnets).map(([az, s]) => [az, s.id]));
     this.publicSubnetIds = Object.fromEntries(Object.entries(publicSubnets).map(([az, s]) => [az, s.id]));
+    if ((args.flowLogs ?? "reject") !== "off") this.flowLog(name, vpc, args);
     this.registerOutputs({ vpcId: this.vpcId, privateSubnetIds: this.privateSubnetIds, publicSubnetIds: this.publicSubnetIds });
+  }
+
+  /** Flow logs (CIS AWS 3.9): who talked to what, and what the security groups and NetworkPolicies refused. */
+  private flowLog(name: string, vpc: Vpc, args: NetworkArgs): void {
+    const parent = { parent: this };
+    const group = new LogGroup(`${name}-flow-logs`, { retentionInDays: 90, tags: args.tags }, parent);
+    const role = new Role(`${name}-flow-logs`, { assumeRolePolicy: flowLogTrustPolicy(args.region), tags: args.tags }, parent);
+    const grant = new RolePolicy(`${name}-flow-logs`, {
+      role: role.id,
+      policy: group.arn.apply((arn) => JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Action: ["logs:CreateLogStream", "logs:PutLogEvents", "logs:DescribeLogStreams"], Resource: [arn, `${arn}:*`] }] })),
+    }, parent);
+    new FlowLog(`${name}-flow-logs`, {
+      vpcId: vpc.id, trafficType: args.flowLogs === "all" ? "ALL" : "REJECT", logDestinationType: "cloud-watch-logs", logDestination: group.arn, iamRoleArn: role.arn,
+      maxAggregationInterval: 600, tags: args.tags,
+    }, { parent: this, dependsOn: [grant] });
   }
 }

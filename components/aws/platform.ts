@@ -47,7 +47,7 @@ export class Platform extends pulumi.ComponentResource {
     let subnetsFor: (zones: readonly string[]) => pulumi.Input<string>[];
 
     if (stack.cluster.mode === "create") {
-      const network = new Network(`${name}-net`, { cidr: stack.cluster.vpcCidr, zones: infra.clusterZones, natGateways: stack.cluster.natGateways, clusterName, region: stack.region, tags }, parent);
+      const network = new Network(`${name}-net`, { cidr: stack.cluster.vpcCidr, zones: infra.clusterZones, natGateways: stack.cluster.natGateways, clusterName, region: stack.region, tags, flowLogs: stack.cluster.flowLogs }, parent);
       const cluster = new EksCluster(`${name}-cluster`, { clusterName, region: stack.region, settings: stack.cluster, privateSubnetIds: Object.values(network.privateSubnetIds), tags }, parent);
       this.provider = cluster.provider;
       this.clusterName = cluster.name;

@@ -37,6 +37,8 @@ export const createClusterSchema = z.strictObject({
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */
   protect: z.boolean().default(true),
+  /** VPC flow logs to CloudWatch Logs (90 days): rejected traffic, all traffic, or off. @default "reject" */
+  flowLogs: z.enum(["reject", "all", "off"]).default("reject"),
 });
 
 export const existingClusterSchema = z.strictObject({

@@ -56,6 +56,11 @@ export const trafficSchema = z.strictObject({
    * exposed models. @default new clusters: the kit's own load-balancer subnets; existing: the private address ranges
    */
   loadBalancerSourceCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).optional(),
+  /**
+   * Serve private (internal-ALB) endpoints over plain HTTP. An explicit opt-out: API keys then cross the VPC in clear
+   * text, and the prod policy config refuses it (private-endpoints-tls-auth). @default false
+   */
+  plainHttpInVpc: z.boolean().default(false),
   /** CIDRs allowed to reach a public ALB. @default ["0.0.0.0/0"] */
   allowedCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
 });

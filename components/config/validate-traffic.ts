@@ -58,6 +58,9 @@ export function checkTraffic(ctx: TrafficContext): ConfigProblem[] {
     if (m.exposure === "public" && !hasTls(ctx.traffic)) {
       problems.push({ path: "omk:traffic.certificateArn", value: undefined, message: `is required: ${m.name} is public and public endpoints are served over TLS only.`, fix: "set the ARN of an ACM certificate for the host (or *.domain), or set traffic.domain and traffic.hostedZoneId so the kit requests one." });
     }
+    if (m.exposure === "private" && !hasTls(ctx.traffic) && !ctx.traffic.plainHttpInVpc) {
+      problems.push({ path: "omk:traffic.certificateArn", value: undefined, message: `is required: ${m.name} is private, and without TLS its API key crosses the VPC in clear text.`, fix: "set the ARN of an ACM certificate for the host (or traffic.domain + hostedZoneId so the kit requests one); or, knowingly, traffic.plainHttpInVpc: true." });
+    }
     if (m.host && !ctx.traffic.certificateArn && ctx.traffic.hostedZoneId && ctx.traffic.domain && !m.host.endsWith(`.${ctx.traffic.domain}`)) {
       problems.push({ path: at("host"), value: m.host, message: `is not covered by the requested certificate *.${ctx.traffic.domain}.`, fix: `use a host under ${ctx.traffic.domain}, or set traffic.certificateArn.` });
     }

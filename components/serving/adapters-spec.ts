@@ -11,6 +11,7 @@ import type { ResolvedModel } from "../config/validate";
 import type { AdapterSettings } from "../config/routing-schema";
 import { GiB } from "../sizing/memory";
 import { loraBytesPerGpu } from "../sizing/lora";
+import { RESTRICTED_CONTAINER, nonRootEnv } from "../pod-security";
 
 /** Where the adapters are unpacked in the server pod. */
 export const ADAPTERS_DIR = "/adapters";
@@ -96,15 +97,15 @@ export function adapterFetchContainers(input: AdapterFetchInput): Obj[] {
   if (hub.length) {
     out.push({
       name: "fetch-hub-adapters", image: input.vllmImage, command: ["python3", "-c", HUB_FETCH], args: hub.map((a) => `${a.name}|${a.repo}|${a.revision ?? ""}`),
-      env: [{ name: "HF_HOME", value: `${ADAPTERS_DIR}/.hf-home` }, ...(input.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } }] : [])],
-      volumeMounts: mount, securityContext: { allowPrivilegeEscalation: false },
+      env: [{ name: "HF_HOME", value: `${ADAPTERS_DIR}/.hf-home` }, ...nonRootEnv("/tmp"), ...(input.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } }] : [])],
+      volumeMounts: mount, securityContext: RESTRICTED_CONTAINER,
     });
   }
   if (s3.length) {
     out.push({
       name: "fetch-s3-adapters", image: input.awsCliImage, command: ["/bin/sh", "-c"],
       args: [s3.map((a) => `aws s3 sync ${a.repo.replace(/\/+$/, "")} ${ADAPTERS_DIR}/${a.name} --exclude 'checkpoint-*' --exclude 'optimizer*' --only-show-errors`).join(" && ")],
-      env: [{ name: "AWS_REGION", value: input.region }], volumeMounts: mount, securityContext: { allowPrivilegeEscalation: false },
+      env: [{ name: "AWS_REGION", value: input.region }, ...nonRootEnv("/tmp")], volumeMounts: mount, securityContext: RESTRICTED_CONTAINER,
     });
   }
   return out;

@@ -1,3 +1,4 @@
+import { RESTRICTED_CONTAINER, nonRootEnv } from "../pod-security";
 /**
  * Where a vLLM pod keeps what a start produces (pure): the weights download, vLLM's torch.compile cache, Triton,
  * DeepGEMM and FlashInfer kernels — all under `/cache`, the pod's emptyDir on the node's ephemeral storage (NVMe
@@ -48,11 +49,11 @@ export function cacheSyncContainers(uri: string, awsCliImage: string, port: numb
   const restore = dirs.map(([key, dir]) => `mkdir -p ${dir} && (aws s3 sync ${uri}/${key} ${dir} --only-show-errors || echo "omk: restoring the ${key} cache from ${uri}/${key} failed; vLLM compiles it from scratch" >&2)`).join("; ");
   const save = dirs.map(([key, dir]) => `aws s3 sync ${dir} ${uri}/${key} --only-show-errors || echo "omk: saving the ${key} cache to ${uri}/${key} failed" >&2`).join("; ");
   return [
-    { name: "compile-cache-restore", image: awsCliImage, command: ["/bin/sh", "-c"], args: [restore], volumeMounts: mounts, resources: small, securityContext: { allowPrivilegeEscalation: false } },
+    { name: "compile-cache-restore", image: awsCliImage, command: ["/bin/sh", "-c"], args: [restore], volumeMounts: mounts, resources: small, env: nonRootEnv("/tmp"), securityContext: RESTRICTED_CONTAINER },
     {
       name: "compile-cache-save", image: awsCliImage, restartPolicy: "Always", command: ["/bin/bash", "-c"],
       args: [`until (exec 3<>/dev/tcp/127.0.0.1/${port}) 2>/dev/null; do sleep 15; done; sleep 30; while true; do ${save}; sleep ${CACHE_RESAVE_SECONDS}; done`],
-      volumeMounts: mounts, resources: small, securityContext: { allowPrivilegeEscalation: false },
+      volumeMounts: mounts, resources: small, env: nonRootEnv("/tmp"), securityContext: RESTRICTED_CONTAINER,
     },
   ];
 }

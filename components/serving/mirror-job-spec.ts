@@ -4,6 +4,7 @@
  * Hub download in the same volume; `aws s3 sync` uploads only what is missing.
  */
 import type { ResolvedModel } from "../config/validate";
+import { RESTRICTED_CONTAINER, nonRootEnv, restrictedPod } from "../pod-security";
 
 /** AWS CLI v2 image for the upload step, pinned. */
 export const AWS_CLI_IMAGE = "amazon/aws-cli:2.17.0";
@@ -68,16 +69,18 @@ export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
         metadata: { labels },
         spec: {
           serviceAccountName: input.serviceAccountName,
+          // Pod Security "restricted"; fsGroup makes the EBS work volume writable for the non-root user.
+          securityContext: restrictedPod(),
           // OnFailure keeps the pod and its volume, so a retry resumes instead of starting over.
           restartPolicy: "OnFailure",
           initContainers: [
-            { name: "check", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"], args: [`aws s3 ls ${target}/${MIRROR_MARKER} && touch /work/done || true`], volumeMounts: work },
-            { name: "download", image: input.vllmImage, command: ["/bin/sh", "-c"], args: [download], env: [{ name: "HF_HOME", value: "/work/hf-home" }, ...token], volumeMounts: work, resources: { requests: { cpu: "2", memory: "8Gi" } } },
+            { name: "check", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"], args: [`aws s3 ls ${target}/${MIRROR_MARKER} && touch /work/done || true`], volumeMounts: work, env: nonRootEnv("/work/home"), securityContext: RESTRICTED_CONTAINER },
+            { name: "download", image: input.vllmImage, command: ["/bin/sh", "-c"], args: [download], env: [{ name: "HF_HOME", value: "/work/hf-home" }, ...nonRootEnv("/work/home"), ...token], volumeMounts: work, resources: { requests: { cpu: "2", memory: "8Gi" } }, securityContext: RESTRICTED_CONTAINER },
           ],
           containers: [{
             name: "upload", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"],
             args: [`test -f /work/done && exit 0; aws s3 sync /work/model ${target} --exclude '.cache/*' --only-show-errors && echo done | aws s3 cp - ${target}/${MIRROR_MARKER}`],
-            volumeMounts: work, resources: { requests: { cpu: "1", memory: "2Gi" } },
+            volumeMounts: work, resources: { requests: { cpu: "1", memory: "2Gi" } }, env: nonRootEnv("/work/home"), securityContext: RESTRICTED_CONTAINER,
           }],
           volumes: [{
             name: "work",

@@ -7,7 +7,8 @@ import { GPU_TAINT, POOL_LABEL } from "../aws/gpu-pools";
 import type { ResolvedModel } from "../config/validate";
 import type { ColdStart } from "./cold-start";
 import type { PodResources } from "./pod-resources";
-import { CACHE_ENV, cacheSyncContainers } from "./cache-spec";
+import { CACHE_ENV, CACHE_ROOT, cacheSyncContainers } from "./cache-spec";
+import { RESTRICTED_CONTAINER, nonRootEnv, restrictedPod } from "../pod-security";
 import { REFRESH_LABEL } from "./refresh-spec";
 import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
 import { AWS_CLI_IMAGE } from "./mirror-job-spec";
@@ -77,6 +78,9 @@ export function terminationGraceSeconds(m: ResolvedModel): number {
 function env(input: ServerInput): Obj[] {
   const out: Obj[] = [
     ...CACHE_ENV,
+    // vLLM runs as a non-root user (Pod Security "restricted"): everything it writes is under the cache volume.
+    ...nonRootEnv(`${CACHE_ROOT}/home`),
+    { name: "TORCHINDUCTOR_CACHE_DIR", value: `${CACHE_ROOT}/inductor` },
     { name: "AWS_REGION", value: input.region },
   ];
   if (input.keepAliveSeconds) out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(input.keepAliveSeconds) });
@@ -100,7 +104,9 @@ function env(input: ServerInput): Obj[] {
     );
   }
   if (input.apiKeySecret) out.push({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: input.apiKeySecret, key: "VLLM_API_KEY" } } });
-  if (input.hfTokenSecret) out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
+  // The Hub token only where vLLM pulls from the Hub: a server streaming from the S3 store never holds it (adapter
+  // fetches get it in their own init container).
+  if (input.hfTokenSecret && input.model.weightSource === "huggingface") out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
   if (input.model.placement.nodes > 1) {
     // EFA through libfabric when the image has the aws-ofi-nccl plugin; the pod's eth0 for bootstrap either way.
     out.push(
@@ -160,7 +166,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     env: env(input),
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }, ...(m.adapters.length ? [{ name: "adapters", mountPath: ADAPTERS_DIR, readOnly: true }] : [])],
-    securityContext: { allowPrivilegeEscalation: false },
+    securityContext: RESTRICTED_CONTAINER,
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
@@ -175,6 +181,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     : {};
   return {
     serviceAccountName: input.serviceAccountName,
+    securityContext: restrictedPod(),
     ...gpuScheduling,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: terminationGraceSeconds(m),

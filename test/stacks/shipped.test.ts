@@ -43,7 +43,11 @@ describe.each(shippedStacks())("stack %s", (stack) => {
   it("plans with valid manifests, no policy violation and a current resource-graph snapshot", () => {
     expect(p.manifestProblems).toEqual([]);
     // As `pulumi preview` with the pack would: each violation names its policy and what to change.
-    expect(p.policy.violations.map((v) => `${v.level} ${v.policy}: ${v.message}`), `${stack} fails its environment's policies (${p.policy.config ?? "pack defaults"})`).toEqual([]);
+    // Advisory findings are allowed only where the environment's policy config deliberately downgrades that policy
+    // (dev: an API endpoint open to a laptop); everything else must pass outright.
+    const downgraded = new Set(Object.entries(p.policy.config ? JSON.parse(readFileSync(p.policy.config, "utf8")) as Record<string, { enforcementLevel?: string }> : {}).filter(([, v]) => v?.enforcementLevel === "advisory").map(([k]) => k));
+    const blocking = p.policy.violations.filter((v) => v.level === "mandatory" || !downgraded.has(v.policy));
+    expect(blocking.map((v) => `${v.level} ${v.policy}: ${v.message}`), `${stack} fails its environment's policies (${p.policy.config ?? "pack defaults"})`).toEqual([]);
     const file = path.join(SNAPSHOT_DIR, `${stack}.txt`);
     expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing: run npx omk sync`).toBe(true);
     expect(resourceGraph(p.resources), `the ${stack} snapshot is stale: run npx omk sync and review the diff`).toBe(readFileSync(file, "utf8"));

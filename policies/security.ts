@@ -1,0 +1,148 @@
+/**
+ * Security policies that hold when someone weakens a stack: pods at the Pod Security "restricted" level, a
+ * control plane that is not open to the internet and logs who did what, images from known registries only, and
+ * in-VPC endpoints that still use TLS and an API key. Advisory in the pack (a stack of an environment without a
+ * policy config, e.g. a first try, is warned, not blocked); policies/config/prod.json makes every one mandatory.
+ */
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import { TYPES, containersOf, podTemplates } from "./inspect";
+
+const CLUSTER = "aws:eks/cluster:Cluster";
+const NAMESPACE = "kubernetes:core/v1:Namespace";
+
+/**
+ * What a pod spec breaks of Pod Security "restricted" (kubernetes.io/docs/concepts/security/pod-security-standards):
+ * host namespaces and ports, privileged or escalating containers, added capabilities other than NET_BIND_SERVICE,
+ * capabilities not dropped, root, a seccomp profile other than RuntimeDefault/Localhost, hostPath volumes.
+ */
+export function restrictedProblems(spec: any): string[] {
+  const out: string[] = [];
+  if (spec.hostNetwork || spec.hostPID || spec.hostIPC) out.push("uses a host namespace (hostNetwork/hostPID/hostIPC)");
+  if ((spec.volumes ?? []).some((v: any) => v.hostPath)) out.push("mounts a hostPath volume");
+  const pod = spec.securityContext ?? {};
+  const seccomp = (c: any) => (c.securityContext?.seccompProfile ?? pod.seccompProfile)?.type;
+  for (const c of containersOf(spec)) {
+    const sc = c.securityContext ?? {};
+    const name = `container ${c.name}`;
+    if (sc.privileged) out.push(`${name} is privileged`);
+    if (sc.allowPrivilegeEscalation !== false) out.push(`${name} does not set allowPrivilegeEscalation: false`);
+    if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${name} does not drop ALL capabilities`);
+    const added = (sc.capabilities?.add ?? []).filter((x: string) => x !== "NET_BIND_SERVICE");
+    if (added.length) out.push(`${name} adds capabilities ${added.join(", ")}`);
+    if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${name} may run as root (runAsNonRoot is not true)`);
+    if ((sc.runAsUser ?? pod.runAsUser) === 0) out.push(`${name} runs as user 0`);
+    if (!["RuntimeDefault", "Localhost"].includes(seccomp(c))) out.push(`${name} has no RuntimeDefault seccomp profile`);
+    if ((c.ports ?? []).some((p: any) => p.hostPort)) out.push(`${name} uses a hostPort`);
+  }
+  return out;
+}
+
+/** Namespaces the kit serves models in: labelled as the kit's and enforcing a Pod Security level. */
+export const podSecurityRestricted: ResourceValidationPolicy = {
+  name: "pod-security-restricted",
+  description: "Every pod the kit runs meets the Pod Security 'restricted' level, and the serving namespace enforces it.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type === NAMESPACE && args.props.metadata?.labels?.["app.kubernetes.io/managed-by"] === "open-model-kit") {
+      const level = args.props.metadata.labels["pod-security.kubernetes.io/enforce"];
+      if (level !== "restricted") report(`Namespace ${args.props.metadata.name} enforces Pod Security "${level ?? "nothing"}", not "restricted": a pod that drifts would be admitted. Label it pod-security.kubernetes.io/enforce=restricted.`);
+    }
+    if (args.props.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "open-model-kit") return;
+    for (const t of podTemplates(args)) {
+      for (const p of restrictedProblems(t.spec)) report(`${args.props.kind ?? args.type} ${args.props.metadata?.name}: ${p}. Pod Security "restricted" requires it (runAsNonRoot, allowPrivilegeEscalation: false, capabilities drop ALL, seccompProfile RuntimeDefault).`);
+    }
+  },
+};
+
+export const controlPlaneAccess: ResourceValidationPolicy = {
+  name: "eks-endpoint-restricted",
+  description: "The EKS API endpoint is private, or public only to named CIDRs (never 0.0.0.0/0).",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== CLUSTER) return;
+    const vpc = args.props.vpcConfig ?? {};
+    if (vpc.endpointPublicAccess === false) return;
+    const cidrs: string[] = vpc.publicAccessCidrs ?? ["0.0.0.0/0"];
+    if (cidrs.includes("0.0.0.0/0")) report("The EKS API endpoint is public to 0.0.0.0/0 (CIS EKS 5.4.2). Set omk:cluster.endpoint.publicAccessCidrs to the CIDRs that administer the cluster (your VPN, CI runners), or endpoint.public: false.");
+  },
+};
+
+/** Log types CIS EKS 2.1.1 asks for: who called the API, with what, and how they authenticated. */
+export const REQUIRED_LOG_TYPES = ["api", "audit", "authenticator"] as const;
+
+export const controlPlaneLogs: ResourceValidationPolicy = {
+  name: "control-plane-logs",
+  description: "EKS control-plane logging covers api, audit and authenticator.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== CLUSTER) return;
+    const enabled: string[] = args.props.enabledClusterLogTypes ?? [];
+    const missing = REQUIRED_LOG_TYPES.filter((t) => !enabled.includes(t));
+    if (missing.length) report(`EKS control-plane logs miss ${missing.join(", ")} (CIS EKS 2.1.1): without them no one can tell who changed the cluster. Add them to omk:cluster.logTypes.`);
+  },
+};
+
+/** Registries (image name prefixes) the kit's own images come from; a pull-through cache in the account is allowed too. */
+export const DEFAULT_REGISTRIES = ["vllm/", "lmcache/", "nginxinc/", "amazon/aws-cli", "public.ecr.aws/", "registry.k8s.io/"];
+
+function fromAllowedRegistry(image: string, allowed: readonly string[]): boolean {
+  // An ECR repository in the account (the pull-through cache) is trusted: the account controls it.
+  if (/^\d{12}\.dkr\.ecr\.[a-z0-9-]+\.amazonaws\.com(\.cn)?\//.test(image)) return true;
+  const name = image.replace(/^docker\.io\//, "").replace(/^index\.docker\.io\//, "");
+  return allowed.some((prefix) => name.startsWith(prefix));
+}
+
+export const trustedRegistries: ResourceValidationPolicy = {
+  name: "trusted-registries",
+  description: "Every container image comes from a registry the environment trusts (allowedRegistries) or the account's own ECR.",
+  enforcementLevel: "advisory",
+  configSchema: { properties: { allowedRegistries: { type: "array", items: { type: "string" } } } },
+  validateResource: (args, report) => {
+    const allowed: string[] = (args.getConfig<{ allowedRegistries?: string[] }>().allowedRegistries) ?? DEFAULT_REGISTRIES;
+    for (const t of podTemplates(args)) {
+      for (const c of containersOf(t.spec)) {
+        if (typeof c.image === "string" && !fromAllowedRegistry(c.image, allowed)) report(`Container ${c.name} runs "${c.image}", from no registry this environment trusts (${allowed.join(", ")}). Mirror it into your ECR or add its registry to allowedRegistries in the policy config.`);
+      }
+    }
+  },
+};
+
+export const vpcFlowLogs: StackValidationPolicy = {
+  name: "vpc-flow-logs",
+  description: "A VPC the stack creates has flow logs (CIS AWS 3.9).",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const vpcs = args.resources.filter((r) => r.type === "aws:ec2/vpc:Vpc");
+    const logged = args.resources.filter((r) => r.type === "aws:ec2/flowLog:FlowLog");
+    if (vpcs.length > logged.length) report("The stack's VPC has no flow logs (CIS AWS 3.9): refused and unexpected connections leave no trace. Remove omk:cluster.flowLogs: off.");
+  },
+};
+
+export const inVpcEndpoints: StackValidationPolicy = {
+  name: "private-endpoints-tls-auth",
+  description: "An endpoint on an internal ALB uses HTTPS and an API key too: inside a VPC, keys in clear text are readable by anything on the path.",
+  enforcementLevel: "advisory",
+  validateStack: (args, report) => {
+    const params = args.resources.filter((r) => r.props.kind === "IngressClassParams");
+    const classes = args.resources.filter((r) => r.props.kind === "IngressClass");
+    for (const ing of args.resources.filter((r) => r.type === TYPES.ingress)) {
+      const cls = classes.find((c) => c.props.metadata?.name === ing.props.spec?.ingressClassName);
+      const p = params.find((x) => x.props.metadata?.name === cls?.props.spec?.parameters?.name);
+      if (p?.props.spec?.scheme !== "internal") continue;
+      const certs = p.props.spec.certificateARNs ?? p.props.spec.certificateArn ?? [];
+      const listen = String(ing.props.metadata?.annotations?.["alb.ingress.kubernetes.io/listen-ports"] ?? "");
+      if (!certs.length || !listen.includes("HTTPS")) report(`Ingress ${ing.props.metadata?.name} serves a private endpoint over plain HTTP: API keys cross the VPC in clear text. Set omk:traffic.certificateArn (or domain + hostedZoneId).`, ing.urn);
+      if (!guardedByApiKey(args.resources, ing)) report(`Ingress ${ing.props.metadata?.name} reaches a model that requires no API key. Remove auth: false.`, ing.urn);
+    }
+  },
+};
+
+/**
+ * Whether the vLLM server an Ingress leads to requires an API key. The Ingress carries its model's instance label;
+ * its backend may be the router or the KEDA interceptor, so the server is found by that label, not by the backend.
+ */
+export function guardedByApiKey(resources: readonly { type: string; props: Record<string, any> }[], ing: { props: Record<string, any> }): boolean {
+  const instance = ing.props.metadata?.labels?.["app.kubernetes.io/instance"];
+  const servers = resources.filter((r) => podTemplates(r as never).length && r.props.metadata?.labels?.["app.kubernetes.io/component"] === "server" && r.props.metadata?.labels?.["app.kubernetes.io/instance"] === instance);
+  return servers.length > 0 && servers.every((s) => podTemplates(s as never).every((t) => (t.spec.containers ?? []).some((c: any) => (c.env ?? []).some((e: any) => e.name === "VLLM_API_KEY" && e.valueFrom?.secretKeyRef))));
+}

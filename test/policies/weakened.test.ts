@@ -1,0 +1,86 @@
+/**
+ * A prod stack weakened on purpose, one setting at a time, as the security review did: each weakening is blocked by
+ * a named policy (exit 2 in `omk plan`) with a message naming the setting and the fix, under the prod policy config;
+ * the same stack unweakened passes. Policies run on the recorded resources, as CrossGuard would.
+ */
+import * as path from "node:path";
+import { describe, expect, it } from "vitest";
+import { planStack } from "../../cli/engine/plan";
+import { stackConfig } from "../harness/stack";
+import { podTemplates } from "../../policies/inspect";
+import { restrictedProblems } from "../../policies/security";
+
+const ROOT = path.resolve(__dirname, "../..");
+const PROD = path.join(ROOT, "test/fixtures/policies/prod.json");
+const cert = "arn:aws:acm:us-east-1:123456789012:certificate/0f0e0d0c-1111-2222-3333-444455556666";
+const model = { id: "Qwen/Qwen3-8B", maxModelLen: 8192, exposure: "private", host: "qwen.llm.internal.example.com" };
+const secure = {
+  "omk:cluster": { endpoint: { public: false } },
+  "omk:traffic": { certificateArn: cert },
+  "omk:capacity": { capacityType: "on-demand" },
+};
+
+async function verdict(models: unknown[], extra: Record<string, unknown>) {
+  const r = await planStack(stackConfig(models, { ...secure, ...extra }), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+  if (!r.ok) throw r.error;
+  return r.plan.policy.violations.filter((v) => v.level === "mandatory");
+}
+
+describe("a prod stack weakened one setting at a time", () => {
+  it("passes as shipped: private API endpoint, control-plane logs, TLS on the private ALB, restricted pods", async () => {
+    expect(await verdict([model], {})).toEqual([]);
+  });
+
+  it.each([
+    ["an API endpoint open to the world", [model], { "omk:cluster": { endpoint: { public: true, publicAccessCidrs: ["0.0.0.0/0"] } } }, "eks-endpoint-restricted", /public to 0\.0\.0\.0\/0.*omk:cluster\.endpoint\.publicAccessCidrs/],
+    ["no control-plane logs", [model], { "omk:cluster": { endpoint: { public: false }, logTypes: [] } }, "control-plane-logs", /miss api, audit, authenticator.*omk:cluster\.logTypes/],
+    ["an image from an unknown registry", [model], { "omk:serving": { image: "ghcr.io/someone/vllm:v0.32.0" } }, "trusted-registries", /"ghcr\.io\/someone\/vllm:v0\.32\.0", from no registry this environment trusts/],
+    ["a private model without TLS", [model], { "omk:traffic": { plainHttpInVpc: true } }, "private-endpoints-tls-auth", /private endpoint over plain HTTP: API keys cross the VPC in clear text/],
+    ["no VPC flow logs", [model], { "omk:cluster": { endpoint: { public: false }, flowLogs: "off" } }, "vpc-flow-logs", /no flow logs \(CIS AWS 3\.9\).*Remove omk:cluster\.flowLogs: off/],
+    ["a private model without auth", [{ ...model, auth: false }], {}, "private-endpoints-tls-auth", /reaches a model that requires no API key\. Remove auth: false/],
+  ])("%s → blocked by %s", async (_what, models, extra, policy, message) => {
+    const mandatory = await verdict(models, extra);
+    expect(mandatory.map((v) => v.policy)).toContain(policy);
+    expect(mandatory.find((v) => v.policy === policy)!.message).toMatch(message);
+  });
+
+  it("every kit pod meets Pod Security 'restricted', and a pod spec that drifts from it is named with what it breaks", async () => {
+    const r = await planStack(stackConfig([{ ...model, adapters: [{ name: "sql", repo: "my-org/sql-lora", rank: 8, revision: "0123456789abcdef0123456789abcdef01234567" }], replicas: { min: 0, max: 2 } }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    if (!r.ok) throw r.error;
+    const pods = r.plan.resources.flatMap((x) => podTemplates({ type: x.type, props: x.inputs as Record<string, unknown>, urn: x.urn, name: x.name }));
+    // vLLM, its router, the 503 responder and the refresh CronJob's job template.
+    expect(pods.length).toBeGreaterThanOrEqual(4);
+    for (const t of pods) expect(restrictedProblems(t.spec)).toEqual([]);
+    const drifted = structuredClone(pods[0]!.spec);
+    drifted.securityContext = {};
+    drifted.containers[0].securityContext = { privileged: true, capabilities: { add: ["SYS_ADMIN"] } };
+    expect(restrictedProblems(drifted)).toEqual(expect.arrayContaining([
+      expect.stringMatching(/is privileged/), expect.stringMatching(/adds capabilities SYS_ADMIN/), expect.stringMatching(/may run as root/), expect.stringMatching(/no RuntimeDefault seccomp profile/),
+    ]));
+    const ns = r.plan.resources.find((x) => x.type === "kubernetes:core/v1:Namespace" && (x.inputs as any).metadata.name === "omk")!;
+    expect((ns.inputs as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+  });
+
+  it("keeps weights TLS-only and the flow-log role usable by VPC Flow Logs of this region only", async () => {
+    const r = await planStack(stackConfig([{ ...model, weights: { source: "s3" } }], { ...secure, "omk:hfToken": { secure: "v1:AAAA" } }), { stack: "prod-weakened", source: "test", policyConfig: PROD, secretKeys: ["omk:hfToken"] });
+    if (!r.ok) throw r.error;
+    const policy = JSON.parse(String(r.plan.resources.find((x) => x.type === "aws:s3/bucketPolicy:BucketPolicy")!.inputs.policy));
+    expect(policy.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
+    // A server streaming from the store never holds the Hub token; only the mirror Job that downloads does.
+    const withToken = r.plan.resources.flatMap((x) => podTemplates({ type: x.type, props: x.inputs as Record<string, unknown>, urn: x.urn, name: x.name }).flatMap((t) => [...(t.spec.containers ?? []), ...(t.spec.initContainers ?? [])].filter((c: any) => (c.env ?? []).some((e: any) => e.name === "HF_TOKEN")).map((c: any) => `${(x.inputs as any).kind}/${c.name}`)));
+    expect(withToken).toEqual(["Job/download"]);
+    const flow = r.plan.resources.find((x) => x.type === "aws:ec2/flowLog:FlowLog")!;
+    expect(flow.inputs).toMatchObject({ trafficType: "REJECT", logDestinationType: "cloud-watch-logs" });
+    const role = r.plan.resources.find((x) => x.type === "aws:iam/role:Role" && x.name.endsWith("flow-logs"))!;
+    expect(JSON.parse(String(role.inputs.assumeRolePolicy)).Statement[0].Condition).toEqual({ ArnLike: { "aws:SourceArn": "arn:aws:ec2:us-east-1:*:vpc-flow-log/*" } });
+  });
+
+  it("a token in the vLLM arguments never gets that far: the config is refused with the value masked", async () => {
+    const r = await planStack(stackConfig([{ ...model, extraArgs: ["--api-key=sk-abcdefghijklmnopqrstuvwxyz123456"] }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    expect(r.ok).toBe(false);
+    if (!r.ok) {
+      expect(r.error.message).toMatch(/extraArgs\[0\]/);
+      expect(r.error.message).not.toContain("sk-abcdefghijklmnopqrstuvwxyz123456");
+    }
+  });
+});
