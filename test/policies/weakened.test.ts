@@ -4,6 +4,8 @@
  * the same stack unweakened passes. Policies run on the recorded resources, as CrossGuard would.
  */
 import * as path from "node:path";
+import { readFileSync } from "node:fs";
+import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../cli/engine/plan";
 import { stackConfig } from "../harness/stack";
@@ -82,5 +84,13 @@ describe("a prod stack weakened one setting at a time", () => {
       expect(r.error.message).toMatch(/extraArgs\[0\]/);
       expect(r.error.message).not.toContain("sk-abcdefghijklmnopqrstuvwxyz123456");
     }
+  });
+});
+
+describe("security defaults of the pinned charts", () => {
+  it("keeps Grafana's reads to its own namespace (no cluster-wide Secret access through the dashboard sidecar)", () => {
+    const values = parse(readFileSync(path.join(ROOT, "charts/kube-prometheus-stack/values.yaml"), "utf8"));
+    expect(values.grafana.rbac.namespaced).toBe(true);
+    expect(values.grafana.sidecar.dashboards.searchNamespace).toBeUndefined();
   });
 });
