@@ -6,16 +6,33 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
 import { TYPES, containersOf, podTemplates } from "./inspect";
+import type { RestrictedException } from "../components/pod-security";
 
 const CLUSTER = "aws:eks/cluster:Cluster";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
 
 /**
+ * The documented exception a vLLM pod spec qualifies for (components/pod-security.ts): EFA devices, several GPUs, or
+ * vLLM's CPU image. Read from the spec itself, so a pod cannot claim one it does not need.
+ */
+export function restrictedExceptionOf(spec: any): RestrictedException | null {
+  const containers = containersOf(spec);
+  if (containers.some((c) => Number(c.resources?.limits?.["vpc.amazonaws.com/efa"] ?? 0) > 0)) return "efa";
+  if (containers.some((c) => Number(c.resources?.limits?.["nvidia.com/gpu"] ?? 0) > 1)) return "multi-gpu";
+  if (containers.some((c) => typeof c.image === "string" && /vllm-openai-cpu/.test(c.image))) return "cpu-image";
+  return null;
+}
+
+/**
  * What a pod spec breaks of Pod Security "restricted" (kubernetes.io/docs/concepts/security/pod-security-standards):
  * host namespaces and ports, privileged or escalating containers, added capabilities other than NET_BIND_SERVICE,
- * capabilities not dropped, root, a seccomp profile other than RuntimeDefault/Localhost, hostPath volumes.
+ * capabilities not dropped, root, a seccomp profile other than RuntimeDefault/Localhost, hostPath volumes — less
+ * what the pod's documented exception relaxes (the seccomp profile for several GPUs; user, capabilities and seccomp
+ * for EFA and the CPU image). Privilege escalation, host access and added capabilities are never excepted.
  */
 export function restrictedProblems(spec: any): string[] {
+  const exception = restrictedExceptionOf(spec);
+  const relaxed = exception === "efa" || exception === "cpu-image";
   const out: string[] = [];
   if (spec.hostNetwork || spec.hostPID || spec.hostIPC) out.push("uses a host namespace (hostNetwork/hostPID/hostIPC)");
   if ((spec.volumes ?? []).some((v: any) => v.hostPath)) out.push("mounts a hostPath volume");
@@ -26,28 +43,32 @@ export function restrictedProblems(spec: any): string[] {
     const name = `container ${c.name}`;
     if (sc.privileged) out.push(`${name} is privileged`);
     if (sc.allowPrivilegeEscalation !== false) out.push(`${name} does not set allowPrivilegeEscalation: false`);
-    if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${name} does not drop ALL capabilities`);
     const added = (sc.capabilities?.add ?? []).filter((x: string) => x !== "NET_BIND_SERVICE");
     if (added.length) out.push(`${name} adds capabilities ${added.join(", ")}`);
+    if ((c.ports ?? []).some((p: any) => p.hostPort)) out.push(`${name} uses a hostPort`);
+    if (seccomp(c) === "Unconfined") out.push(`${name} sets an Unconfined seccomp profile`);
+    if (relaxed) continue;
+    if (!(sc.capabilities?.drop ?? []).includes("ALL")) out.push(`${name} does not drop ALL capabilities`);
     if ((sc.runAsNonRoot ?? pod.runAsNonRoot) !== true) out.push(`${name} may run as root (runAsNonRoot is not true)`);
     if ((sc.runAsUser ?? pod.runAsUser) === 0) out.push(`${name} runs as user 0`);
-    if (!["RuntimeDefault", "Localhost"].includes(seccomp(c))) out.push(`${name} has no RuntimeDefault seccomp profile`);
-    if ((c.ports ?? []).some((p: any) => p.hostPort)) out.push(`${name} uses a hostPort`);
+    if (exception !== "multi-gpu" && !["RuntimeDefault", "Localhost"].includes(seccomp(c))) out.push(`${name} has no RuntimeDefault seccomp profile`);
   }
   return out;
 }
 
-/** Namespaces the kit serves models in: labelled as the kit's and enforcing a Pod Security level. */
+/** Namespaces the kit serves models in: labelled as the kit's; they must enforce at least baseline and audit/warn restricted. */
 export const podSecurityRestricted: ResourceValidationPolicy = {
   name: "pod-security-restricted",
-  description: "Every pod the kit runs meets the Pod Security 'restricted' level, and the serving namespace enforces it.",
+  description: "Every pod the kit runs meets the Pod Security 'restricted' level, less documented exceptions of vLLM pods (several GPUs, EFA, the CPU image), and the serving namespace enforces baseline while auditing and warning at restricted.",
   enforcementLevel: "advisory",
   validateResource: (args, report) => {
-    if (args.type === NAMESPACE && args.props.metadata?.labels?.["app.kubernetes.io/managed-by"] === "open-model-kit") {
-      const level = args.props.metadata.labels["pod-security.kubernetes.io/enforce"];
-      if (level !== "restricted") report(`Namespace ${args.props.metadata.name} enforces Pod Security "${level ?? "nothing"}", not "restricted": a pod that drifts would be admitted. Label it pod-security.kubernetes.io/enforce=restricted.`);
+    const labels = args.props.metadata?.labels ?? {};
+    if (args.type === NAMESPACE && labels["app.kubernetes.io/managed-by"] === "open-model-kit") {
+      const enforce = labels["pod-security.kubernetes.io/enforce"];
+      if (enforce !== "baseline" && enforce !== "restricted") report(`Namespace ${args.props.metadata.name} enforces Pod Security "${enforce ?? "nothing"}": a privileged pod would be admitted. Label it pod-security.kubernetes.io/enforce=baseline (or restricted).`);
+      for (const mode of ["audit", "warn"]) if (labels[`pod-security.kubernetes.io/${mode}`] !== "restricted") report(`Namespace ${args.props.metadata.name} does not ${mode} at Pod Security "restricted": drift from it goes unnoticed. Label it pod-security.kubernetes.io/${mode}=restricted.`);
     }
-    if (args.props.metadata?.labels?.["app.kubernetes.io/managed-by"] !== "open-model-kit") return;
+    if (labels["app.kubernetes.io/managed-by"] !== "open-model-kit") return;
     for (const t of podTemplates(args)) {
       for (const p of restrictedProblems(t.spec)) report(`${args.props.kind ?? args.type} ${args.props.metadata?.name}: ${p}. Pod Security "restricted" requires it (runAsNonRoot, allowPrivilegeEscalation: false, capabilities drop ALL, seccompProfile RuntimeDefault).`);
     }

@@ -74,7 +74,9 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const storageClass = args.storageClass ? new StorageClass(`${name}-gp3`, {
       metadata: { name: GP3_STORAGE_CLASS },
       provisioner: args.storageClass.provisioner,
-      parameters: { type: "gp3", encrypted: "true", throughput: "500", iops: "6000" },
+      // An explicit fstype: the kubelet applies a pod's fsGroup (the non-root mirror Job writes its volume) only to volumes
+      // whose driver or class names one (Kubernetes "Configure a Security Context", fsGroup; aws-ebs-csi-driver#1365).
+      parameters: { type: "gp3", encrypted: "true", throughput: "500", iops: "6000", "csi.storage.k8s.io/fstype": "ext4" },
       volumeBindingMode: "WaitForFirstConsumer",
       reclaimPolicy: "Delete",
     }, { parent: this, provider: args.provider }) : undefined;

@@ -2,7 +2,7 @@
  * What every model server in a stack shares: the namespace, the Hugging Face token Secret, and (when a
  * model streams from S3) the model store and a gp3 StorageClass for mirror volumes.
  */
-import { RESTRICTED_NAMESPACE_LABELS } from "../pod-security";
+import { SERVING_NAMESPACE_LABELS } from "../pod-security";
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
@@ -38,7 +38,7 @@ export class ServingBase extends pulumi.ComponentResource {
     super("omk:serving:Base", name, {}, opts);
     const k8s = { parent: this, provider: args.provider };
     const ns = new Namespace(`${name}-ns`, {
-      metadata: { name: args.namespace, labels: { "app.kubernetes.io/managed-by": "open-model-kit", ...RESTRICTED_NAMESPACE_LABELS } },
+      metadata: { name: args.namespace, labels: { "app.kubernetes.io/managed-by": "open-model-kit", ...SERVING_NAMESPACE_LABELS } },
     }, k8s);
     this.namespace = ns.metadata.name;
     this.dependencies = [ns];

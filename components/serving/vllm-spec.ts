@@ -8,7 +8,7 @@ import type { ResolvedModel } from "../config/validate";
 import type { ColdStart } from "./cold-start";
 import type { PodResources } from "./pod-resources";
 import { CACHE_ENV, CACHE_ROOT, cacheSyncContainers } from "./cache-spec";
-import { RESTRICTED_CONTAINER, nonRootEnv, restrictedPod } from "../pod-security";
+import { nonRootEnv, vllmPodSecurity, type RestrictedException } from "../pod-security";
 import { REFRESH_LABEL } from "./refresh-spec";
 import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
 import { AWS_CLI_IMAGE } from "./mirror-job-spec";
@@ -56,6 +56,13 @@ export interface ServerInput {
 
 type Obj = Record<string, unknown>;
 
+/** Which exception to Pod Security "restricted" a vLLM pod needs (components/pod-security.ts), or null. */
+export function restrictedException(input: Pick<ServerInput, "device" | "efaPerNode" | "resources" | "model">): RestrictedException | null {
+  if (input.device === "cpu") return "cpu-image";
+  if (input.model.placement.nodes > 1 && input.efaPerNode > 0) return "efa";
+  return input.resources.gpus > 1 ? "multi-gpu" : null;
+}
+
 export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
 }
@@ -78,9 +85,9 @@ export function terminationGraceSeconds(m: ResolvedModel): number {
 function env(input: ServerInput): Obj[] {
   const out: Obj[] = [
     ...CACHE_ENV,
-    // vLLM runs as a non-root user (Pod Security "restricted"): everything it writes is under the cache volume.
-    ...nonRootEnv(`${CACHE_ROOT}/home`),
-    { name: "TORCHINDUCTOR_CACHE_DIR", value: `${CACHE_ROOT}/inductor` },
+    // vLLM runs as a non-root user (Pod Security "restricted"; uid 2000 is the image's own `vllm` user, vllm#40275):
+    // everything it writes is under the cache volume.
+    ...(restrictedException(input) === null || restrictedException(input) === "multi-gpu" ? nonRootEnv(CACHE_ROOT) : []),
     { name: "AWS_REGION", value: input.region },
   ];
   if (input.keepAliveSeconds) out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(input.keepAliveSeconds) });
@@ -96,7 +103,7 @@ function env(input: ServerInput): Obj[] {
   for (const [name, value] of Object.entries(input.model.yarn?.env ?? {})) out.push({ name, value });
   if (input.device === "cpu") {
     // "nobind" leaves thread placement to the OS: binding needs CAP_SYS_NICE, which the namespace's
-    // baseline Pod Security level does not allow.
+    // namespace's Pod Security level does not allow.
     out.push(
       { name: "VLLM_CPU_KVCACHE_SPACE", value: String(input.model.cpuKvSpaceGiB) },
       { name: "VLLM_CPU_OMP_THREADS_BIND", value: "nobind" },
@@ -166,7 +173,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     env: env(input),
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }, ...(m.adapters.length ? [{ name: "adapters", mountPath: ADAPTERS_DIR, readOnly: true }] : [])],
-    securityContext: RESTRICTED_CONTAINER,
+    securityContext: vllmPodSecurity(restrictedException(input)).container,
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
@@ -181,7 +188,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     : {};
   return {
     serviceAccountName: input.serviceAccountName,
-    securityContext: restrictedPod(),
+    securityContext: vllmPodSecurity(restrictedException(input)).pod,
     ...gpuScheduling,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: terminationGraceSeconds(m),

@@ -5,7 +5,11 @@ import type { ResolvedStack } from "../config/validate";
 export function servingWarnings(stack: ResolvedStack): string[] {
   const out: string[] = [];
   stack.models.forEach((m, i) => {
-    if (!m.revision) out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.`);
+    if (!m.revision) {
+      // With S3 weights the code runs from the mirrored snapshot, fixed once copied; from the Hub it follows the branch.
+      const remote = m.spec.trustRemoteCode && m.weightSource === "huggingface" ? ` It also runs the repo's own Python code (--trust-remote-code) as of that branch on every start: whoever can push to the repo runs code in your cluster.` : "";
+      out.push(`omk:models[${i}].weights.revision is not set: ${m.name} serves the repo's default branch, which can change between restarts; pin a commit hash.${remote}`);
+    }
     if (m.spec.userSupplied) {
       const file = m.spec.sources[0]?.replace(/^architecture: /, "") ?? "its config.json";
       const shadowed = findModel(m.spec.id) ? `; the catalog's own entry for ${m.spec.id} (parsers, flags, published sizes) is not used` : "";

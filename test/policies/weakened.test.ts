@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { planStack } from "../../cli/engine/plan";
 import { stackConfig } from "../harness/stack";
 import { podTemplates } from "../../policies/inspect";
-import { restrictedProblems } from "../../policies/security";
+import { restrictedExceptionOf, restrictedProblems } from "../../policies/security";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROD = path.join(ROOT, "test/fixtures/policies/prod.json");
@@ -60,7 +60,23 @@ describe("a prod stack weakened one setting at a time", () => {
       expect.stringMatching(/is privileged/), expect.stringMatching(/adds capabilities SYS_ADMIN/), expect.stringMatching(/may run as root/), expect.stringMatching(/no RuntimeDefault seccomp profile/),
     ]));
     const ns = r.plan.resources.find((x) => x.type === "kubernetes:core/v1:Namespace" && (x.inputs as any).metadata.name === "omk")!;
-    expect((ns.inputs as any).metadata.labels["pod-security.kubernetes.io/enforce"]).toBe("restricted");
+    expect((ns.inputs as any).metadata.labels).toMatchObject({ "pod-security.kubernetes.io/enforce": "baseline", "pod-security.kubernetes.io/audit": "restricted", "pod-security.kubernetes.io/warn": "restricted" });
+  });
+
+  it("relaxes only what each documented exception needs: no seccomp profile for several GPUs (CUDA IPC), root for EFA", async () => {
+    const tp = await planStack(stackConfig([{ id: "Qwen/Qwen3-32B", maxModelLen: 8192, instanceType: "g6e.12xlarge" }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    if (!tp.ok) throw tp.error;
+    const server = tp.plan.resources.find((x) => x.inputs.kind === "Deployment" && (x.inputs as any).metadata.name === "qwen3-32b")!.inputs as any;
+    const spec = server.spec.template.spec;
+    expect(restrictedExceptionOf(spec)).toBe("multi-gpu");
+    expect(spec.securityContext).toMatchObject({ runAsNonRoot: true, runAsUser: 2000 });
+    expect(spec.securityContext.seccompProfile).toBeUndefined();
+    expect(restrictedProblems(spec)).toEqual([]);
+    expect(tp.plan.policy.violations.filter((v) => v.policy === "pod-security-restricted")).toEqual([]);
+    // An exception never covers escalation or added capabilities.
+    const drifted = structuredClone(spec);
+    drifted.containers[0].securityContext = { ...drifted.containers[0].securityContext, allowPrivilegeEscalation: true };
+    expect(restrictedProblems(drifted)).toEqual([expect.stringMatching(/does not set allowPrivilegeEscalation: false/)]);
   });
 
   it("keeps weights TLS-only and the flow-log role usable by VPC Flow Logs of this region only", async () => {
@@ -84,6 +100,17 @@ describe("a prod stack weakened one setting at a time", () => {
       expect(r.error.message).toMatch(/extraArgs\[0\]/);
       expect(r.error.message).not.toContain("sk-abcdefghijklmnopqrstuvwxyz123456");
     }
+  });
+});
+
+describe("remote code", () => {
+  it("says a model that runs its repo's code from an unpinned Hub branch lets whoever pushes there run code in the cluster", async () => {
+    const hub = await planStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", weights: { source: "huggingface" }, instanceType: "p5en.48xlarge" }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    if (!hub.ok) throw hub.error;
+    expect(hub.plan.warnings.join("\n")).toMatch(/runs the repo's own Python code \(--trust-remote-code\) as of that branch/);
+    const pinned = await planStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", weights: { source: "huggingface", revision: "0123456789abcdef0123456789abcdef01234567" }, instanceType: "p5en.48xlarge" }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    if (!pinned.ok) throw pinned.error;
+    expect(pinned.plan.warnings.join("\n")).not.toMatch(/--trust-remote-code/);
   });
 });
 
