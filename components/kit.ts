@@ -100,7 +100,8 @@ export class OpenModelKit extends pulumi.ComponentResource {
       certificateArn,
       schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
       idleTimeoutSeconds,
-      enableAutoModeNetworkPolicy: stack.cluster.mode === "create", provider, dependsOn: [platform],
+      // With node groups the vpc-cni add-on owns the amazon-vpc-cni ConfigMap and turns enforcement on (managed-pools.ts).
+      enableAutoModeNetworkPolicy: stack.cluster.mode === "create" && !(stack.capacity.mode === "managed" && infra.pools.length > 0), provider, dependsOn: [platform],
     }, { parent: this });
     const sources = loadBalancerSources(stack, infra);
     const endpoints: Record<string, string> = {};

@@ -13,6 +13,7 @@ import type { ObservabilitySettings } from "../config/infra-schema";
 import { RolePolicy } from "@pulumi/aws/iam/rolePolicy";
 import { ALERTMANAGER_SERVICE_ACCOUNT, snsPublishPolicy } from "../observability/alerting-spec";
 import { GP3_STORAGE_CLASS } from "../storage";
+import { podIdentityTrustPolicy } from "../pod-identity-trust";
 import type { AddonDecision } from "./addon-plan";
 import { loadChart, type AddonName } from "./charts";
 
@@ -141,7 +142,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
 
   /** A role pods of one service account assume through EKS Pod Identity, with a managed policy ARN or an inline policy. */
   private podIdentity(name: string, args: ClusterAddonsArgs, namespace: string, serviceAccount: string, policy: string): PodIdentityAssociation {
-    const role = new Role(name, { assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }), tags: args.tags }, { parent: this });
+    const role = new Role(name, { assumeRolePolicy: pulumi.output(args.clusterName).apply((cluster) => podIdentityTrustPolicy(cluster, namespace, serviceAccount)), tags: args.tags }, { parent: this });
     const grant = policy.startsWith("arn:")
       ? new RolePolicyAttachment(name, { role: role.name, policyArn: policy }, { parent: this })
       : new RolePolicy(name, { role: role.id, policy }, { parent: this });

@@ -42,7 +42,11 @@ export class ManagedPools extends pulumi.ComponentResource {
     if (args.installNodeAddons) {
       // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included).
       for (const addon of ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]) {
-        dependsOn.push(new Addon(`${name}-${addon}`, { clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent));
+        // The VPC CNI's network-policy agent is off by default on node groups: NetworkPolicies would not be enforced there
+        // (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies": enableNetworkPolicy). The
+        // add-on owns kube-system/amazon-vpc-cni and sets the same switch Auto Mode's nodes read in it.
+        const configurationValues = addon === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined;
+        dependsOn.push(new Addon(`${name}-${addon}`, { clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", configurationValues, tags: args.tags }, parent));
       }
     }
     this.nodeGroups = args.pools.map(({ pool, subnetIds }) => {

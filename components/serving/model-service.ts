@@ -22,6 +22,7 @@ import { gpusPerReplica, type ResolvedModel } from "../config/validate";
 import { estimateColdStart, type ColdStart } from "./cold-start";
 import { storeAccessPolicy, type StoreAccess } from "./store-policy";
 import { adapterAccessPolicy } from "./adapters-spec";
+import { podIdentityTrustPolicy } from "../pod-identity-trust";
 import { AWS_CLI_IMAGE, buildMirrorJob, compileCachePrefix, mirrorJobName, storePrefix } from "./mirror-job-spec";
 import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
@@ -80,7 +81,7 @@ export type ServiceSummary = PlacementSummary & {
 /** A role the service account assumes through Pod Identity, with inline policies; returns the association pods must wait for. */
 function podIdentityRole(scope: pulumi.Resource, name: string, args: ModelServiceArgs, serviceAccount: string, policies: readonly pulumi.Input<string>[]): PodIdentityAssociation {
   const role = new Role(name, {
-    assumeRolePolicy: JSON.stringify({ Version: "2012-10-17", Statement: [{ Effect: "Allow", Principal: { Service: "pods.eks.amazonaws.com" }, Action: ["sts:AssumeRole", "sts:TagSession"] }] }),
+    assumeRolePolicy: pulumi.output(args.clusterName).apply((cluster) => podIdentityTrustPolicy(cluster, args.namespace, serviceAccount)),
     tags: args.tags,
   }, { parent: scope });
   const grants = policies.map((policy, i) => new RolePolicy(i ? `${name}-${i}` : name, { role: role.name, policy }, { parent: scope }));

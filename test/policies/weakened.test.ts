@@ -87,6 +87,12 @@ describe("a prod stack weakened one setting at a time", () => {
     // A server streaming from the store never holds the Hub token; only the mirror Job that downloads does.
     const withToken = r.plan.resources.flatMap((x) => podTemplates({ type: x.type, props: x.inputs as Record<string, unknown>, urn: x.urn, name: x.name }).flatMap((t) => [...(t.spec.containers ?? []), ...(t.spec.initContainers ?? [])].filter((c: any) => (c.env ?? []).some((e: any) => e.name === "HF_TOKEN")).map((c: any) => `${(x.inputs as any).kind}/${c.name}`)));
     expect(withToken).toEqual(["Job/download"]);
+    // Pod Identity roles: each trusted only for its own service account, namespace and cluster (session-tag conditions).
+    const trusts = r.plan.resources.filter((x) => x.type === "aws:iam/role:Role").map((x) => JSON.parse(String(x.inputs.assumeRolePolicy)).Statement[0]).filter((st) => st.Principal.Service === "pods.eks.amazonaws.com");
+    const associations = r.plan.resources.filter((x) => x.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((x) => `${x.inputs.namespace}/${x.inputs.serviceAccount}`).sort();
+    expect(trusts.length).toBe(associations.length);
+    expect(trusts.map((st) => `${st.Condition.StringEquals["aws:RequestTag/kubernetes-namespace"]}/${st.Condition.StringEquals["aws:RequestTag/kubernetes-service-account"]}`).sort()).toEqual(associations);
+    for (const st of trusts) expect(st.Condition.StringEquals["aws:RequestTag/eks-cluster-name"]).toBeTruthy();
     const flow = r.plan.resources.find((x) => x.type === "aws:ec2/flowLog:FlowLog")!;
     expect(flow.inputs).toMatchObject({ trafficType: "REJECT", logDestinationType: "cloud-watch-logs" });
     const role = r.plan.resources.find((x) => x.type === "aws:iam/role:Role" && x.name.endsWith("flow-logs"))!;
@@ -100,6 +106,19 @@ describe("a prod stack weakened one setting at a time", () => {
       expect(r.error.message).toMatch(/extraArgs\[0\]/);
       expect(r.error.message).not.toContain("sk-abcdefghijklmnopqrstuvwxyz123456");
     }
+  });
+});
+
+describe("NetworkPolicy enforcement", () => {
+  it("is on for Auto Mode nodes (the ConfigMap) and for node groups (the vpc-cni add-on), with one owner of the ConfigMap", async () => {
+    const auto = await planStack(stackConfig([model], secure), { stack: "t", source: "test", policyConfig: PROD });
+    const managed = await planStack(stackConfig([model], { ...secure, "omk:capacity": { mode: "managed", capacityType: "on-demand" } }), { stack: "t", source: "test", policyConfig: PROD });
+    if (!auto.ok || !managed.ok) throw new Error("expected both to plan");
+    const cm = (p: typeof auto.plan) => p.resources.filter((x) => x.inputs.kind === "ConfigMap" && (x.inputs as any).metadata.name === "amazon-vpc-cni");
+    expect(cm(auto.plan).map((x) => (x.inputs as any).data)).toEqual([{ "enable-network-policy-controller": "true" }]);
+    expect(cm(managed.plan)).toEqual([]);
+    const cni = managed.plan.resources.find((x) => x.type === "aws:eks/addon:Addon" && x.inputs.addonName === "vpc-cni")!;
+    expect(JSON.parse(String(cni.inputs.configurationValues))).toEqual({ enableNetworkPolicy: "true" });
   });
 });
 
