@@ -1,4 +1,5 @@
 /** The `omk` command: argument parsing only; each command lives in cli/commands/. */
+import { redactCredentials } from "../components/credentials";
 import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { Command, InvalidArgumentError, Option } from "commander";
@@ -54,7 +55,10 @@ export interface Io {
 const stdio: Io = { out: (s) => process.stdout.write(`${s}\n`), err: (s) => process.stderr.write(`${s}\n`) };
 
 /** Runs the CLI with `argv` (without node and script); resolves to the exit code. */
-export async function main(argv: readonly string[], io: Io = stdio): Promise<number> {
+export async function main(argv: readonly string[], given: Io = stdio): Promise<number> {
+  // The last line of defence: nothing shaped like a credential (hf_…, sk-…, AWS keys, URLs with a password, …)
+  // leaves the CLI, whichever flag or file it came from (components/credentials.ts).
+  const io: Io = { out: (s) => given.out(redactCredentials(s)), err: (s) => given.err(redactCredentials(s)) };
   let code = 0;
   const program = new Command("omk")
     .description("open-model-kit: size, plan and deploy open-weight LLMs on your AWS account")

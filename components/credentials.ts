@@ -15,7 +15,8 @@ const CREDENTIAL_VALUES: readonly (readonly [RegExp, string])[] = [
   [/(?<![A-Za-z0-9])xox[abprs]-[A-Za-z0-9-]{10,}/, "a Slack token"],
   [/hooks\.slack\.com\/services\/[A-Za-z0-9/_-]{10,}/i, "a Slack webhook URL"],
   [/(?<![A-Za-z0-9])dckr_pat_[A-Za-z0-9_-]{20,}/, "a Docker Hub access token"],
-  [/\b[a-z][a-z0-9+.-]*:\/\/[^/\s:@]+:[^/\s@]+@/i, "credentials in a URL"],
+  // One slash too: a path join collapses "https://" to "https:/" and the password must still be masked.
+  [/\b[a-z][a-z0-9+.-]*:\/{1,2}[^/\s:@]+:[^/\s@]+@/i, "credentials in a URL"],
   [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
 ];
 

@@ -3,6 +3,7 @@
  * bad value, what is wrong and the fix. They are collected and reported together, never one per run.
  */
 import { distance } from "fastest-levenshtein";
+import { redactCredentials } from "../credentials";
 
 export interface ConfigProblem {
   /** Key path as written in the stack file, e.g. `omk:models[1].precision`. */
@@ -26,19 +27,20 @@ export class ConfigError extends Error {
   }
 }
 
+/** Values, paths and texts as shown: anything shaped like a credential is masked first, wherever it came from. */
 export function formatValue(value: unknown): string {
   if (value === undefined) return "(missing)";
-  const text = JSON.stringify(value);
+  const text = redactCredentials(JSON.stringify(value) ?? String(value));
   return text.length > 60 ? `${text.slice(0, 57)}...` : text;
 }
 
 export function formatProblem(p: ConfigProblem): string {
-  return `${p.path}: ${formatValue(p.value)} — ${p.message} Fix: ${p.fix}`;
+  return redactCredentials(`${p.path}: ${formatValue(p.value)} — ${p.message} Fix: ${p.fix}`);
 }
 
 export function formatProblems(source: string, problems: readonly ConfigProblem[]): string {
   const n = problems.length;
-  return [`${source}: ${n} configuration problem${n === 1 ? "" : "s"}; nothing was created.`, ...problems.map((p) => `  - ${formatProblem(p)}`)].join("\n");
+  return [`${redactCredentials(source)}: ${n} configuration problem${n === 1 ? "" : "s"}; nothing was created.`, ...problems.map((p) => `  - ${formatProblem(p)}`)].join("\n");
 }
 
 /** Formats a zod-style path (`["models", 0, "id"]`) as the stack-file key `omk:models[0].id`. */
