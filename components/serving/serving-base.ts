@@ -3,6 +3,8 @@
  * model streams from S3) the model store and a gp3 StorageClass for mirror volumes.
  */
 import { SERVING_NAMESPACE_LABELS } from "../pod-security";
+import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1/networkPolicy";
+import { buildNamespacePolicies } from "../traffic/namespace-policy-spec";
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
@@ -42,6 +44,10 @@ export class ServingBase extends pulumi.ComponentResource {
     }, k8s);
     this.namespace = ns.metadata.name;
     this.dependencies = [ns];
+    // Deny by default, in and out; each model's policies and these open what is needed (namespace-policy-spec.ts).
+    for (const p of buildNamespacePolicies(args.namespace)) {
+      this.dependencies.push(new NetworkPolicy(`${name}-${(p.metadata as { name: string }).name}`, p as never, { ...k8s, dependsOn: [ns] }));
+    }
     if (args.hfToken) {
       // The token lives only here: pods read it through secretKeyRef; Pulumi keeps it encrypted in state.
       this.dependencies.push(new Secret(`${name}-hf-token`, {

@@ -198,19 +198,22 @@ export function buildNetworkPolicies(input: NetworkPolicyInput): Obj[] {
     : input.albSourceCidrs.map((cidr) => ({ ipBlock: { cidr } }));
   const interceptor = names.wakes ? [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": INTERCEPTOR.namespace } } }] : [];
   const monitoring = (port: number) => (input.monitoring ? [{ from: [{ namespaceSelector: { matchLabels: { "kubernetes.io/metadata.name": MONITORING_NAMESPACE } } }], ports: [{ protocol: "TCP", port }] }] : []);
-  const policy = (name: string, selector: Record<string, string>, ingress: Obj[]): Obj => ({
+  // Egress beyond DNS and HTTPS (namespace-policy-spec.ts) is opened here, only toward this model's own pods.
+  const policy = (name: string, selector: Record<string, string>, ingress: Obj[], egress: Obj[] = []): Obj => ({
     apiVersion: "networking.k8s.io/v1",
     kind: "NetworkPolicy",
     metadata: { name, namespace, labels: selector },
-    spec: { podSelector: { matchLabels: selector }, policyTypes: ["Ingress"], ingress },
+    spec: { podSelector: { matchLabels: selector }, policyTypes: egress.length ? ["Ingress", "Egress"] : ["Ingress"], ingress, ...(egress.length ? { egress } : {}) },
   });
   const vllmPort = [{ protocol: "TCP", port: VLLM_PORT }];
   const front = [...clients, ...interceptor];
+  const group = [{ podSelector: { matchLabels: serverLabels(m.name) } }];
   const server = policy(m.name, serverLabels(m.name), [
     { from: names.routed ? [{ podSelector: { matchLabels: routerLabels(m.name) } }] : front, ports: vllmPort },
     ...monitoring(VLLM_PORT),
-    ...(m.placement.nodes > 1 ? [{ from: [{ podSelector: { matchLabels: serverLabels(m.name) } }] }] : []),
-  ]);
+    ...(m.placement.nodes > 1 ? [{ from: group }] : []),
+  ], m.placement.nodes > 1 ? [{ to: group }] : []);
   if (!names.routed) return [server];
-  return [server, policy(routerName(m), routerLabels(m.name), [{ from: front, ports: [{ protocol: "TCP", port: ROUTER_PORT }] }, ...monitoring(ROUTER_PORT)])];
+  // The router reaches its own model's servers (requests, /metrics) and nothing else in the cluster but the API.
+  return [server, policy(routerName(m), routerLabels(m.name), [{ from: front, ports: [{ protocol: "TCP", port: ROUTER_PORT }] }, ...monitoring(ROUTER_PORT)], [{ to: [{ podSelector: { matchLabels: serverLabels(m.name) } }], ports: vllmPort }])];
 }

@@ -8,6 +8,7 @@ import type { Plan } from "../../cli/engine/plan";
 import { resolveStack } from "../../components/config/validate";
 import { diffModels } from "../../cli/engine/diff";
 import { engineSelector, routerArgs } from "../../components/traffic/router-spec";
+import { buildNetworkPolicies } from "../../components/traffic/traffic-spec";
 import { RETRY_AFTER_SECONDS, unavailableConfig, wakeTimeoutSeconds } from "../../components/traffic/wake-spec";
 import { validateManifest } from "../harness/manifests";
 import { readFileSync } from "node:fs";
@@ -77,6 +78,10 @@ describe("routing policy", () => {
     expect(m.placement.nodes).toBeGreaterThan(1);
     expect(engineSelector(m)).toBe("app.kubernetes.io/name=vllm,app.kubernetes.io/instance=r1,app.kubernetes.io/component=server,leaderworkerset.sigs.k8s.io/worker-index=0");
     expect(routerArgs(m, "omk")).toContain(engineSelector(m));
+    // Under default-deny egress, a group's members still reach each other (Ray, NCCL), and only each other.
+    const [server] = buildNetworkPolicies({ model: m, namespace: "omk", albSourceCidrs: [], monitoring: true }) as Obj[];
+    expect(server!.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(server!.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: server!.spec.podSelector.matchLabels } }] }]);
   });
 
   it("shows a reviewer in omk diff when a change puts a model behind the router, wakes it on request or adds an adapter", async () => {

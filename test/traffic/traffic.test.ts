@@ -122,7 +122,19 @@ describe("network policy", async () => {
 
   it("admits internal clients only from namespaces labelled omk.dev/llm-client", async () => {
     const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }]));
-    expect(objects(q, "NetworkPolicy")[0]!.spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "omk.dev/llm-client": "true" } } });
+    expect(objects(q, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!.spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "omk.dev/llm-client": "true" } } });
+  });
+
+  it("denies everything by default, in and out, and opens egress only for DNS, HTTPS and a model's own pods", async () => {
+    const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 } }]));
+    const byName = (n: string) => objects(q, "NetworkPolicy").find((o) => o.metadata.name === n)!;
+    expect(byName("omk-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    expect(byName("omk-egress").spec.egress).toEqual([{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }, { ports: [{ protocol: "TCP", port: 443 }] }]);
+    // The router may reach its own servers on the vLLM port, nothing else new.
+    const router = byName("qwen3-8b-router");
+    expect(router.spec.policyTypes).toEqual(["Ingress", "Egress"]);
+    expect(router.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: byName("qwen3-8b").spec.podSelector.matchLabels } }], ports: [{ protocol: "TCP", port: 8000 }] }]);
+    for (const np of objects(q, "NetworkPolicy")) await validateManifest(np);
   });
 });
 
