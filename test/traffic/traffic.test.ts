@@ -125,11 +125,15 @@ describe("network policy", async () => {
     expect(objects(q, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!.spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "omk.dev/llm-client": "true" } } });
   });
 
-  it("denies everything by default, in and out, and opens egress only for DNS, HTTPS and a model's own pods", async () => {
+  it("denies everything by default, in and out, and opens egress only for DNS, HTTPS, the Pod Identity agent and a model's own pods", async () => {
     const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 } }]));
     const byName = (n: string) => objects(q, "NetworkPolicy").find((o) => o.metadata.name === n)!;
     expect(byName("omk-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
-    expect(byName("omk-egress").spec.egress).toEqual([{ ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }, { ports: [{ protocol: "TCP", port: 443 }] }]);
+    expect(byName("omk-egress").spec.egress).toEqual([
+      { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }, { ports: [{ protocol: "TCP", port: 443 }] },
+      // Pods reading S3 get their credentials from the Pod Identity agent on the node.
+      { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
+    ]);
     // The router may reach its own servers on the vLLM port, nothing else new.
     const router = byName("qwen3-8b-router");
     expect(router.spec.policyTypes).toEqual(["Ingress", "Egress"]);
