@@ -128,6 +128,26 @@ export const trustedRegistries: ResourceValidationPolicy = {
   },
 };
 
+/**
+ * `--trust-remote-code` runs the repo's own Python in the server. From the Hub without `--revision`, that code is
+ * whatever the branch holds at each start; from the S3 store it is the snapshot the mirror copied once.
+ */
+export const remoteCodePinned: ResourceValidationPolicy = {
+  name: "remote-code-pinned",
+  description: "A server that runs its model repo's code (--trust-remote-code) pins the revision, or loads from the kit's S3 store.",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    for (const t of podTemplates(args)) {
+      for (const c of t.spec.containers ?? []) {
+        const argv = [...(c.command ?? []), ...(c.args ?? [])].map(String).join(" ");
+        if (!/--trust-remote-code\b/.test(argv)) continue;
+        const fromStore = /\bs3:\/\//.test(argv);
+        if (!fromStore && !/--revision[ =]\S+/.test(argv)) report(`Container ${c.name} runs its model repo's code (--trust-remote-code) from an unpinned Hub branch: whoever can push there runs code in the cluster. Pin weights.revision to a commit hash, or use weights.source: s3.`);
+      }
+    }
+  },
+};
+
 export const vpcFlowLogs: StackValidationPolicy = {
   name: "vpc-flow-logs",
   description: "A VPC the stack creates has flow logs (CIS AWS 3.9).",

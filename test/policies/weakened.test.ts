@@ -130,6 +130,12 @@ describe("remote code", () => {
     const pinned = await planStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", weights: { source: "huggingface", revision: "0123456789abcdef0123456789abcdef01234567" }, instanceType: "p5en.48xlarge" }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
     if (!pinned.ok) throw pinned.error;
     expect(pinned.plan.warnings.join("\n")).not.toMatch(/--trust-remote-code/);
+    // Under the prod config the unpinned one is blocked; the pinned one, and the S3 store's fixed snapshot, pass.
+    expect(hub.plan.policy.violations.filter((v) => v.level === "mandatory").map((v) => v.policy)).toContain("remote-code-pinned");
+    expect(pinned.plan.policy.violations.map((v) => v.policy)).not.toContain("remote-code-pinned");
+    const store = await planStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1", weights: { source: "s3" }, instanceType: "p5en.48xlarge" }], secure), { stack: "prod-weakened", source: "test", policyConfig: PROD });
+    if (!store.ok) throw store.error;
+    expect(store.plan.policy.violations.map((v) => v.policy)).not.toContain("remote-code-pinned");
   });
 });
 
