@@ -36,7 +36,7 @@ export function servingWarnings(stack: ResolvedStack): string[] {
     }
     if (!stack.serving.imageCache) out.push("Images come from Docker Hub anonymously, every node behind the same NAT address (Docker Hub limits anonymous pulls per IP): set omk:serving.imageCache.dockerHubCredentialArn to pull them through an ECR cache.");
   }
-  if (stack.cluster.mode === "existing") out.push("NetworkPolicies only take effect if the existing cluster's CNI enforces them (Amazon VPC CNI: enableNetworkPolicy=true; EKS Auto Mode: the amazon-vpc-cni ConfigMap); the kit turns this on only for clusters it creates.");
+  if (stack.cluster.mode === "existing") out.push("NetworkPolicies only take effect if the existing cluster's CNI enforces them (Amazon VPC CNI: enableNetworkPolicy=true; EKS Auto Mode: the amazon-vpc-cni ConfigMap); the kit turns this on only for clusters it creates. Its policies are IPv4 (an IPv6 cluster ignores them: the Pod Identity agent is then at fd00:ec2::23) and assume the agent's standard mode (in strict mode, DNS, the KEDA interceptor and Prometheus need policies of their own).");
   const exposed = stack.models.filter((m) => m.exposure !== "internal").map((m) => m.name);
   if (exposed.length) out.push(`DNS is not managed by the kit: after \`pulumi up\`, point the hosts of ${exposed.join(", ")} at the ALB (\`kubectl -n ${stack.serving.namespace} get ingress\`), or run external-dns.`);
   return out;
