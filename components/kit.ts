@@ -7,7 +7,7 @@
 import { fromZeroOf, usesRouter } from "./config/validate-routing";
 import { hostOf } from "./config/validate-traffic";
 import { estimateColdStart } from "./serving/cold-start";
-import { UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
+import { INTERCEPTOR, UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
 import { WakeBase } from "./traffic/wake-base";
 import * as pulumi from "@pulumi/pulumi";
 import { findInstance } from "./catalog/instances";
@@ -99,6 +99,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const trafficBase = new TrafficBase(`${name}-traffic`, {
       certificateArn,
       schemes, flavor: autoMode ? "auto-mode" : "load-balancer-controller", traffic: stack.traffic, group: `omk-${stack.environment}`,
+      namespaces: [namespace, ...(stack.models.some((m) => m.exposure !== "internal" && fromZeroOf(m) === "on-request") ? [INTERCEPTOR.namespace] : [])],
       idleTimeoutSeconds,
       // With node groups the vpc-cni add-on owns the amazon-vpc-cni ConfigMap and turns enforcement on (managed-pools.ts).
       enableAutoModeNetworkPolicy: stack.cluster.mode === "create" && !(stack.capacity.mode === "managed" && infra.pools.length > 0), provider, dependsOn: [platform],

@@ -148,6 +148,24 @@ export const remoteCodePinned: ResourceValidationPolicy = {
   },
 };
 
+/** ELB security policies that allow nothing older than TLS 1.2 (ELB user guide, "Security policies"). */
+export function isTls12Policy(name: string): boolean {
+  return /^ELBSecurityPolicy-(TLS13-1-2|TLS-1-2|FS-1-2)/.test(name);
+}
+
+export const albTlsPolicy: ResourceValidationPolicy = {
+  name: "alb-tls-1-2",
+  description: "Every HTTPS listener the kit's Ingresses open negotiates TLS 1.2 or newer only (alb.ingress.kubernetes.io/ssl-policy).",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    if (args.type !== TYPES.ingress) return;
+    const annotations = args.props.metadata?.annotations ?? {};
+    if (!String(annotations["alb.ingress.kubernetes.io/listen-ports"] ?? "").includes("HTTPS")) return;
+    const policy = String(annotations["alb.ingress.kubernetes.io/ssl-policy"] ?? "");
+    if (!isTls12Policy(policy)) report(`Ingress ${args.props.metadata?.name} serves HTTPS with ${policy ? `ssl-policy ${policy}` : "the controller's default ssl-policy"}, which may allow TLS 1.0/1.1. Set alb.ingress.kubernetes.io/ssl-policy to ELBSecurityPolicy-TLS13-1-2-2021-06.`);
+  },
+};
+
 export const vpcFlowLogs: StackValidationPolicy = {
   name: "vpc-flow-logs",
   description: "A VPC the stack creates has flow logs (CIS AWS 3.9).",

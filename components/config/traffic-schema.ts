@@ -61,6 +61,13 @@ export const trafficSchema = z.strictObject({
    * text, and the prod policy config refuses it (private-endpoints-tls-auth). @default false
    */
   plainHttpInVpc: z.boolean().default(false),
+  /** A WAF v2 web ACL (regional) in front of every ALB of the stack, e.g. rate limits and managed rule groups. @default none */
+  wafAclArn: z.string().regex(/^arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional\/webacl\/[\w-]+\/[0-9a-f-]+$/, "must be a regional WAF v2 web ACL ARN, e.g. arn:aws:wafv2:us-east-1:123456789012:regional/webacl/llm-api/0123abcd-4567-89ab-cdef-0123456789ab").optional(),
+  /** ALB access logs: an S3 bucket in the stack's region whose policy lets ELB log delivery write. @default none */
+  accessLogs: z.strictObject({
+    bucket: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, "must be an S3 bucket name, e.g. my-alb-logs"),
+    prefix: z.string().regex(/^[\w.\/-]{1,200}$/, "must be a key prefix, e.g. omk/prod").optional(),
+  }).optional(),
   /** CIDRs allowed to reach a public ALB. @default ["0.0.0.0/0"] */
   allowedCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR")).min(1).default(["0.0.0.0/0"]),
 });

@@ -10,6 +10,10 @@ const common = {
   group: z.strictObject({ name: z.string().regex(/^[a-z0-9]([-a-z0-9]*[a-z0-9])?$/).max(63) }).optional(),
   loadBalancerAttributes: z.array(z.strictObject({ key: z.string(), value: z.string() })).optional(),
   ipAddressType: z.enum(["ipv4", "dualstack"]).optional(),
+  namespaceSelector: z.strictObject({
+    matchLabels: z.record(z.string(), z.string()).optional(),
+    matchExpressions: z.array(z.strictObject({ key: z.string(), operator: z.enum(["In", "NotIn", "Exists", "DoesNotExist"]), values: z.array(z.string()).optional() })).optional(),
+  }).optional(),
 };
 
 export const ingressClassParamsSchema = z.discriminatedUnion("apiVersion", [

@@ -17,6 +17,8 @@ export interface TrafficBaseArgs {
   readonly traffic: TrafficSettings;
   /** ALB idle timeout (seconds). */
   readonly idleTimeoutSeconds: number;
+  /** The only namespaces whose Ingresses may use the kit's IngressClasses (the serving one; keda for models woken on request). */
+  readonly namespaces: readonly string[];
   /** ALB group prefix, so one ALB per scheme serves every model of the stack. */
   readonly group: string;
   /** Turn on NetworkPolicy enforcement in EKS Auto Mode's VPC CNI (new clusters only). */
@@ -36,7 +38,7 @@ export class TrafficBase extends pulumi.ComponentResource {
     for (const scheme of args.schemes) {
       // Only the certificate ARN may be unknown at preview (a certificate the kit requests): keep the rest known.
       const ARN = "@@omk-certificate@@";
-      const [cls, params] = buildIngressClass(args.flavor, scheme, args.idleTimeoutSeconds, args.group, args.certificateArn === undefined ? undefined : ARN);
+      const [cls, params] = buildIngressClass(args.flavor, scheme, args.idleTimeoutSeconds, args.group, args.certificateArn === undefined ? undefined : ARN, { namespaces: args.namespaces, accessLogs: args.traffic.accessLogs });
       const p = new CustomResource(`${name}-${scheme}-params`, injectOutput(params, ARN, args.certificateArn ?? "") as never, k8s);
       this.dependencies.push(p, new IngressClass(`${name}-${scheme}`, cls as never, { ...k8s, dependsOn: [...k8s.dependsOn, p] }));
     }

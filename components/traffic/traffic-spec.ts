@@ -97,8 +97,20 @@ export function idleTimeoutFor(traffic: TrafficSettings, exposed: readonly Resol
   return traffic.idleTimeoutSeconds ?? Math.min(ALB_MAX_IDLE_SECONDS, Math.max(900, ...exposed.map(drainSeconds)));
 }
 
-/** IngressClass + its parameters (scheme, certificate, idle timeout, ALB group) for one scheme. */
-export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTimeoutSeconds: number, group: string, certificateArn: string | undefined): [Obj, Obj] {
+/** What else an ALB IngressClass carries: the namespaces allowed to use it, and where access logs go. */
+export interface IngressClassOptions {
+  /** Only Ingresses in these namespaces may join the ALB (IngressClassParams namespaceSelector). */
+  readonly namespaces: readonly string[];
+  readonly accessLogs?: { readonly bucket: string; readonly prefix?: string };
+}
+
+/**
+ * IngressClass + its parameters (scheme, certificate, idle timeout, ALB group, the namespaces that may use it, access
+ * logs) for one scheme. Fields per the EKS user guide "IngressClassParams Reference" (Auto Mode) and the AWS Load
+ * Balancer Controller's IngressClass guide: namespaceSelector, group.name, certificateARNs/certificateArn,
+ * loadBalancerAttributes.
+ */
+export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTimeoutSeconds: number, group: string, certificateArn: string | undefined, options: IngressClassOptions = { namespaces: [] }): [Obj, Obj] {
   const name = ingressClassName(scheme);
   const auto = flavor === "auto-mode";
   const apiGroup = auto ? "eks.amazonaws.com" : "elbv2.k8s.aws";
@@ -111,8 +123,18 @@ export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTim
       scheme: scheme === "public" ? "internet-facing" : "internal",
       group: { name: `${group}-${scheme}` },
       ...cert,
-      // The default 60 s idle timeout cuts long generations (see idleTimeoutFor).
-      loadBalancerAttributes: [{ key: "idle_timeout.timeout_seconds", value: String(idleTimeoutSeconds) }],
+      // Without a selector any namespace's Ingress could join this (internet-facing) ALB group.
+      ...(options.namespaces.length ? { namespaceSelector: { matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: [...options.namespaces] }] } } : {}),
+      loadBalancerAttributes: [
+        // The default 60 s idle timeout cuts long generations (see idleTimeoutFor).
+        { key: "idle_timeout.timeout_seconds", value: String(idleTimeoutSeconds) },
+        // ELB access logs to the stack's bucket (its policy must let the region's log delivery write: ELB user guide,
+        // "Enable access logs for your Application Load Balancer").
+        ...(options.accessLogs ? [
+          { key: "access_logs.s3.enabled", value: "true" }, { key: "access_logs.s3.bucket", value: options.accessLogs.bucket },
+          ...(options.accessLogs.prefix ? [{ key: "access_logs.s3.prefix", value: options.accessLogs.prefix }] : []),
+        ] : []),
+      ],
     },
   };
   const cls = {
@@ -123,6 +145,9 @@ export function buildIngressClass(flavor: IngressFlavor, scheme: Scheme, idleTim
   };
   return [cls, params];
 }
+
+/** The listener security policy: TLS 1.3 and 1.2, nothing older. */
+export const TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06";
 
 /** ALB health check of the servers' targets: every 10 s, healthy after 2 passes (AWS Load Balancer Controller annotations). */
 export const ALB_HEALTH_CHECK = { intervalSeconds: 10, healthyThreshold: 2 } as const;
@@ -165,6 +190,10 @@ export function buildIngress(m: ResolvedModel, namespace: string, host: string, 
         // Behind the interceptor, targets are its pods: they drain for its own grace period (charts/keda-add-ons-http).
         "alb.ingress.kubernetes.io/target-group-attributes": `deregistration_delay.timeout_seconds=${wakes ? INTERCEPTOR_GRACE_SECONDS : terminationGraceSeconds(m)},load_balancing.algorithm.type=least_outstanding_requests`,
         "alb.ingress.kubernetes.io/listen-ports": JSON.stringify([tls ? { HTTPS: 443 } : { HTTP: 80 }]),
+        // TLS 1.2 and 1.3 only (the controller's default policy still allows 1.0/1.1): ELB user guide, "Security
+        // policies for your Application Load Balancer". Supported on Auto Mode (EKS user guide's annotation table).
+        ...(tls ? { "alb.ingress.kubernetes.io/ssl-policy": TLS_POLICY } : {}),
+        ...(traffic.wafAclArn ? { "alb.ingress.kubernetes.io/wafv2-acl-arn": traffic.wafAclArn } : {}),
         ...(m.exposure === "public" ? { "alb.ingress.kubernetes.io/inbound-cidrs": traffic.allowedCidrs.join(",") } : {}),
       },
     },

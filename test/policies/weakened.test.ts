@@ -10,7 +10,7 @@ import { describe, expect, it } from "vitest";
 import { planStack } from "../../cli/engine/plan";
 import { stackConfig } from "../harness/stack";
 import { podTemplates } from "../../policies/inspect";
-import { restrictedExceptionOf, restrictedProblems } from "../../policies/security";
+import { isTls12Policy, restrictedExceptionOf, restrictedProblems } from "../../policies/security";
 
 const ROOT = path.resolve(__dirname, "../..");
 const PROD = path.join(ROOT, "test/fixtures/policies/prod.json");
@@ -106,6 +106,22 @@ describe("a prod stack weakened one setting at a time", () => {
       expect(r.error.message).toMatch(/extraArgs\[0\]/);
       expect(r.error.message).not.toContain("sk-abcdefghijklmnopqrstuvwxyz123456");
     }
+  });
+});
+
+describe("the ALB in front", () => {
+  it("negotiates TLS 1.2+ only, takes a WAF ACL and access logs when given, and admits Ingresses only from the kit's namespaces", async () => {
+    const waf = "arn:aws:wafv2:us-east-1:123456789012:regional/webacl/llm-api/0123abcd-4567-89ab-cdef-0123456789ab";
+    const r = await planStack(stackConfig([model], { ...secure, "omk:traffic": { certificateArn: cert, wafAclArn: waf, accessLogs: { bucket: "my-alb-logs", prefix: "omk/prod" } } }), { stack: "t", source: "test", policyConfig: PROD });
+    if (!r.ok) throw r.error;
+    const ingress = r.plan.resources.find((x) => x.type === "kubernetes:networking.k8s.io/v1:Ingress")!.inputs as any;
+    expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/ssl-policy"]).toBe("ELBSecurityPolicy-TLS13-1-2-2021-06");
+    expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/wafv2-acl-arn"]).toBe(waf);
+    const params = r.plan.resources.find((x) => x.inputs.kind === "IngressClassParams")!.inputs as any;
+    expect(params.spec.namespaceSelector).toEqual({ matchExpressions: [{ key: "kubernetes.io/metadata.name", operator: "In", values: ["omk"] }] });
+    expect(params.spec.loadBalancerAttributes).toEqual(expect.arrayContaining([{ key: "access_logs.s3.enabled", value: "true" }, { key: "access_logs.s3.bucket", value: "my-alb-logs" }, { key: "access_logs.s3.prefix", value: "omk/prod" }]));
+    expect(r.plan.manifestProblems).toEqual([]);
+    expect(isTls12Policy("ELBSecurityPolicy-2016-08")).toBe(false);
   });
 });
 

@@ -47,6 +47,9 @@ describe("the router behind an ALB", async () => {
   it("health-checks the interceptor on its readiness and drains its targets as long as it drains streams", () => {
     const ingress = objects(p, "Ingress").find((i) => i.metadata.name === "qwen3-4b")!;
     expect(ingress.metadata.namespace).toBe("keda");
+    // The ALB group admits Ingresses from the kit's namespaces only: here also keda, where this one lives.
+    const params = objects(p, "IngressClassParams").find((c) => c.spec.scheme === "internal")!;
+    expect(params.spec.namespaceSelector.matchExpressions[0].values).toEqual(["omk", "keda"]);
     expect(ingress.metadata.annotations["alb.ingress.kubernetes.io/healthcheck-path"]).toBe("/readyz");
     const values = parse(readFileSync("charts/keda-add-ons-http/values.yaml", "utf8"));
     const delay = /deregistration_delay\.timeout_seconds=(\d+)/.exec(ingress.metadata.annotations["alb.ingress.kubernetes.io/target-group-attributes"])![1];
