@@ -8,6 +8,7 @@ import { Role } from "@pulumi/aws/iam/role";
 import { RolePolicyAttachment } from "@pulumi/aws/iam/rolePolicyAttachment";
 import type { CapacitySettings } from "../config/infra-schema";
 import { trustPolicy } from "./cluster";
+import { podIdentityTrustPolicy } from "../pod-identity-trust";
 import type { GpuPool } from "./gpu-pools";
 import { buildLaunchTemplate, buildNodeGroup } from "./managed-pools-spec";
 
@@ -24,7 +25,13 @@ export interface ManagedPoolsArgs {
   readonly tags: Readonly<Record<string, string>>;
 }
 
-const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy", "AmazonEC2ContainerRegistryReadOnly"];
+/**
+ * The node role: what the kubelet needs and nothing more (EKS user guide, "Amazon EKS node IAM role": the worker
+ * node policy, and ECR pull-only). The VPC CNI's permissions go to its own role through Pod Identity instead ("We
+ * recommend that you assign it to a separate role", "Configure Amazon VPC CNI plugin"), so no pod on a GPU node
+ * inherits ENI permissions from the instance profile.
+ */
+const NODE_POLICIES = ["AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly"];
 
 export class ManagedPools extends pulumi.ComponentResource {
   public readonly nodeGroups: readonly NodeGroup[];
@@ -40,13 +47,22 @@ export class ManagedPools extends pulumi.ComponentResource {
       nodeRoleArn = role.arn;
     }
     if (args.installNodeAddons) {
-      // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included).
-      for (const addon of ["vpc-cni", "kube-proxy", "coredns", "eks-pod-identity-agent"]) {
+      // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included). The Pod Identity
+      // agent comes first: the VPC CNI gets its credentials through it ("IAM roles for Amazon EKS add-ons").
+      const agent = new Addon(`${name}-eks-pod-identity-agent`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent);
+      dependsOn.push(agent);
+      const cniRole = new Role(`${name}-vpc-cni`, { assumeRolePolicy: pulumi.output(args.clusterName).apply((c) => podIdentityTrustPolicy(c, "kube-system", "aws-node")), tags: args.tags }, parent);
+      const cniPolicy = new RolePolicyAttachment(`${name}-vpc-cni`, { role: cniRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" }, parent);
+      for (const addon of ["vpc-cni", "kube-proxy", "coredns"]) {
         // The VPC CNI's network-policy agent is off by default on node groups: NetworkPolicies would not be enforced there
         // (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies": enableNetworkPolicy). The
         // add-on owns kube-system/amazon-vpc-cni and sets the same switch Auto Mode's nodes read in it.
         const configurationValues = addon === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined;
-        dependsOn.push(new Addon(`${name}-${addon}`, { clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", configurationValues, tags: args.tags }, parent));
+        const cni = addon === "vpc-cni";
+        dependsOn.push(new Addon(`${name}-${addon}`, {
+          clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", configurationValues, tags: args.tags,
+          ...(cni ? { podIdentityAssociations: [{ serviceAccount: "aws-node", roleArn: cniRole.arn }] } : {}),
+        }, { ...parent, dependsOn: cni ? [agent, cniPolicy] : [] }));
       }
     }
     this.nodeGroups = args.pools.map(({ pool, subnetIds }) => {

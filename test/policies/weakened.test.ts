@@ -135,6 +135,11 @@ describe("NetworkPolicy enforcement", () => {
     expect(cm(managed.plan)).toEqual([]);
     const cni = managed.plan.resources.find((x) => x.type === "aws:eks/addon:Addon" && x.inputs.addonName === "vpc-cni")!;
     expect(JSON.parse(String(cni.inputs.configurationValues))).toEqual({ enableNetworkPolicy: "true" });
+    // The CNI's ENI permissions live on its own Pod Identity role; the node role keeps the kubelet's only.
+    expect(cni.inputs.podIdentityAssociations).toEqual([{ serviceAccount: "aws-node", roleArn: expect.any(String) }]);
+    const attached = managed.plan.resources.filter((x) => x.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((x) => ({ role: String(x.name), policy: String(x.inputs.policyArn).split("/").pop() }));
+    expect(attached.filter((a) => a.role.includes("-gpu-node-")).map((a) => a.policy).sort()).toEqual(["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]);
+    expect(attached.filter((a) => a.policy === "AmazonEKS_CNI_Policy").map((a) => a.role)).toEqual([expect.stringMatching(/vpc-cni$/)]);
   });
 });
 
