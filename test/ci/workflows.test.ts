@@ -47,6 +47,37 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
   });
 });
 
+describe("identities and permissions", () => {
+  const trust = (f: string) => JSON.parse(readFileSync(path.join(ROOT, "docs/iam", f), "utf8")).Statement[0];
+
+  it.each(["pull-request.yml", "deploy.yml"])("%s grants nothing by default, and each job only what it uses", (file) => {
+    const wf = load(file);
+    expect(wf.permissions).toEqual({});
+    for (const [name, job] of Object.entries(wf.jobs) as [string, any][]) {
+      expect(job.permissions, `${file} job ${name}`).toBeDefined();
+      const usesAws = job.steps.some((st: any) => String(st.uses).startsWith("aws-actions/configure-aws-credentials@"));
+      expect(job.permissions["id-token"] === "write", `${file} job ${name}: id-token only where AWS is assumed`).toBe(usesAws);
+    }
+  });
+
+  it("previews a PR's code with the preview role and the preview environment's token; deploys with the deploy role from the stack's environment", () => {
+    const preview = load("pull-request.yml").jobs.preview;
+    const up = load("deploy.yml").jobs.up;
+    const role = (job: any) => job.steps.find((st: any) => String(st.uses).startsWith("aws-actions/configure-aws-credentials@")).with["role-to-assume"];
+    expect(role(preview)).toBe("${{ vars.AWS_PREVIEW_ROLE_ARN }}");
+    expect(role(up)).toBe("${{ vars.AWS_DEPLOY_ROLE_ARN }}");
+    expect(preview.environment).toBe("preview");
+    // With an environment, GitHub's OIDC subject is repo:<org>/<repo>:environment:<name>: the trust templates admit exactly those.
+    expect(trust("github-preview-trust.json").Condition.StringEquals["token.actions.githubusercontent.com:sub"]).toBe("repo:<ORG>/<REPO>:environment:preview");
+    const deploySubs: string[] = trust("github-deploy-trust.json").Condition["ForAnyValue:StringEquals"]["token.actions.githubusercontent.com:sub"];
+    for (const sub of deploySubs) expect(sub).toMatch(/^repo:<ORG>\/<REPO>:environment:</);
+    for (const f of ["github-preview-trust.json", "github-deploy-trust.json"]) {
+      expect(trust(f).Action).toBe("sts:AssumeRoleWithWebIdentity");
+      expect(JSON.stringify(trust(f).Condition)).toContain('"token.actions.githubusercontent.com:aud":"sts.amazonaws.com"');
+    }
+  });
+});
+
 describe("pull-request.yml", () => {
   const wf = load("pull-request.yml");
   it("posts `omk diff` against the base branch as a PR comment whether or not the tests pass", () => {
@@ -76,6 +107,6 @@ describe("deploy.yml", () => {
     expect(guard).toBeGreaterThanOrEqual(0);
     expect(guard).toBeLessThan(Math.min(pulumi, aws));
     expect(steps[guard].run).toContain("exit 1");
-    expect(load("deploy.yml").permissions.actions).toBe("read");
+    expect(load("deploy.yml").jobs.up.permissions.actions).toBe("read");
   });
 });
