@@ -85,7 +85,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
         // Longer than whoever pools connections to vLLM keeps them idle: the ALB, or the router (aiohttp keeps 15 s).
         keepAliveSeconds: model.exposure === "internal" && !usesRouter(model) ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
-        provider, sharedApiKey, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
+        provider, sharedApiKey, apiKeyVersion: stack.apiKeyVersion, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
       }, { parent: this });
     });
 
@@ -115,7 +115,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
       const model = stack.models[i]!;
       const traffic = new ModelTraffic(`${name}-${model.name}-traffic`, {
         model, namespace, traffic: stack.traffic, albSourceCidrs: model.exposure === "internal" ? [] : sources[model.exposure], monitoring: this.monitoring, keda: installed("keda"), provider,
-        routerImage: pull(stack.serving.routerImage), apiKeySecret: model.auth ? `${model.name}-api-key` : undefined, coldStart: estimateColdStart(model), idleTimeoutSeconds,
+        routerImage: pull(stack.serving.routerImage), apiKeySecret: model.auth ? `${model.name}-api-key` : undefined, apiKeyVersion: stack.apiKeyVersion, coldStart: estimateColdStart(model), idleTimeoutSeconds,
         dependsOn: [platform, service.workload, ...trafficBase.dependencies, ...(wakeBase && fromZeroOf(model) === "on-request" ? [wakeBase] : [])],
       }, { parent: this });
       endpoints[model.name] = traffic.url;

@@ -91,6 +91,8 @@ export interface ResolvedStack {
   readonly traffic: TrafficSettings;
   /** One API key for every model (a secret), or undefined to generate one per model. */
   readonly apiKey: string | { readonly secure: string } | undefined;
+  /** Raised to rotate the API keys (new generated keys, servers rolled onto the current key). */
+  readonly apiKeyVersion: number;
   readonly observability: ObservabilitySettings;
   /** Alert receivers (secrets): a Slack incoming webhook and/or any HTTPS webhook. */
   readonly alertSlackWebhookUrl: string | { readonly secure: string } | undefined;
@@ -264,6 +266,6 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
     problems.push({ path: `${NAMESPACE}:addons.prometheus`, value: "off", message: `is off, but ${receivers.join(" and ")} tell Alertmanager (part of kube-prometheus-stack) where to send alerts.`, fix: "set addons.prometheus to auto, or remove the alert receivers." });
   }
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
-  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey,
+  return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey, apiKeyVersion: parsed.data.apiKeyVersion,
     observability: parsed.data.observability, alertSlackWebhookUrl: parsed.data.alertSlackWebhookUrl, alertWebhookUrl: parsed.data.alertWebhookUrl } };
 }

@@ -50,6 +50,8 @@ export interface ModelServiceArgs {
   readonly awsCliImage?: string;
   /** vLLM's HTTP keep-alive, above the ALB idle timeout when the model is behind one. @default uvicorn's 5 s */
   readonly keepAliveSeconds?: number;
+  /** Raised to rotate API keys: new generated keys, and a rollout of the servers onto the current key. @default 1 */
+  readonly apiKeyVersion?: number;
   /** ALB idle timeout of the stack: a request held while the model wakes must be answered within it. */
   readonly idleTimeoutSeconds: number;
   /** Deployment minReadySeconds, when an ALB must register the new pod first. @default 0 */
@@ -123,7 +125,8 @@ export class ModelService extends pulumi.ComponentResource {
 
     let apiKeySecret: string | undefined;
     if (m.auth) {
-      this.apiKey = args.sharedApiKey ?? new RandomPassword(`${name}-api-key`, { length: 48, special: false }, { parent: this }).result;
+      // keepers: raising omk:apiKeyVersion generates a new key (random provider docs: keepers force a new value).
+      this.apiKey = args.sharedApiKey ?? new RandomPassword(`${name}-api-key`, { length: 48, special: false, keepers: { version: String(args.apiKeyVersion ?? 1) } }, { parent: this }).result;
       apiKeySecret = `${m.name}-api-key`;
       // vLLM reads VLLM_API_KEY (same as --api-key): the key never appears in the pod spec.
       new Secret(`${name}-api-key`, { metadata: { name: apiKeySecret, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(this.apiKey) } }, k8s);
@@ -168,7 +171,7 @@ export class ModelService extends pulumi.ComponentResource {
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
       device: m.device, apiKeySecret, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE, keepAliveSeconds: args.keepAliveSeconds,
-      minReadySeconds: args.minReadySeconds,
+      minReadySeconds: args.minReadySeconds, apiKeyVersion: m.auth ? args.apiKeyVersion ?? 1 : undefined,
     });
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout: at least as long as Kubernetes lets it progress, and twice the cold start.

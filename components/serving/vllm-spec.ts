@@ -52,6 +52,11 @@ export interface ServerInput {
   readonly keepAliveSeconds?: number;
   /** Seconds a new pod stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
   readonly minReadySeconds?: number;
+  /**
+   * The API key's version, on the pod template: a pod reads VLLM_API_KEY only when it starts, so a new key needs a
+   * rollout, and a changed annotation is what starts one. Absent without auth.
+   */
+  readonly apiKeyVersion?: number;
 }
 
 type Obj = Record<string, unknown>;
@@ -62,6 +67,9 @@ export function restrictedException(input: Pick<ServerInput, "device" | "efaPerN
   if (input.model.placement.nodes > 1 && input.efaPerNode > 0) return "efa";
   return input.resources.gpus > 1 ? "multi-gpu" : null;
 }
+
+/** Pod-template annotation carrying the API key's version (omk:apiKeyVersion). */
+export const API_KEY_VERSION_ANNOTATION = "omk.dev/api-key-version";
 
 export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
@@ -211,7 +219,7 @@ function podTemplate(input: ServerInput, role: PodRole): Obj {
     metadata: {
       labels: serverLabels(input.model.name),
       // Karpenter never voluntarily disrupts a node running a serving pod.
-      annotations: { "karpenter.sh/do-not-disrupt": "true" },
+      annotations: { "karpenter.sh/do-not-disrupt": "true", ...(input.apiKeyVersion ? { [API_KEY_VERSION_ANNOTATION]: String(input.apiKeyVersion) } : {}) },
     },
     spec: buildPodSpec(input, role),
   };

@@ -38,6 +38,8 @@ export interface ModelTrafficArgs {
   readonly routerImage: string;
   /** Secret with key VLLM_API_KEY when the model requires a key (the router's discovery calls need it). */
   readonly apiKeySecret?: string;
+  /** omk:apiKeyVersion: the router restarts onto a new key after the servers (it depends on their rollout). */
+  readonly apiKeyVersion?: number;
   readonly coldStart: ColdStart;
   /** ALB idle timeout: a request held while the model wakes must be answered within it. */
   readonly idleTimeoutSeconds: number;
@@ -68,7 +70,7 @@ export class ModelTraffic extends pulumi.ComponentResource {
       const grant = new RoleBinding(`${name}-router`, binding as never, { ...k8s, dependsOn: [...k8s.dependsOn, new Role(`${name}-router`, role as never, k8s), account] });
       const router = buildRouterDeployment({
         model: m, namespace: args.namespace, image: args.routerImage, apiKeySecret: args.apiKeySecret, readyWithBackend: names.wakes,
-        keepAliveSeconds: args.idleTimeoutSeconds + 60, minReadySeconds: host && !names.wakes ? ALB_TARGET_READY_SECONDS : undefined,
+        keepAliveSeconds: args.idleTimeoutSeconds + 60, minReadySeconds: host && !names.wakes ? ALB_TARGET_READY_SECONDS : undefined, apiKeyVersion: args.apiKeyVersion,
       });
       new Deployment(`${name}-router`, router as never, { ...k8s, dependsOn: [...k8s.dependsOn, grant] });
       // The model's own Service is the router's unless the model wakes on request (then the interceptor waits on this one).

@@ -10,7 +10,7 @@
  */
 import type { ResolvedModel } from "../config/validate";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { terminationGraceSeconds } from "../serving/vllm-spec";
+import { API_KEY_VERSION_ANNOTATION, terminationGraceSeconds } from "../serving/vllm-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -81,6 +81,8 @@ export interface RouterInput {
   readonly apiKeySecret?: string;
   /** Ready only with a discovered replica (the model wakes from zero on request). */
   readonly readyWithBackend: boolean;
+  /** The API key's version: the router reads the key at start, so a new one restarts it. */
+  readonly apiKeyVersion?: number;
   /** HTTP keep-alive, longer than the ALB idle timeout in front. */
   readonly keepAliveSeconds: number;
   /** Seconds a new router stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
@@ -115,7 +117,7 @@ export function buildRouterDeployment(input: RouterInput): Obj {
       strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       ...(input.minReadySeconds ? { minReadySeconds: input.minReadySeconds } : {}),
       template: {
-        metadata: { labels },
+        metadata: { labels, ...(input.apiKeySecret && input.apiKeyVersion ? { annotations: { [API_KEY_VERSION_ANNOTATION]: String(input.apiKeyVersion) } } : {}) },
         spec: {
           serviceAccountName: name,
           // The pod watch needs the API; nothing else in the pod does.

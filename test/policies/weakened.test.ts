@@ -8,6 +8,7 @@ import { readFileSync } from "node:fs";
 import { parse } from "yaml";
 import { describe, expect, it } from "vitest";
 import { planStack } from "../../cli/engine/plan";
+import { diffPlans } from "../../cli/engine/diff";
 import { stackConfig } from "../harness/stack";
 import { podTemplates } from "../../policies/inspect";
 import { isTls12Policy, restrictedExceptionOf, restrictedProblems } from "../../policies/security";
@@ -140,6 +141,27 @@ describe("NetworkPolicy enforcement", () => {
     const attached = managed.plan.resources.filter((x) => x.type === "aws:iam/rolePolicyAttachment:RolePolicyAttachment").map((x) => ({ role: String(x.name), policy: String(x.inputs.policyArn).split("/").pop() }));
     expect(attached.filter((a) => a.role.includes("-gpu-node-")).map((a) => a.policy).sort()).toEqual(["AmazonEC2ContainerRegistryPullOnly", "AmazonEKSWorkerNodePolicy"]);
     expect(attached.filter((a) => a.policy === "AmazonEKS_CNI_Policy").map((a) => a.role)).toEqual([expect.stringMatching(/vpc-cni$/)]);
+  });
+});
+
+describe("API-key rotation", () => {
+  it("raising omk:apiKeyVersion makes new keys and rolls servers and routers onto them, replacing nothing else", async () => {
+    const at = (version: number) => planStack(stackConfig([{ ...model, replicas: { min: 1, max: 2 } }], { ...secure, "omk:apiKeyVersion": version }), { stack: "t", source: "test", policyConfig: PROD });
+    const [one, two] = await Promise.all([at(1), at(2)]);
+    if (!one.ok || !two.ok) throw new Error("expected both to plan");
+    const d = diffPlans("t", one.plan, two.plan);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.blocking).toEqual([]);
+    const changed = Object.fromEntries(d.changed.map((c) => [c.name, c.changes.map((x) => x.path)]));
+    const names = Object.keys(changed);
+    expect(names).toHaveLength(3);
+    for (const re of [/-api-key$/, /-traffic-router$/, /-server$/]) expect(names.filter((n) => re.test(n)), String(re)).toHaveLength(1);
+    const key = Object.keys(changed).find((n) => n.endsWith("-api-key"))!;
+    expect(changed[key]).toEqual(["keepers.version"]);
+    // The pods' template changes (a rollout, surge-first), nothing that replaces the Deployment.
+    for (const n of Object.keys(changed).filter((x) => !x.endsWith("-api-key"))) expect(changed[n]).toEqual(["spec.template.metadata.annotations.omk.dev/api-key-version"]);
+    expect(d.changed.filter((c) => !c.name.endsWith("-api-key") && c.replaceReason)).toEqual([]);
   });
 });
 
