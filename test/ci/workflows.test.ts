@@ -48,6 +48,15 @@ describe.each(["pull-request.yml", "deploy.yml"])("%s", (file) => {
 });
 
 describe("identities and permissions", () => {
+  it.each(["pull-request.yml", "deploy.yml"])("%s pins every action by commit SHA (pulumi/actions by tag: no SHA verified offline)", (file) => {
+    const uses = Object.values(load(file).jobs).flatMap((j: any) => j.steps.map((st: any) => st.uses).filter(Boolean)) as string[];
+    expect(uses.length).toBeGreaterThan(0);
+    for (const u of uses) {
+      if (u.startsWith("pulumi/actions@")) continue;
+      expect(u, `${file}: ${u}`).toMatch(/@[0-9a-f]{40}$/);
+    }
+  });
+
   const trust = (f: string) => JSON.parse(readFileSync(path.join(ROOT, "docs/iam", f), "utf8")).Statement[0];
 
   it.each(["pull-request.yml", "deploy.yml"])("%s grants nothing by default, and each job only what it uses", (file) => {
@@ -85,7 +94,7 @@ describe("pull-request.yml", () => {
     expect(diff.needs).toBeUndefined();
     const runs = diff.steps.map((s: any) => s.run ?? "").join("\n");
     expect(runs).toContain('npx omk diff --base "origin/${{ github.base_ref }}" > omk-diff.md');
-    const comment = diff.steps.findIndex((s: any) => s.uses === "marocchino/sticky-pull-request-comment@v2");
+    const comment = diff.steps.findIndex((s: any) => String(s.uses).startsWith("marocchino/sticky-pull-request-comment@"));
     expect(diff.steps[comment].with).toMatchObject({ path: "omk-diff.md" });
     // The job fails on a blocking diff only after the comment is posted.
     const fail = diff.steps.findIndex((s: any) => String(s.run ?? "").includes("exit ${{ steps.diff.outputs.code }}"));
