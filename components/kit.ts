@@ -6,7 +6,6 @@
  */
 import { fromZeroOf, usesRouter } from "./config/validate-routing";
 import { hostOf } from "./config/validate-traffic";
-import { estimateColdStart } from "./serving/cold-start";
 import { INTERCEPTOR, UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
 import { WakeBase } from "./traffic/wake-base";
 import * as pulumi from "@pulumi/pulumi";
@@ -109,13 +108,13 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const waking = stack.models.filter((m) => fromZeroOf(m) === "on-request");
     const wakeBase = waking.length ? new WakeBase(`${name}-wake`, {
       namespace, image: pull(UNAVAILABLE.image), provider, dependsOn: [platform, ...base.dependencies],
-      models: waking.map((m) => ({ name: m.name, hosts: wakeHosts(m, namespace, hostOf(m, stack.traffic)), coldStartMinutes: Math.round(estimateColdStart(m).scaleUpSeconds / 60) })),
+      models: waking.map((m) => ({ name: m.name, hosts: wakeHosts(m, namespace, hostOf(m, stack.traffic)), coldStartMinutes: Math.round(this.services[stack.models.indexOf(m)]!.coldStart.scaleUpSeconds / 60) })),
     }, { parent: this }) : undefined;
     this.services.forEach((service, i) => {
       const model = stack.models[i]!;
       const traffic = new ModelTraffic(`${name}-${model.name}-traffic`, {
         model, namespace, traffic: stack.traffic, albSourceCidrs: model.exposure === "internal" ? [] : sources[model.exposure], monitoring: this.monitoring, keda: installed("keda"), provider,
-        routerImage: pull(stack.serving.routerImage), apiKeySecret: model.auth ? `${model.name}-api-key` : undefined, apiKeyVersion: stack.apiKeyVersion, coldStart: estimateColdStart(model), idleTimeoutSeconds,
+        routerImage: pull(stack.serving.routerImage), apiKeySecret: model.auth ? `${model.name}-api-key` : undefined, apiKeyVersion: stack.apiKeyVersion, coldStart: service.coldStart, idleTimeoutSeconds,
         dependsOn: [platform, service.workload, ...trafficBase.dependencies, ...(wakeBase && fromZeroOf(model) === "on-request" ? [wakeBase] : [])],
       }, { parent: this });
       endpoints[model.name] = traffic.url;

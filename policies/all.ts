@@ -1,5 +1,5 @@
 /** Every policy of the pack, in the order reports list them. Tests and `omk plan` import this, never index.ts. */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { gpuQuotaPerModel, gpuQuotaPerStack, maxHourlyCost } from "./gpu-budget";
 import { allowedInstances, allowedRegions, kvHeadroom, onDemandInDev } from "./placement";
 import { gpuContainers, noPlaintextSecrets, pinnedImages, publicEndpoints } from "./workloads";

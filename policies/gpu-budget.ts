@@ -2,7 +2,7 @@
  * Budget policies: how many GPUs a stack (and each model) can ever launch, and what it costs per hour at
  * max scale. Unbounded GPU capacity is itself a violation.
  */
-import type { StackValidationPolicy } from "@pulumi/policy";
+import type { StackValidationPolicy } from "@pulumi/policy/policy";
 import { TYPES, gpusPerInstance, isGpuNodePool, placementOf, type Inspectable } from "./inspect";
 
 export interface GpuQuotaConfig { maxGpus: number }

@@ -30,6 +30,29 @@ const POD_TEMPLATE_TYPES: Readonly<Record<string, (props: any) => any[]>> = {
   "kubernetes:leaderworkerset.x-k8s.io/v1:LeaderWorkerSet": (p) => [p.spec?.leaderWorkerTemplate?.leaderTemplate, p.spec?.leaderWorkerTemplate?.workerTemplate],
 };
 
+/** An Ingress of the kit as its ALB serves it: the scheme and certificates of its class's parameters, its listen ports. */
+export interface AlbEndpoint {
+  readonly ingress: Inspectable;
+  readonly scheme: "internet-facing" | "internal" | undefined;
+  readonly certificates: readonly string[];
+  /** The `alb.ingress.kubernetes.io/listen-ports` annotation as written (JSON text). */
+  readonly listenPorts: string;
+}
+
+/** Every Ingress with what its IngressClass → IngressClassParams say about its ALB (either controller's field names). */
+export function albEndpoints(resources: readonly Inspectable[]): AlbEndpoint[] {
+  const params = resources.filter((r) => r.props.kind === "IngressClassParams");
+  const classes = resources.filter((r) => r.props.kind === "IngressClass");
+  return resources.filter((r) => r.type === TYPES.ingress).map((ingress) => {
+    const cls = classes.find((c) => c.props.metadata?.name === ingress.props.spec?.ingressClassName);
+    const spec = params.find((x) => x.props.metadata?.name === cls?.props.spec?.parameters?.name)?.props.spec;
+    return {
+      ingress, scheme: spec?.scheme, certificates: spec?.certificateARNs ?? spec?.certificateArn ?? [],
+      listenPorts: String(ingress.props.metadata?.annotations?.["alb.ingress.kubernetes.io/listen-ports"] ?? ""),
+    };
+  });
+}
+
 /** Pod templates (metadata + spec) a workload resource creates; empty for anything else. */
 export function podTemplates(r: Inspectable): { metadata?: any; spec: any }[] {
   return (POD_TEMPLATE_TYPES[r.type]?.(r.props) ?? []).filter((t) => t && t.spec);

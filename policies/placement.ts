@@ -2,7 +2,7 @@
  * Where GPUs may come from: allowed instance families and purchase options, allowed regions; and two
  * advisories that need judgment (on-demand GPUs in an environment that prefers spot, thin KV headroom).
  */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { TYPES, familyOf, isGpuNodePool, nodePoolCapacityTypes, nodePoolInstanceTypes, placementOf } from "./inspect";
 
 export interface InstanceConfig { allowedFamilies: string[]; allowedCapacityTypes: string[] }

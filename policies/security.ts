@@ -4,8 +4,8 @@
  * in-VPC endpoints that still use TLS and an API key. Advisory in the pack (a stack of an environment without a
  * policy config, e.g. a first try, is warned, not blocked); policies/config/prod.json makes every one mandatory.
  */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
-import { TYPES, containersOf, podTemplates } from "./inspect";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
+import { TYPES, albEndpoints, containersOf, podTemplates } from "./inspect";
 import type { RestrictedException } from "../components/pod-security";
 
 const CLUSTER = "aws:eks/cluster:Cluster";
@@ -182,14 +182,8 @@ export const inVpcEndpoints: StackValidationPolicy = {
   description: "An endpoint on an internal ALB uses HTTPS and an API key too: inside a VPC, keys in clear text are readable by anything on the path.",
   enforcementLevel: "advisory",
   validateStack: (args, report) => {
-    const params = args.resources.filter((r) => r.props.kind === "IngressClassParams");
-    const classes = args.resources.filter((r) => r.props.kind === "IngressClass");
-    for (const ing of args.resources.filter((r) => r.type === TYPES.ingress)) {
-      const cls = classes.find((c) => c.props.metadata?.name === ing.props.spec?.ingressClassName);
-      const p = params.find((x) => x.props.metadata?.name === cls?.props.spec?.parameters?.name);
-      if (p?.props.spec?.scheme !== "internal") continue;
-      const certs = p.props.spec.certificateARNs ?? p.props.spec.certificateArn ?? [];
-      const listen = String(ing.props.metadata?.annotations?.["alb.ingress.kubernetes.io/listen-ports"] ?? "");
+    for (const { ingress: ing, scheme, certificates: certs, listenPorts: listen } of albEndpoints(args.resources)) {
+      if (scheme !== "internal") continue;
       if (!certs.length || !listen.includes("HTTPS")) report(`Ingress ${ing.props.metadata?.name} serves a private endpoint over plain HTTP: API keys cross the VPC in clear text. Set omk:traffic.certificateArn (or domain + hostedZoneId).`, ing.urn);
       if (!guardedByApiKey(args.resources, ing)) report(`Ingress ${ing.props.metadata?.name} reaches a model that requires no API key. Remove auth: false.`, ing.urn);
     }

@@ -2,9 +2,9 @@
  * Workload policies: GPU containers are bounded, scheduled on GPU nodes and given time to load; every image
  * is pinned; no credential sits in plain text in a pod spec or ConfigMap; public endpoints have TLS and auth.
  */
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { credentialArgs, credentialIn, isCredentialName } from "../components/credentials";
-import { TYPES, containersOf, gpuRequest, podTemplates } from "./inspect";
+import { TYPES, albEndpoints, containersOf, gpuRequest, podTemplates } from "./inspect";
 import { guardedByApiKey } from "./security";
 
 export const gpuContainers: ResourceValidationPolicy = {
@@ -87,14 +87,8 @@ export const publicEndpoints: StackValidationPolicy = {
   description: "An internet-facing endpoint is served over HTTPS only and its server requires an API key.",
   enforcementLevel: "mandatory",
   validateStack: (args, report) => {
-    const params = args.resources.filter((r) => r.props.kind === "IngressClassParams");
-    const classes = args.resources.filter((r) => r.props.kind === "IngressClass");
-    for (const ing of args.resources.filter((r) => r.type === TYPES.ingress)) {
-      const cls = classes.find((c) => c.props.metadata?.name === ing.props.spec?.ingressClassName);
-      const p = params.find((x) => x.props.metadata?.name === cls?.props.spec?.parameters?.name);
-      if (p?.props.spec?.scheme !== "internet-facing") continue;
-      const certs = p.props.spec.certificateARNs ?? p.props.spec.certificateArn ?? [];
-      const listen = String(ing.props.metadata?.annotations?.["alb.ingress.kubernetes.io/listen-ports"] ?? "");
+    for (const { ingress: ing, scheme, certificates: certs, listenPorts: listen } of albEndpoints(args.resources)) {
+      if (scheme !== "internet-facing") continue;
       if (!certs.length || !listen.includes("HTTPS") || listen.includes('"HTTP"')) report(`Ingress ${ing.props.metadata?.name} is internet-facing without HTTPS-only listeners and a certificate.`, ing.urn);
       for (const rule of ing.props.spec?.rules ?? []) {
         for (const path of rule.http?.paths ?? []) {

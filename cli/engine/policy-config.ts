@@ -6,7 +6,7 @@
  */
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import * as path from "node:path";
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { ConfigError, nearest, type ConfigProblem } from "../../components/config/errors";
 import { PROJECT_ROOT } from "../../components/config/load";
 import { INSTANCES } from "../../components/catalog/instances";

@@ -5,7 +5,7 @@
  */
 import { existsSync } from "node:fs";
 import * as path from "node:path";
-import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy";
+import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { PROJECT_ROOT } from "../../components/config/load";
 import type { PolicyConfigFile, PolicyLevel } from "./policy-config";
 import type { RecordedResource } from "./record";

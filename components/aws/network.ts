@@ -12,6 +12,7 @@ import { Subnet } from "@pulumi/aws/ec2/subnet";
 import { Vpc } from "@pulumi/aws/ec2/vpc";
 import { VpcEndpoint } from "@pulumi/aws/ec2/vpcEndpoint";
 import { planSubnets, type SubnetPlan } from "./network-plan";
+import { partitionOf } from "../catalog/regions";
 import { FlowLog } from "@pulumi/aws/ec2/flowLog";
 import { LogGroup } from "@pulumi/aws/cloudwatch/logGroup";
 import { Role } from "@pulumi/aws/iam/role";
@@ -39,7 +40,7 @@ export interface NetworkArgs {
  * "IAM role for publishing flow logs to CloudWatch Logs": the aws:SourceArn condition against the confused deputy).
  */
 export function flowLogTrustPolicy(region: string): string {
-  const partition = region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+  const partition = partitionOf(region);
   return JSON.stringify({
     Version: "2012-10-17",
     Statement: [{ Effect: "Allow", Principal: { Service: "vpc-flow-logs.amazonaws.com" }, Action: "sts:AssumeRole", Condition: { ArnLike: { "aws:SourceArn": `arn:${partition}:ec2:${region}:*:vpc-flow-log/*` } } }],

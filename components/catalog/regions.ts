@@ -24,3 +24,8 @@ export interface PriceQuote {
   /** The source, or how the estimate was made. */
   readonly basis: string;
 }
+
+/** The AWS partition of a region: ARNs differ in China (aws-cn) and GovCloud (aws-us-gov). */
+export function partitionOf(region: string): string {
+  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
+}

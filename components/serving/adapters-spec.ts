@@ -11,6 +11,7 @@ import type { ResolvedModel } from "../config/validate";
 import type { AdapterSettings } from "../config/routing-schema";
 import { GiB } from "../sizing/memory";
 import { loraBytesPerGpu } from "../sizing/lora";
+import { partitionOf } from "../catalog/regions";
 import { RESTRICTED_CONTAINER, nonRootEnv } from "../pod-security";
 
 /** Where the adapters are unpacked in the server pod. */
@@ -39,11 +40,6 @@ export function s3Location(repo: string): { bucket: string; prefix: string } {
 
 export function s3Adapters(m: Pick<ResolvedModel, "adapters">): AdapterSettings[] {
   return m.adapters.filter((a) => a.repo.startsWith("s3://"));
-}
-
-/** The AWS partition of a region (S3 ARNs differ in China and GovCloud). */
-export function partitionOf(region: string): string {
-  return region.startsWith("cn-") ? "aws-cn" : region.startsWith("us-gov-") ? "aws-us-gov" : "aws";
 }
 
 /** Read-only access to the S3 adapters' prefixes: GetObject under each, ListBucket limited to it (aws s3 sync lists first). */

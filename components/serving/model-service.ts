@@ -102,6 +102,8 @@ export class ModelService extends pulumi.ComponentResource {
   public readonly apiKey: pulumi.Output<string> | undefined;
   /** The server workload (Deployment or LeaderWorkerSet), for what must follow it. */
   public readonly workload: pulumi.Resource;
+  /** The cold-start estimate the server's probes and rollout deadline were built from (traffic reuses it). */
+  public readonly coldStart: ColdStart;
 
   constructor(name: string, args: ModelServiceArgs, opts?: pulumi.ComponentResourceOptions) {
     const m = args.model;
@@ -117,6 +119,7 @@ export class ModelService extends pulumi.ComponentResource {
     };
     // Inputs are recorded so the offline plan and `pulumi preview` both show the sizing decision.
     super("omk:serving:ModelService", name, { placement: summary }, opts);
+    this.coldStart = coldStart;
     const k8s = { parent: this, provider: args.provider, dependsOn: [...args.base.dependencies, ...args.dependsOn] };
     const base = args.base;
 

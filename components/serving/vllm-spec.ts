@@ -95,7 +95,7 @@ function env(input: ServerInput): Obj[] {
     ...CACHE_ENV,
     // vLLM runs as a non-root user (Pod Security "restricted"; uid 2000 is the image's own `vllm` user, vllm#40275):
     // everything it writes is under the cache volume.
-    ...(restrictedException(input) === null || restrictedException(input) === "multi-gpu" ? nonRootEnv(CACHE_ROOT) : []),
+    ...(vllmPodSecurity(restrictedException(input)).pod.runAsNonRoot ? nonRootEnv(CACHE_ROOT) : []),
     { name: "AWS_REGION", value: input.region },
   ];
   if (input.keepAliveSeconds) out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(input.keepAliveSeconds) });
@@ -141,15 +141,21 @@ function containerResources(input: ServerInput): Obj {
 }
 
 /**
- * Ready only when the OpenAI API answers and lists this model (through the same API key clients use);
- * no generation, so a busy server is not slowed by its own probe.
+ * A probe script: ready only when the OpenAI API on `port` lists the model given as its argument, asked with the
+ * pod's own key (VLLM_API_KEY); no generation, so a busy server is not slowed by its own probe. vLLM uses it, and
+ * the router too (its /v1/models lists what it has discovered).
  */
-export const READINESS_SCRIPT = [
-  "import json, os, sys, urllib.request",
-  `r = urllib.request.Request("http://127.0.0.1:${VLLM_PORT}/v1/models", headers={"Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", "")})`,
-  "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
-  "sys.exit(0 if sys.argv[1] in ids else 1)",
-].join("\n");
+export function modelListedScript(port: number): string {
+  return [
+    "import json, os, sys, urllib.request",
+    `r = urllib.request.Request("http://127.0.0.1:${port}/v1/models", headers={"Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", "")})`,
+    "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
+    "sys.exit(0 if sys.argv[1] in ids else 1)",
+  ].join("\n");
+}
+
+/** vLLM's readiness: ready only when its OpenAI API lists this model. */
+export const READINESS_SCRIPT = modelListedScript(VLLM_PORT);
 
 /** `/health` answers only once the engine is up (before, the port is closed) and 503s when it dies. */
 function probes(input: ServerInput): Obj {
@@ -168,6 +174,7 @@ export type PodRole = "server" | "leader" | "worker";
 export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
   const m = input.model;
   const args = vllmArgs({ model: m, modelUri: input.modelUri, bf16: input.bf16 });
+  const security = vllmPodSecurity(restrictedException(input));
   const script = "/vllm-workspace/examples/ray_serving/multi-node-serving.sh";
   const command = role === "server"
     ? { command: ["vllm", "serve"], args }
@@ -181,7 +188,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     env: env(input),
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }, ...(m.adapters.length ? [{ name: "adapters", mountPath: ADAPTERS_DIR, readOnly: true }] : [])],
-    securityContext: vllmPodSecurity(restrictedException(input)).container,
+    securityContext: security.container,
     ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
@@ -196,7 +203,7 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     : {};
   return {
     serviceAccountName: input.serviceAccountName,
-    securityContext: vllmPodSecurity(restrictedException(input)).pod,
+    securityContext: security.pod,
     ...gpuScheduling,
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: terminationGraceSeconds(m),

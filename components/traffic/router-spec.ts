@@ -10,7 +10,7 @@
  */
 import type { ResolvedModel } from "../config/validate";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { API_KEY_VERSION_ANNOTATION, terminationGraceSeconds } from "../serving/vllm-spec";
+import { API_KEY_VERSION_ANNOTATION, modelListedScript, terminationGraceSeconds } from "../serving/vllm-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -63,15 +63,9 @@ export const ROUTER_LAUNCH = [
  * Ready only once the router has discovered a replica that serves the model: a model woken from zero by the KEDA
  * HTTP interceptor is held until this router Service has a ready endpoint (the interceptor waits on endpoints, not
  * replicas), so the first request is released when a replica can answer it. The router's own /v1/models lists
- * what it discovered and needs no key.
+ * what it discovered; the probe sends the model's key, for a router release that checks keys (production-stack #937).
  */
-export const ROUTER_READY_SCRIPT = [
-  "import json, os, sys, urllib.request",
-  // With the model's key: a router release that checks keys (production-stack #937) still answers its own probe.
-  `r = urllib.request.Request('http://127.0.0.1:${ROUTER_PORT}/v1/models', headers={'Authorization': 'Bearer ' + os.environ.get('VLLM_API_KEY', '')})`,
-  "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
-  "sys.exit(0 if sys.argv[1] in ids else 1)",
-].join("\n");
+export const ROUTER_READY_SCRIPT = modelListedScript(ROUTER_PORT);
 
 export interface RouterInput {
   readonly model: ResolvedModel;
