@@ -1,7 +1,7 @@
 /**
  * The vLLM server as plain Kubernetes manifests (pure): pod spec, Deployment (one node per replica) or
- * LeaderWorkerSet (a replica spans nodes), Service, PodDisruptionBudget. `omk plan --out` writes them and
- * tests validate them against the Kubernetes schemas.
+ * LeaderWorkerSet (a replica spans nodes), PodDisruptionBudget; its Services are in traffic/wake-spec.ts. `omk plan
+ * --out` writes them and tests validate them against the Kubernetes schemas.
  */
 import { GPU_TAINT, POOL_LABEL } from "../aws/gpu-pools";
 import type { ResolvedModel } from "../config/validate";
@@ -281,16 +281,6 @@ export function buildLeaderWorkerSet(input: ServerInput): Obj {
         workerTemplate: podTemplate(input, "worker"),
       },
     },
-  };
-}
-
-export function buildService(input: ServerInput): Obj {
-  const leaderOnly = input.model.placement.nodes > 1 ? { "leaderworkerset.sigs.k8s.io/worker-index": "0" } : {};
-  return {
-    apiVersion: "v1",
-    kind: "Service",
-    metadata: metadata(input),
-    spec: { type: "ClusterIP", selector: { ...serverLabels(input.model.name), ...leaderOnly }, ports: [{ name: "http", port: VLLM_PORT, targetPort: "http", protocol: "TCP" }] },
   };
 }
 
