@@ -9,6 +9,7 @@ import { hostOf } from "./config/validate-traffic";
 import { INTERCEPTOR, UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
 import { WakeBase } from "./traffic/wake-base";
 import * as pulumi from "@pulumi/pulumi";
+import { getPrefixListOutput } from "@pulumi/aws/ec2/getPrefixList";
 import { findInstance } from "./catalog/instances";
 import { planInfrastructure, type InfraPlan } from "./aws/preflight";
 import { Platform } from "./aws/platform";
@@ -20,6 +21,7 @@ import { ModelService, type ServiceSummary } from "./serving/model-service";
 import type { RefreshTargets } from "./serving/refresh-spec";
 import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
+import { accessWarnings } from "./aws/cluster-access";
 import { ModelTraffic } from "./traffic/model-traffic";
 import { TrafficBase } from "./traffic/traffic-base";
 import { WildcardCertificate } from "./traffic/certificate";
@@ -27,6 +29,7 @@ import { ALB_TARGET_READY_SECONDS, idleTimeoutFor, type Scheme } from "./traffic
 import { planSubnets } from "./aws/network-plan";
 import { cachedImage, imageCacheTarget } from "./aws/image-cache-spec";
 import { AWS_CLI_IMAGE } from "./serving/mirror-job-spec";
+import { NGINX_IMAGE } from "./serving/api-guard-spec";
 
 export interface KitOutputs {
   readonly environment: string;
@@ -47,6 +50,15 @@ export interface KitOutputs {
 function secretOf(value: string | { secure: string } | undefined): pulumi.Output<string> | undefined {
   if (value === undefined) return undefined;
   return pulumi.secret(typeof value === "string" ? value : "(encrypted in the stack file; not decrypted offline)");
+}
+
+/**
+ * An API key from the stack config. Offline, an encrypted value stays encrypted: the stand-in is shaped like a bearer
+ * token, so the API guard's configuration (which refuses anything else) renders as it will for real.
+ */
+function keySecretOf(value: string | { secure: string } | undefined): pulumi.Output<string> | undefined {
+  if (value === undefined) return undefined;
+  return pulumi.secret(typeof value === "string" ? value : "encrypted-in-the-stack-file-not-decrypted-offline");
 }
 
 export class OpenModelKit extends pulumi.ComponentResource {
@@ -72,8 +84,11 @@ export class OpenModelKit extends pulumi.ComponentResource {
       namespace, hfToken: secretOf(stack.hfToken), needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
       provider, tags,
       refresh: refreshFor(stack),
+      // Servers streaming from the store reach S3 only: its AWS-managed prefix list (Amazon VPC user guide, "AWS-managed
+      // prefix lists": com.amazonaws.<region>.s3 holds the service's address ranges in the region).
+      s3Cidrs: stack.models.some((m) => m.weightSource === "s3") ? getPrefixListOutput({ name: `com.amazonaws.${stack.region}.s3` }, { parent: this }).cidrBlocks : undefined,
     }, { parent: this });
-    const sharedApiKey = secretOf(stack.apiKey);
+    const sharedApiKey = keySecretOf(stack.apiKey);
     const idleTimeoutSeconds = idleTimeoutFor(stack.traffic, stack.models.filter((m) => m.exposure !== "internal"));
     this.services = stack.models.map((model) => {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
@@ -84,7 +99,8 @@ export class OpenModelKit extends pulumi.ComponentResource {
         // Longer than whoever pools connections to vLLM keeps them idle: the ALB, or the router (aiohttp keeps 15 s).
         keepAliveSeconds: model.exposure === "internal" && !usesRouter(model) ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
-        provider, sharedApiKey, apiKeyVersion: stack.apiKeyVersion, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
+        guardImage: pull(NGINX_IMAGE), provider, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
+        keys: { version: stack.apiKeyVersion, keepPrevious: stack.apiKeyKeepPrevious, shared: sharedApiKey, sharedPrevious: keySecretOf(stack.apiKeyPrevious) },
       }, { parent: this });
     });
 
@@ -139,8 +155,8 @@ export function imagesOf(stack: ResolvedStack): string[] {
   if (stack.capacity.mode === "cpu") return [];
   const multiNode = stack.models.some((m) => m.placement.nodes > 1) && stack.serving.multiNodeImage;
   const routed = stack.models.some(usesRouter) ? [stack.serving.routerImage] : [];
-  const waking = stack.models.some((m) => fromZeroOf(m) === "on-request") ? [UNAVAILABLE.image] : [];
-  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, ...waking];
+  // The API guard (NGINX_IMAGE) runs in every server pod; the cold-start responder is the same image.
+  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, NGINX_IMAGE];
 }
 
 /** How an image is referenced: through the environment's ECR pull-through cache when the stack has one. */
@@ -181,7 +197,7 @@ export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pul
   return {
     kit, environment: stack.environment, region: stack.region, clusterName: kit.platform.clusterName, models: kit.models, infra,
     endpoints: kit.endpoints, apiKeys: kit.apiKeys, dashboard: kit.monitoring ? GRAFANA_HINT : null,
-    warnings: [...infra.warnings, ...servingWarnings(stack), ...alertingWarnings(alertReceiversOf(stack), kit.monitoring)],
+    warnings: [...infra.warnings, ...accessWarnings(stack.cluster.mode, stack.cluster.mode === "create" ? stack.cluster.admins : []), ...servingWarnings(stack), ...alertingWarnings(alertReceiversOf(stack), kit.monitoring)],
   };
 }
 

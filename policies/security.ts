@@ -7,6 +7,7 @@
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { TYPES, albEndpoints, containersOf, podTemplates } from "./inspect";
 import type { RestrictedException } from "../components/pod-security";
+import { GUARD_CONTAINER, guardConfigName, guardRequiresKey } from "../components/serving/api-guard-spec";
 
 const CLUSTER = "aws:eks/cluster:Cluster";
 const NAMESPACE = "kubernetes:core/v1:Namespace";
@@ -148,6 +149,31 @@ export const remoteCodePinned: ResourceValidationPolicy = {
   },
 };
 
+/** Why a vLLM server's pod template fails the API-guard rule, or null (the guard is its only HTTP entry). */
+export function apiGuardProblem(t: { spec: any }): string | null {
+  const containers: any[] = t.spec.containers ?? [];
+  const vllm = containers.find((c) => c.name === "vllm");
+  if (!vllm) return null;
+  const argv = [...(vllm.command ?? []), ...(vllm.args ?? [])].map(String).join(" ");
+  if (!/\bvllm serve\b/.test(argv)) return null; // a multi-node worker: no HTTP
+  if (!containers.some((c) => c.name === GUARD_CONTAINER)) return "runs vLLM without the API guard in front of it";
+  if (!/--host '?127\.0\.0\.1'?(\s|$)/.test(argv) || /--host[= ]'?0\.0\.0\.0/.test(argv)) return "lets vLLM listen beyond the pod's loopback, past the API guard";
+  if ((vllm.ports ?? []).length) return "opens a port on the vLLM container itself";
+  return null;
+}
+
+export const vllmBehindGuard: ResourceValidationPolicy = {
+  name: "vllm-behind-api-guard",
+  description: "Every vLLM server listens on its pod's loopback only, behind the API guard that serves /v1, /health and /metrics and nothing else (vLLM's key guards only some of its routes).",
+  enforcementLevel: "advisory",
+  validateResource: (args, report) => {
+    for (const t of podTemplates(args)) {
+      const problem = apiGuardProblem(t);
+      if (problem) report(`${args.props.kind} ${args.props.metadata?.name} ${problem}: /invocations, /pause, /tokenize and other routes would answer without a key. Keep the kit's --host and --port (not in extraArgs) and its api-guard container.`);
+    }
+  },
+};
+
 /** ELB security policies that allow nothing older than TLS 1.2 (ELB user guide, "Security policies"). */
 export function isTls12Policy(name: string): boolean {
   return /^ELBSecurityPolicy-(TLS13-1-2|TLS-1-2|FS-1-2)/.test(name);
@@ -193,9 +219,13 @@ export const inVpcEndpoints: StackValidationPolicy = {
 /**
  * Whether the vLLM server an Ingress leads to requires an API key. The Ingress carries its model's instance label;
  * its backend may be the router or the KEDA interceptor, so the server is found by that label, not by the backend.
+ * The key is checked by the API guard in each server pod (components/serving/api-guard-spec.ts): every pod serving
+ * HTTP runs the guard, vLLM listens on loopback only, and the guard's configuration refuses requests without a key.
  */
 export function guardedByApiKey(resources: readonly { type: string; props: Record<string, any> }[], ing: { props: Record<string, any> }): boolean {
   const instance = ing.props.metadata?.labels?.["app.kubernetes.io/instance"];
   const servers = resources.filter((r) => podTemplates(r as never).length && r.props.metadata?.labels?.["app.kubernetes.io/component"] === "server" && r.props.metadata?.labels?.["app.kubernetes.io/instance"] === instance);
-  return servers.length > 0 && servers.every((s) => podTemplates(s as never).every((t) => (t.spec.containers ?? []).some((c: any) => (c.env ?? []).some((e: any) => e.name === "VLLM_API_KEY" && e.valueFrom?.secretKeyRef))));
+  const conf = resources.find((r) => r.type === TYPES.configMap && r.props.metadata?.name === guardConfigName(String(instance)))?.props.data?.["nginx.conf"];
+  if (!servers.length || typeof conf !== "string" || !guardRequiresKey(conf)) return false;
+  return servers.every((s) => podTemplates(s as never).every((t) => apiGuardProblem(t) === null));
 }

@@ -94,7 +94,7 @@ export const publicEndpoints: StackValidationPolicy = {
         for (const path of rule.http?.paths ?? []) {
           const service = path.backend?.service?.name;
           // Behind a router or the KEDA interceptor the backend is not the server: the Ingress names its model.
-          if (!guardedByApiKey(args.resources, ing)) report(`Ingress ${ing.props.metadata?.name} exposes ${service} to the internet without an API key (VLLM_API_KEY from a Secret).`, ing.urn);
+          if (!guardedByApiKey(args.resources, ing)) report(`Ingress ${ing.props.metadata?.name} exposes ${service} to the internet without an API key (the API guard in front of vLLM must refuse requests without one). Remove auth: false.`, ing.urn);
         }
       }
     }

@@ -13,9 +13,14 @@ export function offlineZones(region: string): string[] {
   return ["a", "b", "c"].map((l) => `${region}${l}`);
 }
 
+/** RFC 5737 TEST-NET-2: unmistakably not S3, so an offline manifest cannot be taken for the real ranges. */
+export const OFFLINE_S3_CIDR = "198.51.100.0/24";
+
 export const OFFLINE_ASSUMPTIONS = [
   "AZs a–c of the region are available and offer every GPU type the catalog lists there",
   "Service Quotas are not read offline (pulumi preview checks them)",
+  "the principal running Pulumi is not known offline (pulumi preview checks that omk:cluster.admins lists it)",
+  `the region's S3 address ranges are a stand-in (${OFFLINE_S3_CIDR}, a documentation range); pulumi preview reads the prefix list com.amazonaws.<region>.s3`,
 ];
 
 /** Invoke answers keyed by token; tests override single entries (e.g. a quota value). */
@@ -40,6 +45,9 @@ export function offlineInvokes(region: string): Record<string, InvokeAnswer> {
       id: args.name, name: args.name, arn: `arn:aws:eks:${region}:${ACCOUNT}:cluster/${String(args.name)}`, endpoint: `https://${String(args.name)}.offline.eks.amazonaws.com`,
       certificateAuthorities: [{ data: "T0ZGTElORQ==" }], vpcConfig: { clusterSecurityGroupId: "sg-offlinecluster", vpcId: "vpc-offline", subnetIds: [] }, version: "1.33",
     }),
+    "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: ACCOUNT, accountId: ACCOUNT, arn: "", userId: "" }),
+    "aws:iam/getSessionContext:getSessionContext": () => ({ id: "", arn: "", issuerArn: "", issuerId: "", issuerName: "", sessionName: "" }),
+    "aws:ec2/getPrefixList:getPrefixList": (args) => ({ id: "pl-offline", prefixListId: "pl-offline", name: args.name, cidrBlocks: [OFFLINE_S3_CIDR] }),
     "aws:iam/getRole:getRole": (args) => ({ id: args.name, name: args.name, arn: `arn:aws:iam::${ACCOUNT}:role/${String(args.name)}` }),
   };
 }

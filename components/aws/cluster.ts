@@ -19,6 +19,7 @@ import { Provider } from "@pulumi/kubernetes/provider";
 import type { CreateClusterSettings } from "../config/infra-schema";
 import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
 import { kubeconfigFor } from "./kubeconfig";
+import { CLUSTER_ADMIN_POLICY, adminEntryName } from "./cluster-access";
 
 export interface EksClusterArgs {
   /** EKS cluster name (also used in subnet discovery tags, so known up front). */
@@ -75,7 +76,8 @@ export class EksCluster extends pulumi.ComponentResource {
       version: s.kubernetesVersion,
       roleArn: clusterRole.arn,
       vpcConfig: { subnetIds: args.privateSubnetIds, endpointPublicAccess: s.endpoint.public, endpointPrivateAccess: s.endpoint.private, publicAccessCidrs: s.endpoint.public ? s.endpoint.publicAccessCidrs : undefined },
-      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true },
+      // No creator bootstrap (cluster-access.ts); the preflight has checked that the caller is an admin.
+      accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: false },
       encryptionConfig: { provider: { keyArn: key.arn }, resources: ["secrets"] },
       enabledClusterLogTypes: s.logTypes,
       bootstrapSelfManagedAddons: false,
@@ -84,14 +86,23 @@ export class EksCluster extends pulumi.ComponentResource {
       storageConfig: { blockStorage: { enabled: true } },
       deletionProtection: s.protect,
       tags: args.tags,
-    }, { ...guarded, dependsOn: [...clusterPolicies, ...nodePolicies, logs] });
+    }, {
+      ...guarded, dependsOn: [...clusterPolicies, ...nodePolicies, logs],
+      // Changing it replaces a cluster (it is set at creation only: hashicorp/terraform-provider-aws#35824); clusters
+      // created with it keep the creator's entry until it is deleted by hand (README, "Security model").
+      ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"],
+    });
 
-    for (const [i, principalArn] of s.admins.entries()) {
-      const entry = new AccessEntry(`${name}-admin-${i}`, { clusterName: cluster.name, principalArn, type: "STANDARD", tags: args.tags }, parent);
-      new AccessPolicyAssociation(`${name}-admin-${i}`, {
-        clusterName: cluster.name, principalArn, policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" },
-      }, { parent: this, dependsOn: [entry] });
-    }
+    s.admins.forEach((principalArn, i) => {
+      const entryName = adminEntryName(name, principalArn);
+      // Named by principal; `aliases` adopt entries named by list position before this. deleteBeforeReplace: EKS
+      // refuses a second entry for one principal (409), so a replacement must delete the old one first.
+      const moved = { aliases: [{ name: `${name}-admin-${i}` }], deleteBeforeReplace: true };
+      const entry = new AccessEntry(entryName, { clusterName: cluster.name, principalArn, type: "STANDARD", tags: args.tags }, { parent: this, ...moved });
+      new AccessPolicyAssociation(entryName, {
+        clusterName: cluster.name, principalArn, policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" },
+      }, { parent: this, dependsOn: [entry], ...moved });
+    });
 
     this.name = cluster.name;
     this.nodeRoleName = nodeRole.name;

@@ -3,12 +3,16 @@
  * that cannot work fails at preview with the fix instead of half-creating itself.
  * - which AZs offer each GPU type (EC2 DescribeInstanceTypeOfferings),
  * - the EC2 vCPU quotas the GPU pools draw on (Service Quotas),
- * - for existing clusters, the AZs of the given subnets.
+ * - for existing clusters, the AZs of the given subnets,
+ * - for a cluster it creates, that the principal running Pulumi is one of its admins (cluster-access.ts).
  */
 import { getAvailabilityZones } from "@pulumi/aws/getAvailabilityZones";
 import { getInstanceTypeOfferings } from "@pulumi/aws/ec2/getInstanceTypeOfferings";
 import { getSubnet } from "@pulumi/aws/ec2/getSubnet";
 import { getServiceQuota } from "@pulumi/aws/servicequotas/getServiceQuota";
+import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
+import { getSessionContext } from "@pulumi/aws/iam/getSessionContext";
+import { callerProblem } from "./cluster-access";
 import { ConfigError, type ConfigProblem } from "../config/errors";
 import type { ResolvedStack } from "../config/validate";
 import { planAddons, type AddonDecision } from "./addon-plan";
@@ -80,6 +84,10 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
     const missing = clusterZones.filter((az) => !zones.names.includes(az));
     if (missing.length) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not available in ${stack.region}.`, fix: `use AZs from ${zones.names.join(", ")}.` });
     if (typeof setting === "number" && zones.names.length < setting) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${stack.region} has only ${zones.names.length} available AZs.`, fix: `set it to ${zones.names.length} or fewer.` });
+    // The role a session was assumed from (an access entry names the role, not the session).
+    const session = await getSessionContext({ arn: (await getCallerIdentity({})).arn });
+    const locked = callerProblem(stack.cluster.admins, session.issuerArn);
+    if (locked) problems.push({ path: "omk:cluster.admins", value: stack.cluster.admins, message: locked.replace(/^omk:cluster\.admins /, ""), fix: `add "${session.issuerArn}" to omk:cluster.admins, with your CI deploy role and your admins' roles.` });
   } else if (stack.capacity.mode === "managed") {
     const subnets = await Promise.all((stack.cluster.subnetIds ?? []).map((id) => getSubnet({ id })));
     for (const s of subnets) subnetsByZone[s.availabilityZone] = [...(subnetsByZone[s.availabilityZone] ?? []), s.id];

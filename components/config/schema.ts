@@ -150,6 +150,13 @@ export const stackSchema = z.strictObject({
    */
   apiKeyVersion: z.number().int().min(1).max(1_000_000).default(1),
   /**
+   * Keep accepting the previous version's generated key (omk:apiKeyVersion − 1) next to the new one, so clients
+   * move without an outage; remove it once they have, and the old key is refused. @default false
+   */
+  apiKeyKeepPrevious: z.boolean().default(false),
+  /** With your own omk:apiKey: the key it replaces, still accepted until you remove this (a Pulumi secret). */
+  apiKeyPrevious: z.union([z.string().min(16, "use at least 16 characters"), z.strictObject({ secure: z.string() })]).optional(),
+  /**
    * Hugging Face token (a Pulumi secret: `pulumi config set --secret omk:hfToken hf_…`) for gated models
    * and the mirror Job. Stored only in a Kubernetes Secret, never in a manifest or output.
    */

@@ -42,7 +42,7 @@ function scrub(fix: string, value: unknown): string {
 }
 
 /** Keys that must hold Pulumi secrets: a plain value would sit readable in the stack file and in git. */
-const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"];
+const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey", "omk:apiKeyPrevious", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"];
 
 export function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
   return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({

@@ -93,6 +93,10 @@ export interface ResolvedStack {
   readonly apiKey: string | { readonly secure: string } | undefined;
   /** Raised to rotate the API keys (new generated keys, servers rolled onto the current key). */
   readonly apiKeyVersion: number;
+  /** Accept the previous generated key too (omk:apiKeyKeepPrevious). */
+  readonly apiKeyKeepPrevious: boolean;
+  /** The user's previous key, still accepted (omk:apiKeyPrevious). */
+  readonly apiKeyPrevious: string | { readonly secure: string } | undefined;
   readonly observability: ObservabilitySettings;
   /** Alert receivers (secrets): a Slack incoming webhook and/or any HTTPS webhook. */
   readonly alertSlackWebhookUrl: string | { readonly secure: string } | undefined;
@@ -265,7 +269,23 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
   if (receivers.length && addons.prometheus === "off") {
     problems.push({ path: `${NAMESPACE}:addons.prometheus`, value: "off", message: `is off, but ${receivers.join(" and ")} tell Alertmanager (part of kube-prometheus-stack) where to send alerts.`, fix: "set addons.prometheus to auto, or remove the alert receivers." });
   }
+  problems.push(...checkKeyRotation(parsed.data));
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
   return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey, apiKeyVersion: parsed.data.apiKeyVersion,
+    apiKeyKeepPrevious: parsed.data.apiKeyKeepPrevious, apiKeyPrevious: parsed.data.apiKeyPrevious,
     observability: parsed.data.observability, alertSlackWebhookUrl: parsed.data.alertSlackWebhookUrl, alertWebhookUrl: parsed.data.alertWebhookUrl } };
+}
+
+/** The two ways to keep an old API key working during a rotation, each only where it means something. */
+function checkKeyRotation(d: { apiKey?: unknown; apiKeyVersion: number; apiKeyKeepPrevious: boolean; apiKeyPrevious?: unknown }): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  if (d.apiKeyKeepPrevious && d.apiKey !== undefined) {
+    out.push({ path: `${NAMESPACE}:apiKeyKeepPrevious`, value: true, message: "keeps a key the kit generated, but this stack sets its own omk:apiKey.", fix: "set the key you are replacing as omk:apiKeyPrevious (`pulumi config set --secret omk:apiKeyPrevious …`) instead." });
+  } else if (d.apiKeyKeepPrevious && d.apiKeyVersion === 1) {
+    out.push({ path: `${NAMESPACE}:apiKeyKeepPrevious`, value: true, message: "has no previous key to keep: omk:apiKeyVersion is 1.", fix: "raise omk:apiKeyVersion to rotate, or remove apiKeyKeepPrevious." });
+  }
+  if (d.apiKeyPrevious !== undefined && d.apiKey === undefined) {
+    out.push({ path: `${NAMESPACE}:apiKeyPrevious`, value: "[secret]", message: "is the key your own omk:apiKey replaces, but no omk:apiKey is set (the kit generates the keys).", fix: "set omk:apiKey too, or use omk:apiKeyVersion with apiKeyKeepPrevious: true to rotate the kit's keys." });
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
  * Idempotent and resumable: a marker object ends re-runs at once; a restarted container resumes the
  * Hub download in the same volume; `aws s3 sync` uploads only what is missing.
  */
+import { EGRESS_LABEL } from "../egress";
 import type { ResolvedModel } from "../config/validate";
 import { RESTRICTED_CONTAINER, nonRootEnv, restrictedPod } from "../pod-security";
 
@@ -66,7 +67,8 @@ export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
       // finds the marker object and exits at once.
       ttlSecondsAfterFinished: 3600,
       template: {
-        metadata: { labels },
+        // It downloads from the Hub: HTTPS anywhere (components/egress.ts).
+        metadata: { labels: { ...labels, [EGRESS_LABEL]: "internet" } },
         spec: {
           serviceAccountName: input.serviceAccountName,
           // Pod Security "restricted"; fsGroup makes the EBS work volume writable for the non-root user.

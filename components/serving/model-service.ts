@@ -12,7 +12,7 @@ import { CustomResource } from "@pulumi/kubernetes/apiextensions/customResource"
 import { Deployment } from "@pulumi/kubernetes/apps/v1/deployment";
 import { Job } from "@pulumi/kubernetes/batch/v1/job";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
-import { RandomPassword } from "@pulumi/random/randomPassword";
+import { ConfigMap } from "@pulumi/kubernetes/core/v1/configMap";
 import { Service } from "@pulumi/kubernetes/core/v1/service";
 import { ServiceAccount } from "@pulumi/kubernetes/core/v1/serviceAccount";
 import { PodDisruptionBudget } from "@pulumi/kubernetes/policy/v1/podDisruptionBudget";
@@ -28,11 +28,13 @@ import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
 import { cpuPodResources, podResources } from "./pod-resources";
 import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
-import { VLLM_PORT } from "./vllm-args";
+import { VLLM_PORT, drainSeconds } from "./vllm-args";
+import { NGINX_IMAGE, guardConfigName, guardKeys, guardKeysName } from "./api-guard-spec";
+import { modelKeys, type KeyRotation } from "./api-keys";
 import { fromZeroOf, usesRouter, type FromZero } from "../config/validate-routing";
 import type { RoutingPolicy } from "../config/routing-schema";
 import { INTERCEPTOR, backendService, buildClientService, serviceNames, wakeTimeoutSeconds } from "../traffic/wake-spec";
-import { buildDeployment, buildLeaderWorkerSet, buildPodDisruptionBudget, serverLabels, type ServerInput } from "./vllm-spec";
+import { buildDeployment, buildGuardConfig, buildLeaderWorkerSet, buildPodDisruptionBudget, serverLabels, type ServerInput } from "./vllm-spec";
 
 export interface ModelServiceArgs {
   /** The model as resolved and sized from the stack config (never re-read from config here). */
@@ -48,18 +50,18 @@ export interface ModelServiceArgs {
   readonly cpuImage: string;
   /** Image with the AWS CLI (weights mirror, compile-cache sync). @default AWS_CLI_IMAGE */
   readonly awsCliImage?: string;
-  /** vLLM's HTTP keep-alive, above the ALB idle timeout when the model is behind one. @default uvicorn's 5 s */
+  /** The API guard's HTTP keep-alive, above the ALB idle timeout when the model is behind one. @default VLLM_KEEPALIVE_SECONDS */
   readonly keepAliveSeconds?: number;
-  /** Raised to rotate API keys: new generated keys, and a rollout of the servers onto the current key. @default 1 */
-  readonly apiKeyVersion?: number;
+  /** The API guard's image (nginx). @default NGINX_IMAGE */
+  readonly guardImage?: string;
+  /** Key rotation (omk:apiKeyVersion, apiKeyKeepPrevious, apiKey, apiKeyPrevious). @default version 1, generated keys */
+  readonly keys?: KeyRotation;
   /** ALB idle timeout of the stack: a request held while the model wakes must be answered within it. */
   readonly idleTimeoutSeconds: number;
   /** Deployment minReadySeconds, when an ALB must register the new pod first. @default 0 */
   readonly minReadySeconds?: number;
   readonly clusterName: pulumi.Input<string>;
   readonly provider: Provider;
-  /** The stack-wide API key (a secret); when absent and the model requires auth, one is generated. */
-  readonly sharedApiKey?: pulumi.Output<string>;
   /** Roll surge-first (the GPU pool has room for one more replica). @see ServerInput.surgeRollout */
   readonly surgeRollout: boolean;
   /** What must exist first: the platform (GPU pools, the LeaderWorkerSet CRD). */
@@ -126,13 +128,21 @@ export class ModelService extends pulumi.ComponentResource {
     const serviceAccountName = m.name;
     new ServiceAccount(`${name}-sa`, { metadata: { name: serviceAccountName, namespace: args.namespace, labels: serverLabels(m.name) }, automountServiceAccountToken: false }, k8s);
 
-    let apiKeySecret: string | undefined;
-    if (m.auth) {
-      // keepers: raising omk:apiKeyVersion generates a new key (random provider docs: keepers force a new value).
-      this.apiKey = args.sharedApiKey ?? new RandomPassword(`${name}-api-key`, { length: 48, special: false, keepers: { version: String(args.apiKeyVersion ?? 1) } }, { parent: this }).result;
-      apiKeySecret = `${m.name}-api-key`;
-      // vLLM reads VLLM_API_KEY (same as --api-key): the key never appears in the pod spec.
-      new Secret(`${name}-api-key`, { metadata: { name: apiKeySecret, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(this.apiKey) } }, k8s);
+    // The API guard checks the keys (api-guard-spec.ts); the current key is also kept as VLLM_API_KEY in a Secret of
+    // its own, for the router's discovery calls and for `kubectl`. Keys never appear in a pod spec.
+    const keys = m.auth ? modelKeys(this, name, args.keys ?? {}) : null;
+    if (keys) {
+      this.apiKey = keys.current;
+      new Secret(`${name}-api-key`, { metadata: { name: `${m.name}-api-key`, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(keys.current) } }, k8s);
+    }
+    const guard = { auth: keys !== null, readTimeoutSeconds: Math.max(drainSeconds(m), args.idleTimeoutSeconds) + 60, image: args.guardImage ?? NGINX_IMAGE };
+    const guardObjects: pulumi.Resource[] = [new ConfigMap(`${name}-api-guard`, {
+      metadata: { name: guardConfigName(m.name), namespace: args.namespace, labels: serverLabels(m.name) },
+      data: { "nginx.conf": buildGuardConfig({ guard, keepAliveSeconds: args.keepAliveSeconds }) },
+    }, k8s)];
+    if (keys) {
+      const lines = pulumi.all([...keys.accepted]).apply((accepted: string[]) => guardKeys(accepted, keys.sources));
+      guardObjects.push(new Secret(`${name}-api-guard-keys`, { metadata: { name: guardKeysName(m.name), namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { "keys.conf": pulumi.secret(lines) } }, k8s));
     }
 
     // The auto-named bucket is unknown until created: only the strings that name it become Outputs.
@@ -140,7 +150,7 @@ export class ModelService extends pulumi.ComponentResource {
     const bucketName: pulumi.Input<string> = base.store?.bucketName ?? "";
     let modelUri = m.weights.repo;
     let compileCacheUri: string | undefined;
-    const waitFor: pulumi.Resource[] = [...k8s.dependsOn];
+    const waitFor: pulumi.Resource[] = [...k8s.dependsOn, ...guardObjects];
     // S3 adapters are read under the server's own role, read-only on their prefixes (adapters-spec.ts).
     const adapterPolicy = adapterAccessPolicy(m, args.region);
     if (adapterPolicy && m.weightSource !== "s3") waitFor.push(podIdentityRole(this, `${name}-reader`, args, serviceAccountName, [adapterPolicy]));
@@ -173,8 +183,8 @@ export class ModelService extends pulumi.ComponentResource {
     const input = (uri: string): ServerInput => ({
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
-      device: m.device, apiKeySecret, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE, keepAliveSeconds: args.keepAliveSeconds,
-      minReadySeconds: args.minReadySeconds, apiKeyVersion: m.auth ? args.apiKeyVersion ?? 1 : undefined,
+      device: m.device, guard, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE, keepAliveSeconds: args.keepAliveSeconds,
+      minReadySeconds: args.minReadySeconds, apiKeyVersion: keys?.versions,
     });
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout: at least as long as Kubernetes lets it progress, and twice the cold start.

@@ -11,6 +11,7 @@
  * know LeaderWorkerSets (multi-node models): the job changes an annotation of their pod templates instead, which
  * rolls their groups the same surge-first way (LWS rolloutStrategy maxSurge 1).
  */
+import { EGRESS_LABEL } from "../egress";
 
 type Obj = Record<string, unknown>;
 
@@ -76,7 +77,8 @@ export function buildRefresh(namespace: string, schedule: string, targets: Refre
           spec: {
             backoffLimit: 2,
             template: {
-              metadata: { labels },
+              // kubectl calls the EKS API (components/egress.ts).
+              metadata: { labels: { ...labels, [EGRESS_LABEL]: "internet" } },
               spec: {
                 serviceAccountName: REFRESH_NAME, restartPolicy: "OnFailure",
                 securityContext: { runAsNonRoot: true, runAsUser: 65532, seccompProfile: { type: "RuntimeDefault" } },

@@ -4,7 +4,7 @@
  */
 import { SERVING_NAMESPACE_LABELS } from "../pod-security";
 import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1/networkPolicy";
-import { buildNamespacePolicies } from "../traffic/namespace-policy-spec";
+import { NAMESPACE_POLICY_NAMES, buildNamespacePolicies } from "../traffic/namespace-policy-spec";
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
@@ -25,6 +25,8 @@ export interface ServingBaseArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** The surge-first restart onto fresh nodes: its cron (UTC) and what it restarts; undefined when no server needs it. @see refresh-spec.ts */
   readonly refresh?: { readonly schedule: string; readonly targets: RefreshTargets };
+  /** The region's S3 address ranges, where servers streaming from the model store may connect. @default none */
+  readonly s3Cidrs?: pulumi.Input<string[]>;
 }
 
 export const HF_TOKEN_SECRET = "hf-token";
@@ -45,9 +47,13 @@ export class ServingBase extends pulumi.ComponentResource {
     this.namespace = ns.metadata.name;
     this.dependencies = [ns];
     // Deny by default, in and out; each model's policies and these open what is needed (namespace-policy-spec.ts).
-    for (const p of buildNamespacePolicies(args.namespace)) {
-      this.dependencies.push(new NetworkPolicy(`${name}-${(p.metadata as { name: string }).name}`, p as never, { ...k8s, dependsOn: [ns] }));
-    }
+    // The S3 ranges are known at deploy time only; the policies' names (and so their resources) are fixed.
+    const policies = pulumi.output(args.s3Cidrs ?? []).apply((cidrs) => buildNamespacePolicies(args.namespace, cidrs));
+    NAMESPACE_POLICY_NAMES.forEach((policyName, i) => {
+      const spec = buildNamespacePolicies(args.namespace, [])[i]!;
+      if ((spec.metadata as { name: string }).name !== policyName) throw new Error(`namespace policy ${i} is not ${policyName}`);
+      this.dependencies.push(new NetworkPolicy(`${name}-${policyName}`, { metadata: spec.metadata as never, spec: policies.apply((ps) => ps[i]!.spec) as never }, { ...k8s, dependsOn: [ns] }));
+    });
     if (args.hfToken) {
       // The token lives only here: pods read it through secretKeyRef; Pulumi keeps it encrypted in state.
       this.dependencies.push(new Secret(`${name}-hf-token`, {

@@ -5,8 +5,10 @@
 import type { ResolvedModel } from "../config/validate";
 import { totalWeightBytes } from "../sizing/memory";
 import { loraArgs } from "./adapters-spec";
+import { GUARD_PORT, VLLM_LOCAL_PORT } from "./api-guard-spec";
 
-export const VLLM_PORT = 8000;
+/** The pod's serving port: the API guard's (api-guard-spec.ts); vLLM itself listens on loopback, VLLM_LOCAL_PORT. */
+export const VLLM_PORT = GUARD_PORT;
 
 export interface ArgsInput {
   readonly model: ResolvedModel;
@@ -32,7 +34,10 @@ export function vllmArgs({ model: m, modelUri, bf16 }: ArgsInput): string[] {
   const args = [
     modelUri,
     "--served-model-name", m.name,
-    "--port", String(VLLM_PORT),
+    // Loopback only: every caller goes through the API guard, which allow-lists /v1, /health and /metrics (vLLM's
+    // security guide: without --host vLLM binds every interface, and its key guards only some paths).
+    "--host", "127.0.0.1",
+    "--port", String(VLLM_LOCAL_PORT),
     ...(gpu ? ["--tensor-parallel-size", String(p.tensorParallelSize), "--pipeline-parallel-size", String(p.pipelineParallelSize)] : []),
     // Data-parallel attention with expert parallelism (docs.vllm.ai serving/data_parallel_deployment): one engine per GPU.
     ...(gpu && p.dataParallelSize > 1 ? ["--data-parallel-size", String(p.dataParallelSize)] : []),

@@ -10,9 +10,12 @@ import type { PodResources } from "./pod-resources";
 import { CACHE_ENV, CACHE_ROOT, cacheSyncContainers } from "./cache-spec";
 import { nonRootEnv, vllmPodSecurity, type RestrictedException } from "../pod-security";
 import { REFRESH_LABEL } from "./refresh-spec";
+import { PRESTOP_SECONDS, serverProbes, terminationGraceSeconds } from "./lifecycle-spec";
+import { EGRESS_LABEL, type EgressClass } from "../egress";
 import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
 import { AWS_CLI_IMAGE } from "./mirror-job-spec";
 import { STREAMER_CHUNK_BYTES, VLLM_PORT, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
+import { GUARD_CONTAINER, VLLM_KEEPALIVE_SECONDS, VLLM_LOCAL_PORT, guardConfig, guardConfigDigest, guardContainer, guardVolumes } from "./api-guard-spec";
 
 export interface ServerInput {
   readonly model: ResolvedModel;
@@ -31,8 +34,11 @@ export interface ServerInput {
   readonly efaPerNode: number;
   /** cpu: the laptop path (no GPU requests, tolerations or pool selector). */
   readonly device: "gpu" | "cpu";
-  /** Secret with key VLLM_API_KEY, when the model requires an API key. */
-  readonly apiKeySecret?: string;
+  /**
+   * The API guard in front of vLLM (api-guard-spec.ts): how many keys it accepts (null: the model requires none),
+   * its timeouts, and its image. Its configuration itself is a Secret the ModelService writes.
+   */
+  readonly guard: { readonly auth: boolean; readonly readTimeoutSeconds: number; readonly image: string };
   /**
    * Roll surge-first (maxSurge 1, maxUnavailable 0): the old replica serves until its successor is ready. Needs
    * room for one more replica (the kit's NodePool limits include it); managed node groups cannot grow.
@@ -46,17 +52,19 @@ export interface ServerInput {
   /** AWS CLI image for the compile-cache sync (pinned). */
   readonly awsCliImage?: string;
   /**
-   * HTTP keep-alive of vLLM's server (uvicorn's default is 5 s): longer than the ALB's idle timeout, or the ALB
-   * reuses connections vLLM already closed and answers 502 (ELB user guide, "Connection idle timeout").
+   * HTTP keep-alive of the pod's server, the guard (uvicorn's default is 5 s): longer than the ALB's idle timeout,
+   * or the ALB reuses connections already closed and answers 502 (ELB user guide, "Connection idle timeout").
+   * @default VLLM_KEEPALIVE_SECONDS
    */
   readonly keepAliveSeconds?: number;
   /** Seconds a new pod stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
   readonly minReadySeconds?: number;
   /**
-   * The API key's version, on the pod template: a pod reads VLLM_API_KEY only when it starts, so a new key needs a
-   * rollout, and a changed annotation is what starts one. Absent without auth.
+   * The versions of the keys the guard accepts ("3" or "3,2" while the previous one is kept), on the pod template:
+   * nginx reads its keys only when it starts, so a new key needs a rollout, and a changed annotation is what starts
+   * one. Absent without auth.
    */
-  readonly apiKeyVersion?: number;
+  readonly apiKeyVersion?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -70,25 +78,15 @@ export function restrictedException(input: Pick<ServerInput, "device" | "efaPerN
 
 /** Pod-template annotation carrying the API key's version (omk:apiKeyVersion). */
 export const API_KEY_VERSION_ANNOTATION = "omk.dev/api-key-version";
+/** Pod-template annotation carrying the digest of the API guard's configuration (keys left out). */
+export const API_GUARD_ANNOTATION = "omk.dev/api-guard";
 
 export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
 }
 
-export { drainSeconds };
+export { drainSeconds, terminationGraceSeconds };
 
-const PRESTOP_SECONDS = 15;
-/** After the drain vLLM still stops its engine processes (~5 s each, vllm-project/vllm#31252). */
-const EXIT_MARGIN_SECONDS = 15;
-
-/**
- * The pod's termination grace period: endpoint removal (preStop), vLLM's drain (`--shutdown-timeout`), then its
- * exit — "terminationGracePeriodSeconds >= preStop sleep + --shutdown-timeout" (vLLM Kubernetes guide,
- * vllm-project/vllm#43208), with a margin so the kubelet never SIGKILLs a drain that is finishing.
- */
-export function terminationGraceSeconds(m: ResolvedModel): number {
-  return PRESTOP_SECONDS + drainSeconds(m) + EXIT_MARGIN_SECONDS;
-}
 
 function env(input: ServerInput): Obj[] {
   const out: Obj[] = [
@@ -98,7 +96,8 @@ function env(input: ServerInput): Obj[] {
     ...(vllmPodSecurity(restrictedException(input)).pod.runAsNonRoot ? nonRootEnv(CACHE_ROOT) : []),
     { name: "AWS_REGION", value: input.region },
   ];
-  if (input.keepAliveSeconds) out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(input.keepAliveSeconds) });
+  // Longer than the guard keeps its pooled connections to vLLM idle (api-guard-spec.ts).
+  out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(VLLM_KEEPALIVE_SECONDS) });
   if (input.model.weightSource === "s3") {
     // As the EKS user guide sets them ("Accelerate model loading"): 4 GiB reads, and a slow S3 request is
     // abandoned and retried instead of stalling the load.
@@ -118,7 +117,6 @@ function env(input: ServerInput): Obj[] {
       { name: "OMP_NUM_THREADS", value: String(input.resources.cpu) },
     );
   }
-  if (input.apiKeySecret) out.push({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: input.apiKeySecret, key: "VLLM_API_KEY" } } });
   // The Hub token only where vLLM pulls from the Hub: a server streaming from the S3 store never holds it (adapter
   // fetches get it in their own init container).
   if (input.hfTokenSecret && input.model.weightSource === "huggingface") out.push({ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } });
@@ -138,35 +136,6 @@ function containerResources(input: ServerInput): Obj {
   const extended: Record<string, string> = { "nvidia.com/gpu": String(r.gpus) };
   if (input.model.placement.nodes > 1 && input.efaPerNode > 0) extended["vpc.amazonaws.com/efa"] = String(input.efaPerNode);
   return { requests: { cpu: String(r.cpu), memory: `${r.memoryGiB}Gi`, ...extended }, limits: { memory: `${r.memoryGiB}Gi`, ...extended } };
-}
-
-/**
- * A probe script: ready only when the OpenAI API on `port` lists the model given as its argument, asked with the
- * pod's own key (VLLM_API_KEY); no generation, so a busy server is not slowed by its own probe. vLLM uses it, and
- * the router too (its /v1/models lists what it has discovered).
- */
-export function modelListedScript(port: number): string {
-  return [
-    "import json, os, sys, urllib.request",
-    `r = urllib.request.Request("http://127.0.0.1:${port}/v1/models", headers={"Authorization": "Bearer " + os.environ.get("VLLM_API_KEY", "")})`,
-    "ids = [m['id'] for m in json.load(urllib.request.urlopen(r, timeout=4))['data']]",
-    "sys.exit(0 if sys.argv[1] in ids else 1)",
-  ].join("\n");
-}
-
-/** vLLM's readiness: ready only when its OpenAI API lists this model. */
-export const READINESS_SCRIPT = modelListedScript(VLLM_PORT);
-
-/** `/health` answers only once the engine is up (before, the port is closed) and 503s when it dies. */
-function probes(input: ServerInput): Obj {
-  const health = { httpGet: { path: "/health", port: "http" } };
-  const s = input.coldStart.startupProbe;
-  return {
-    startupProbe: { ...health, periodSeconds: s.periodSeconds, failureThreshold: s.failureThreshold, timeoutSeconds: 5 },
-    readinessProbe: { exec: { command: ["python3", "-c", READINESS_SCRIPT, input.model.name] }, periodSeconds: 10, failureThreshold: 3, timeoutSeconds: 5 },
-    // Lenient: a server busy with long prefills may answer slowly; only a dead engine (3 min) restarts it.
-    livenessProbe: { ...health, periodSeconds: 30, failureThreshold: 6, timeoutSeconds: 10 },
-  };
 }
 
 export type PodRole = "server" | "leader" | "worker";
@@ -189,12 +158,12 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     resources: containerResources(input),
     volumeMounts: [{ name: "shm", mountPath: "/dev/shm" }, { name: "cache", mountPath: "/cache" }, ...(m.adapters.length ? [{ name: "adapters", mountPath: ADAPTERS_DIR, readOnly: true }] : [])],
     securityContext: security.container,
-    ...(role === "worker" ? {} : { ports: [{ name: "http", containerPort: VLLM_PORT, protocol: "TCP" }], ...probes(input) }),
+    ...(role === "worker" ? {} : serverProbes(input.coldStart, input.model.name)),
     // Let load balancers and endpoints drop the pod before vLLM stops accepting; then it drains in-flight streams.
     lifecycle: { preStop: { exec: { command: ["sleep", String(PRESTOP_SECONDS)] } } },
   };
   const cacheGiB = m.weightSource === "huggingface" ? Math.ceil(input.coldStart.weightsGB * 1.1 + 20) : 20;
-  const sync = role !== "worker" && input.compileCacheUri && input.awsCliImage ? cacheSyncContainers(input.compileCacheUri, input.awsCliImage, VLLM_PORT) : [];
+  const sync = role !== "worker" && input.compileCacheUri && input.awsCliImage ? cacheSyncContainers(input.compileCacheUri, input.awsCliImage, VLLM_LOCAL_PORT) : [];
   // Adapters are fetched first: vLLM loads every --lora-modules entry at startup and exits on a missing one. Every
   // pod of a multi-node group fetches them: each Ray worker loads the adapter from the same local path.
   const fetch = m.adapters.length ? adapterFetchContainers({ model: m, vllmImage: input.image, awsCliImage: input.awsCliImage ?? AWS_CLI_IMAGE, hfTokenSecret: input.hfTokenSecret, region: input.region }) : [];
@@ -208,8 +177,10 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
     topologySpreadConstraints: [{ maxSkew: 1, topologyKey: "topology.kubernetes.io/zone", whenUnsatisfiable: "ScheduleAnyway", labelSelector: { matchLabels: serverLabels(m.name) } }],
     terminationGracePeriodSeconds: terminationGraceSeconds(m),
     ...(sync.length || fetch.length ? { initContainers: [...fetch, ...sync] } : {}),
-    containers: [container],
+    // The guard is the pod's only HTTP entry (api-guard-spec.ts); a multi-node worker serves no HTTP.
+    containers: role === "worker" ? [container] : [container, guardContainer(input.guard.auth, PRESTOP_SECONDS, input.guard.image)],
     volumes: [
+      ...(role === "worker" ? [] : guardVolumes(m.name, input.guard.auth)),
       { name: "shm", emptyDir: { medium: "Memory", sizeLimit: `${input.resources.shmGiB}Gi` } },
       // Node-local: the weights download (Hub) and the compile caches live on the node's ephemeral storage — its
       // NVMe RAID 0 where the instance has NVMe (see gpu-capacity-spec.ts) — and survive container restarts.
@@ -221,16 +192,37 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
   };
 }
 
+/**
+ * What a server pod may reach over HTTPS (components/egress.ts): a server streaming from the S3 store, with nothing
+ * to fetch from elsewhere, reaches S3 only; one that downloads from the Hub, or fetches adapters (from the Hub or
+ * any bucket, in any region), reaches any HTTPS destination.
+ */
+export function serverEgress(m: Pick<ResolvedModel, "weightSource" | "adapters">): EgressClass {
+  return m.weightSource === "s3" && m.adapters.length === 0 ? "s3" : "internet";
+}
+
 function podTemplate(input: ServerInput, role: PodRole): Obj {
   return {
     metadata: {
-      labels: serverLabels(input.model.name),
+      // The selector stays serverLabels alone: a label added here changes only the pods.
+      labels: { ...serverLabels(input.model.name), [EGRESS_LABEL]: serverEgress(input.model) },
       // Karpenter never voluntarily disrupts a node running a serving pod.
-      annotations: { "karpenter.sh/do-not-disrupt": "true", ...(input.apiKeyVersion ? { [API_KEY_VERSION_ANNOTATION]: String(input.apiKeyVersion) } : {}) },
+      annotations: {
+        "karpenter.sh/do-not-disrupt": "true",
+        ...(role === "worker" ? {} : { [API_GUARD_ANNOTATION]: guardConfigDigest(buildGuardConfig(input)) }),
+        ...(input.apiKeyVersion ? { [API_KEY_VERSION_ANNOTATION]: input.apiKeyVersion } : {}),
+      },
     },
     spec: buildPodSpec(input, role),
   };
 }
+
+/** The guard's nginx.conf for this server (the ModelService writes it into the guard's ConfigMap). */
+export function buildGuardConfig(input: Pick<ServerInput, "guard" | "keepAliveSeconds">): string {
+  return guardConfig({ auth: input.guard.auth, readTimeoutSeconds: input.guard.readTimeoutSeconds, keepAliveSeconds: input.keepAliveSeconds ?? VLLM_KEEPALIVE_SECONDS });
+}
+
+export { GUARD_CONTAINER };
 
 function metadata(input: ServerInput): Obj {
   return { name: input.model.name, namespace: input.namespace, labels: serverLabels(input.model.name) };

@@ -9,8 +9,10 @@
  * endpoint picker: README, "Routing".
  */
 import type { ResolvedModel } from "../config/validate";
+import { EGRESS_LABEL } from "../egress";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { API_KEY_VERSION_ANNOTATION, modelListedScript, terminationGraceSeconds } from "../serving/vllm-spec";
+import { API_KEY_VERSION_ANNOTATION } from "../serving/vllm-spec";
+import { modelListedScript, terminationGraceSeconds } from "../serving/lifecycle-spec";
 
 type Obj = Record<string, unknown>;
 
@@ -111,7 +113,8 @@ export function buildRouterDeployment(input: RouterInput): Obj {
       strategy: { type: "RollingUpdate", rollingUpdate: { maxSurge: 1, maxUnavailable: 0 } },
       ...(input.minReadySeconds ? { minReadySeconds: input.minReadySeconds } : {}),
       template: {
-        metadata: { labels, ...(input.apiKeySecret && input.apiKeyVersion ? { annotations: { [API_KEY_VERSION_ANNOTATION]: String(input.apiKeyVersion) } } : {}) },
+        // Its pod watch calls the EKS API (components/egress.ts); the selector above stays the labels alone.
+        metadata: { labels: { ...labels, [EGRESS_LABEL]: "internet" }, ...(input.apiKeySecret && input.apiKeyVersion ? { annotations: { [API_KEY_VERSION_ANNOTATION]: String(input.apiKeyVersion) } } : {}) },
         spec: {
           serviceAccountName: name,
           // The pod watch needs the API; nothing else in the pod does.

@@ -7,6 +7,7 @@
  * cron triggers). A request still waiting when the model's cold-start budget runs out goes to a fallback that
  * answers 503 with Retry-After.
  */
+import { NGINX_IMAGE } from "../serving/api-guard-spec";
 import type { ResolvedModel } from "../config/validate";
 import type { ColdStart } from "../serving/cold-start";
 import { VLLM_PORT } from "../serving/vllm-args";
@@ -22,7 +23,7 @@ export const INTERCEPTOR = { namespace: "keda", service: "keda-add-ons-http-inte
 export const INTERCEPTOR_GRACE_SECONDS = 1830;
 export const EXTERNAL_SCALER = "keda-add-ons-http-external-scaler.keda:9090";
 /** The 503 responder behind every model's cold-start fallback (one per stack, in the serving namespace). */
-export const UNAVAILABLE = { name: "omk-unavailable", port: 8080, image: "nginxinc/nginx-unprivileged:1.28-alpine" } as const;
+export const UNAVAILABLE = { name: "omk-unavailable", port: 8080, image: NGINX_IMAGE } as const;
 /** Seconds a client told to come back waits: about one node launch, by when the replica is often up. */
 export const RETRY_AFTER_SECONDS = 60;
 

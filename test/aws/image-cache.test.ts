@@ -48,7 +48,7 @@ describe("a stack with serving.imageCache", async () => {
   it("creates the Docker Hub rule and one repository per Docker Hub image, before any pod pulls", () => {
     const rule = ofType(p, "aws:ecr/pullThroughCacheRule:PullThroughCacheRule")[0]!;
     expect(rule.inputs).toMatchObject({ ecrRepositoryPrefix: "omk-test-hub", upstreamRegistryUrl: "registry-1.docker.io", credentialArn: credential });
-    expect(ofType(p, "aws:ecr/repository:Repository").map((r) => r.inputs.name).sort()).toEqual(["omk-test-hub/amazon/aws-cli", "omk-test-hub/vllm/vllm-openai"]);
+    expect(ofType(p, "aws:ecr/repository:Repository").map((r) => r.inputs.name).sort()).toEqual(["omk-test-hub/amazon/aws-cli", "omk-test-hub/nginxinc/nginx-unprivileged", "omk-test-hub/vllm/vllm-openai"]);
   });
 
   it("pulls every Docker Hub image of the server and its mirror Job through the cache", () => {

@@ -114,12 +114,12 @@ describe("omk plan", () => {
     expect(readdirSync(path.join(dir, "manifests")).sort()).toEqual([
       "kube-system-configmap-amazon-vpc-cni.yaml", "monitoring-configmap-open-model-kit-dashboard.yaml", "monitoring-secret-omk-grafana-admin.yaml",
       "namespace-monitoring.yaml", "namespace-omk.yaml",
-      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b-router.yaml", "omk-deployment-qwen3-8b.yaml",
-      "omk-networkpolicy-omk-default-deny.yaml", "omk-networkpolicy-omk-egress.yaml", "omk-networkpolicy-omk-unavailable.yaml",
+      "nodeclass-gpu-g6e-xlarge.yaml", "nodepool-gpu-g6e-xlarge.yaml", "omk-configmap-qwen3-8b-api-guard.yaml", "omk-cronjob-omk-refresh.yaml", "omk-deployment-qwen3-8b-router.yaml", "omk-deployment-qwen3-8b.yaml",
+      "omk-networkpolicy-omk-default-deny.yaml", "omk-networkpolicy-omk-egress-internet.yaml", "omk-networkpolicy-omk-egress-s3.yaml", "omk-networkpolicy-omk-egress.yaml", "omk-networkpolicy-omk-unavailable.yaml",
       "omk-networkpolicy-qwen3-8b-router.yaml", "omk-networkpolicy-qwen3-8b.yaml",
       "omk-poddisruptionbudget-qwen3-8b-router.yaml", "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b-router.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
       "omk-role-omk-refresh.yaml", "omk-role-qwen3-8b-router.yaml", "omk-rolebinding-omk-refresh.yaml", "omk-rolebinding-qwen3-8b-router.yaml",
-      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b-router.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-guard-keys.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b-router.yaml", "omk-serviceaccount-qwen3-8b.yaml",
       "storageclass-omk-gp3.yaml",
     ]);
     // Two replicas at most, plus one surge replica for a rolling update.

@@ -10,7 +10,7 @@ export function stackConfig(models: unknown[], extra: Record<string, unknown> = 
 /** Plans a config with the offline engine and fails the test with the config error if it is rejected. */
 export async function plan(raw: RawStackConfig, invokes: Record<string, InvokeAnswer> = {}): Promise<Plan> {
   // As the engine would: the credential keys were set with `pulumi config set --secret`.
-  const r = await planStack(raw, { stack: "test", source: "test", invokes, secretKeys: ["omk:hfToken", "omk:apiKey", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"] });
+  const r = await planStack(raw, { stack: "test", source: "test", invokes, secretKeys: ["omk:hfToken", "omk:apiKey", "omk:apiKeyPrevious", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"] });
   if (!r.ok) throw r.error;
   return r.plan;
 }

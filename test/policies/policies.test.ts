@@ -124,9 +124,22 @@ describe("the kit's own output", () => {
   it("a public model passes public-endpoints-tls-auth; without its API key it fails", async () => {
     const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, exposure: "public" }], { "omk:traffic": { domain: "llm.example.com", certificateArn: cert } }));
     expect(p.policy.violations.filter((v) => v.policy === "public-endpoints-tls-auth")).toEqual([]);
-    const strip = (o: unknown) => JSON.parse(JSON.stringify(o).replace(/VLLM_API_KEY/g, "OTHER"));
-    const stripped = p.resources.map((r) => (r.type === "kubernetes:apps/v1:Deployment" ? { ...r, inputs: strip(r.inputs), outputs: strip(r.outputs) } : r));
-    expect((await only("public-endpoints-tls-auth", stripped))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
+    // The API guard without its key check (someone edits its nginx.conf), or vLLM listening past the guard: both fail.
+    const edit = (type: string, from: RegExp, to: string) => p.resources.map((r) => (r.type === type ? { ...r, inputs: JSON.parse(JSON.stringify(r.inputs).replace(from, to)), outputs: JSON.parse(JSON.stringify(r.outputs).replace(from, to)) } : r));
+    const unchecked = edit("kubernetes:core/v1:ConfigMap", /if \(\$omk_authorized = 0\) \{ return 401/g, "if ($omk_authorized = 2) { return 401");
+    expect((await only("public-endpoints-tls-auth", unchecked))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
+    const bypassed = edit("kubernetes:apps/v1:Deployment", /"127\.0\.0\.1"/g, '"0.0.0.0"');
+    expect((await only("public-endpoints-tls-auth", bypassed))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
+  });
+
+  it("vllm-behind-api-guard passes the kit's servers and names a server reachable past its guard", async () => {
+    const p = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192 }, { id: "deepseek-ai/DeepSeek-R1", name: "r1", instanceType: "p5.48xlarge" }]));
+    expect(await only("vllm-behind-api-guard", p.resources)).toEqual([]);
+    const edit = (from: RegExp, to: string) => p.resources.map((r) => (/Deployment|LeaderWorkerSet/.test(r.type) ? { ...r, inputs: JSON.parse(JSON.stringify(r.inputs).replace(from, to)) } : r));
+    expect((await only("vllm-behind-api-guard", edit(/"127\.0\.0\.1"/g, '"0.0.0.0"')))[0]!.message).toMatch(/^Deployment qwen3-8b lets vLLM listen beyond the pod's loopback/);
+    // The multi-node leader's shell line too.
+    expect((await only("vllm-behind-api-guard", edit(/--host 127\.0\.0\.1/g, "--host 0.0.0.0"))).map((v) => v.message)).toEqual([expect.stringMatching(/^LeaderWorkerSet r1 lets vLLM listen beyond/)]);
+    expect((await only("vllm-behind-api-guard", edit(/"api-guard"/g, '"sidecar"')))[0]!.message).toMatch(/runs vLLM without the API guard/);
   });
 
   it("a stack edited past its quota fails `omk plan` with exit 2, saying by how much", async () => {

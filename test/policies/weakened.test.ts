@@ -145,23 +145,55 @@ describe("NetworkPolicy enforcement", () => {
 });
 
 describe("API-key rotation", () => {
-  it("raising omk:apiKeyVersion makes new keys and rolls servers and routers onto them, replacing nothing else", async () => {
-    const at = (version: number) => planStack(stackConfig([{ ...model, replicas: { min: 1, max: 2 } }], { ...secure, "omk:apiKeyVersion": version }), { stack: "t", source: "test", policyConfig: PROD });
+  const at = (version: number, extra: Record<string, unknown> = {}) => planStack(stackConfig([{ ...model, replicas: { min: 1, max: 2 } }], { ...secure, "omk:apiKeyVersion": version, ...extra }), { stack: "t", source: "test", policyConfig: PROD });
+  const keysOf = (r: { resources: readonly { type: string; name: string }[] }) => r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword" && /-api-key(-v\d+)?$/.test(x.name)).map((x) => x.name).sort();
+  const rolled = (d: ReturnType<typeof diffPlans>) => Object.fromEntries(d.changed.map((c) => [c.name, c.changes.map((x) => x.path)]));
+
+  it("raising omk:apiKeyVersion makes a new key and rolls servers and routers onto it, replacing nothing else", async () => {
     const [one, two] = await Promise.all([at(1), at(2)]);
     if (!one.ok || !two.ok) throw new Error("expected both to plan");
     const d = diffPlans("t", one.plan, two.plan);
-    expect(d.added).toEqual([]);
-    expect(d.removed).toEqual([]);
+    // The key of version 2 is a new resource; version 1's goes (nothing keeps it).
+    expect(d.added.map((x) => x.name)).toEqual([expect.stringMatching(/-api-key-v2$/)]);
+    expect(d.removed.map((x) => x.name)).toEqual([expect.stringMatching(/-qwen3-8b-api-key$/)]);
     expect(d.blocking).toEqual([]);
-    const changed = Object.fromEntries(d.changed.map((c) => [c.name, c.changes.map((x) => x.path)]));
-    const names = Object.keys(changed);
-    expect(names).toHaveLength(3);
-    for (const re of [/-api-key$/, /-traffic-router$/, /-server$/]) expect(names.filter((n) => re.test(n)), String(re)).toHaveLength(1);
-    const key = Object.keys(changed).find((n) => n.endsWith("-api-key"))!;
-    expect(changed[key]).toEqual(["keepers.version"]);
+    const changed = rolled(d);
     // The pods' template changes (a rollout, surge-first), nothing that replaces the Deployment.
-    for (const n of Object.keys(changed).filter((x) => !x.endsWith("-api-key"))) expect(changed[n]).toEqual(["spec.template.metadata.annotations.omk.dev/api-key-version"]);
-    expect(d.changed.filter((c) => !c.name.endsWith("-api-key") && c.replaceReason)).toEqual([]);
+    for (const re of [/-traffic-router$/, /-server$/]) {
+      const n = Object.keys(changed).find((x) => re.test(x))!;
+      expect(changed[n], n).toEqual(["spec.template.metadata.annotations.omk.dev/api-key-version"]);
+    }
+    expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
+  });
+
+  it("with omk:apiKeyKeepPrevious the old key keeps working until it is removed: two steps, no outage", async () => {
+    const [one, overlap, retired] = await Promise.all([at(1), at(2, { "omk:apiKeyKeepPrevious": true }), at(2)]);
+    if (!one.ok || !overlap.ok || !retired.ok) throw new Error("expected all three to plan");
+    expect(keysOf(one.plan)).toHaveLength(1);
+    // Step 1: version 1's key is the same resource (same value), version 2's is added, the guard accepts both.
+    const step1 = diffPlans("t", one.plan, overlap.plan);
+    expect(step1.removed).toEqual([]);
+    expect(step1.added.map((x) => x.name)).toEqual([expect.stringMatching(/-api-key-v2$/)]);
+    const server = (p: typeof one.plan) => (p.resources.find((x) => x.name.endsWith("-qwen3-8b-server"))!.inputs as any).spec.template.metadata.annotations;
+    expect(server(overlap.plan)["omk.dev/api-key-version"]).toBe("2,1");
+    // Step 2: version 1's key goes, the pods roll onto version 2 alone.
+    const step2 = diffPlans("t", overlap.plan, retired.plan);
+    expect(step2.removed.map((x) => x.name)).toEqual([expect.stringMatching(/-qwen3-8b-api-key$/)]);
+    expect(step2.added).toEqual([]);
+    expect(server(retired.plan)["omk.dev/api-key-version"]).toBe("2");
+    expect([...step1.changed, ...step2.changed].filter((c) => c.replaceReason)).toEqual([]);
+  });
+
+  it("refuses a rotation setting that cannot mean anything, naming the key and the fix", async () => {
+    const keep1 = await at(1, { "omk:apiKeyKeepPrevious": true });
+    expect(keep1.ok).toBe(false);
+    if (!keep1.ok) expect(String(keep1.error)).toMatch(/omk:apiKeyKeepPrevious[\s\S]*no previous key to keep[\s\S]*raise omk:apiKeyVersion/);
+    const own = await at(2, { "omk:apiKeyKeepPrevious": true, "omk:apiKey": { secure: "v1:abc" } });
+    expect(own.ok).toBe(false);
+    if (!own.ok) expect(String(own.error)).toMatch(/omk:apiKeyPrevious/);
+    const orphan = await at(1, { "omk:apiKeyPrevious": { secure: "v1:abc" } });
+    expect(orphan.ok).toBe(false);
+    if (!orphan.ok) expect(String(orphan.error)).toMatch(/omk:apiKeyPrevious[\s\S]*set omk:apiKey too/);
   });
 });
 

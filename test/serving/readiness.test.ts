@@ -3,7 +3,8 @@ import { spawn } from "node:child_process";
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { READINESS_SCRIPT } from "../../components/serving/vllm-spec";
+import { READINESS_SCRIPT } from "../../components/serving/lifecycle-spec";
+import { VLLM_LOCAL_PORT } from "../../components/serving/api-guard-spec";
 
 let port = 0;
 let lastAuth = "";
@@ -25,7 +26,7 @@ function run(script: string, model: string, key?: string): Promise<number> {
   });
 }
 
-const probe = (model: string, key?: string) => run(READINESS_SCRIPT.replace("127.0.0.1:8000", `127.0.0.1:${port}`), model, key);
+const probe = (model: string, key?: string) => run(READINESS_SCRIPT.replace(`127.0.0.1:${VLLM_LOCAL_PORT}`, `127.0.0.1:${port}`), model, key);
 
 describe("readiness probe script", () => {
   it("passes when the API lists the served model, with the pod's API key", async () => {
@@ -36,6 +37,6 @@ describe("readiness probe script", () => {
   it("fails for another model, a wrong key, or no server", async () => {
     expect(await probe("llama", "k-123")).not.toBe(0);
     expect(await probe("qwen3-8b", "wrong")).not.toBe(0);
-    expect(await run(READINESS_SCRIPT.replace("127.0.0.1:8000", "127.0.0.1:1"), "qwen3-8b")).not.toBe(0);
+    expect(await run(READINESS_SCRIPT.replace(`127.0.0.1:${VLLM_LOCAL_PORT}`, "127.0.0.1:1"), "qwen3-8b")).not.toBe(0);
   });
 });

@@ -39,6 +39,21 @@ describe("single-node server (the default stack's shape)", async () => {
     expect(c.image).toMatch(/^vllm\/vllm-openai:v\d+\.\d+\.\d+$/);
   });
 
+  it("puts the API guard in front of vLLM: vLLM on loopback, the guard on the pod's port, rolled when its config changes", () => {
+    expect(flagValue(c.args, "--host")).toBe("127.0.0.1");
+    expect(flagValue(c.args, "--port")).toBe("8001");
+    expect(c.ports).toBeUndefined();
+    const guard = pod.spec.containers.find((x: Obj) => x.name === "api-guard");
+    expect(guard.ports).toEqual([{ name: "http", containerPort: 8000, protocol: "TCP" }]);
+    expect(guard.securityContext).toMatchObject({ runAsNonRoot: true, readOnlyRootFilesystem: true, allowPrivilegeEscalation: false, capabilities: { drop: ["ALL"] } });
+    // It drains like vLLM: the same preStop pause, then nginx's graceful stop (the image's SIGQUIT).
+    expect(guard.lifecycle.preStop).toEqual(c.lifecycle.preStop);
+    const conf = k8sObjects(p).find((o) => o.kind === "ConfigMap" && o.metadata.name === "qwen3-8b-api-guard")!.data["nginx.conf"] as string;
+    expect(conf).toContain("server 127.0.0.1:8001;");
+    expect(pod.metadata.annotations["omk.dev/api-guard"]).toMatch(/^[0-9a-f]{16}$/);
+    expect(pod.spec.volumes).toContainEqual({ name: "api-guard", configMap: { name: "qwen3-8b-api-guard" } });
+  });
+
   it("tolerates exactly its pool's taint and selects exactly its pool's label", () => {
     const nodePool = k8sObjects(p).find((o) => o.kind === "NodePool")!;
     const taints = nodePool.spec.template.spec.taints as Obj[];
@@ -54,11 +69,11 @@ describe("single-node server (the default stack's shape)", async () => {
   });
 
   it("probes /health with a startup budget from the cold start, and drains on shutdown", () => {
-    expect(c.startupProbe.httpGet).toEqual({ path: "/health", port: "http" });
-    // Readiness asks the OpenAI API itself for the served model, with the pod's own API key.
+    // The kubelet probes the pod's IP: /health through the API guard (vLLM listens on loopback only).
+    expect(c.startupProbe.httpGet).toEqual({ path: "/health", port: 8000 });
+    // Readiness asks vLLM's OpenAI API itself, on loopback, for the served model.
     expect(c.readinessProbe.exec.command.slice(0, 2)).toEqual(["python3", "-c"]);
-    expect(c.readinessProbe.exec.command[2]).toContain("/v1/models");
-    expect(c.readinessProbe.exec.command[2]).toContain("VLLM_API_KEY");
+    expect(c.readinessProbe.exec.command[2]).toContain("http://127.0.0.1:8001/v1/models");
     expect(c.readinessProbe.exec.command[3]).toBe("qwen3-8b");
     expect(c.startupProbe.periodSeconds * c.startupProbe.failureThreshold).toBe(sized.coldStart.startupProbe.budgetSeconds);
     expect(c.livenessProbe.failureThreshold * c.livenessProbe.periodSeconds).toBeGreaterThanOrEqual(180);
@@ -78,8 +93,9 @@ describe("single-node server (the default stack's shape)", async () => {
   it("with round-robin routing, the Service selects the vLLM pods on the container's named port", async () => {
     const rr = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 16384, replicas: { min: 1, max: 2 }, routing: "round-robin" }]));
     const svc = k8sObjects(rr).find((o) => o.kind === "Service")!;
-    const server = container(workload(rr, "qwen3-8b").spec.template);
-    expect(svc.spec.ports[0].targetPort).toBe(server.ports[0].name);
+    const entry = workload(rr, "qwen3-8b").spec.template.spec.containers.find((x: Obj) => x.ports?.length);
+    expect(entry.name).toBe("api-guard");
+    expect(svc.spec.ports[0].targetPort).toBe(entry.ports[0].name);
     for (const [k, v] of Object.entries(svc.spec.selector)) expect(workload(rr, "qwen3-8b").spec.template.metadata.labels[k]).toBe(v);
     expect(k8sObjects(rr).some((o) => o.metadata.name === "qwen3-8b-router")).toBe(false);
   });

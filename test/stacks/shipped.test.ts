@@ -118,9 +118,15 @@ describe.each(shippedStacks())("stack %s", (stack) => {
       const exposed = servers(p).filter((w) => ingresses.some((i) => i.spec.rules[0].http.paths[0].backend.service.name === w.metadata.name));
       for (const w of exposed) {
         expect(idle).toBeGreaterThanOrEqual(Math.min(4000, shutdownTimeout(w)));
-        // vLLM must keep idle connections open longer than the ALB, or the ALB reuses closed ones and answers 502.
+        // The pod's server (the API guard) keeps idle connections open longer than the ALB, or the ALB reuses closed
+        // ones and answers 502; it waits for vLLM's next bytes at least as long as the ALB would; and vLLM keeps its
+        // connections to the guard open longer than the guard pools them.
+        const conf = String(k8s(p, "ConfigMap").find((c) => c.metadata.name === `${w.metadata.name}-api-guard`)?.data?.["nginx.conf"]);
+        const seconds = (re: RegExp) => Number(re.exec(conf)?.[1]);
+        expect(seconds(/listen \d+;\s*keepalive_timeout (\d+)s;/), w.metadata.name).toBeGreaterThan(idle);
+        expect(seconds(/proxy_read_timeout (\d+)s;/), w.metadata.name).toBeGreaterThanOrEqual(idle);
         const env = Object.fromEntries(podSpecs(w)[0]!.containers[0].env.filter((e: Obj) => "value" in e).map((e: Obj) => [e.name, e.value]));
-        expect(Number(env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE), w.metadata.name).toBeGreaterThan(idle);
+        expect(Number(env.VLLM_HTTP_TIMEOUT_KEEP_ALIVE), w.metadata.name).toBeGreaterThan(seconds(/upstream vllm \{[^}]*keepalive_timeout (\d+)s;/));
       }
     }
   });

@@ -92,11 +92,12 @@ describe("ingress and auth", async () => {
     expect(q.endpoints["qwen3-8b"]).toBe("https://qwen3-8b.llm.example.com/v1");
   });
 
-  it("hands vLLM an API key from a Secret and never prints a key", async () => {
+  it("checks the API key in the guard, which reads it from a Secret volume, and never prints a key", async () => {
     const supplied = "sk-omk-supplied-key-0123456789abcdef";
     const q = await plan(publicStack({ "omk:apiKey": supplied }));
-    const env = objects(q, "Deployment")[0]!.spec.template.spec.containers[0].env as Obj[];
-    expect(env).toContainEqual({ name: "VLLM_API_KEY", valueFrom: { secretKeyRef: { name: expect.stringMatching(/-api-key$/), key: "VLLM_API_KEY" } } });
+    const pod = objects(q, "Deployment").find((d) => d.metadata.name === "qwen3-8b")!.spec.template.spec;
+    expect(pod.volumes).toContainEqual({ name: "api-guard-keys", secret: { secretName: "qwen3-8b-api-guard-keys", defaultMode: 0o444 } });
+    expect(pod.containers.flatMap((c: Obj) => c.env ?? []).map((e: Obj) => e.name)).not.toContain("VLLM_API_KEY");
     expect(JSON.stringify(q)).not.toContain(supplied);
     expect(objects(q, "Secret").every((s) => Object.values(s.stringData).every((v) => v === "[secret]"))).toBe(true);
   });
@@ -125,20 +126,43 @@ describe("network policy", async () => {
     expect(objects(q, "NetworkPolicy").find((o) => o.metadata.name === "qwen3-8b")!.spec.ingress[0].from[0]).toEqual({ namespaceSelector: { matchLabels: { "omk.dev/llm-client": "true" } } });
   });
 
-  it("denies everything by default, in and out, and opens egress only for DNS, HTTPS, the Pod Identity agent and a model's own pods", async () => {
+  it("denies everything by default, in and out, and opens egress only for DNS, the Pod Identity agent, HTTPS by need and a model's own pods", async () => {
     const q = await plan(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 } }]));
     const byName = (n: string) => objects(q, "NetworkPolicy").find((o) => o.metadata.name === n)!;
     expect(byName("omk-default-deny").spec).toEqual({ podSelector: {}, policyTypes: ["Ingress", "Egress"] });
+    // Every pod: DNS, and the Pod Identity agent on the node (credentials for S3). No HTTPS without a label.
     expect(byName("omk-egress").spec.egress).toEqual([
-      { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] }, { ports: [{ protocol: "TCP", port: 443 }] },
-      // Pods reading S3 get their credentials from the Pod Identity agent on the node.
+      { ports: [{ protocol: "UDP", port: 53 }, { protocol: "TCP", port: 53 }] },
       { to: [{ ipBlock: { cidr: "169.254.170.23/32" } }], ports: [{ protocol: "TCP", port: 80 }] },
     ]);
+    expect(byName("omk-egress-internet").spec).toMatchObject({ podSelector: { matchLabels: { "omk.dev/egress": "internet" } }, egress: [{ ports: [{ protocol: "TCP", port: 443 }] }] });
     // The router may reach its own servers on the vLLM port, nothing else new.
     const router = byName("qwen3-8b-router");
     expect(router.spec.policyTypes).toEqual(["Ingress", "Egress"]);
     expect(router.spec.egress).toEqual([{ to: [{ podSelector: { matchLabels: byName("qwen3-8b").spec.podSelector.matchLabels } }], ports: [{ protocol: "TCP", port: 8000 }] }]);
     for (const np of objects(q, "NetworkPolicy")) await validateManifest(np);
+  });
+
+  it("lets a server streaming from the S3 store reach only the region's S3 ranges, and every Hub download reach the internet", async () => {
+    const q = await plan(stackConfig([
+      { id: "Qwen/Qwen3-8B", name: "from-s3", maxModelLen: 8192, weights: { source: "s3" } },
+      { id: "Qwen/Qwen3-4B", name: "from-hub", maxModelLen: 8192, weights: { source: "huggingface" } },
+    ], { "omk:hfToken": { secure: "v1:offline" } }));
+    const s3 = objects(q, "NetworkPolicy").find((o) => o.metadata.name === "omk-egress-s3")!;
+    // Offline, the region's prefix list is a documentation range (pulumi preview reads the real one).
+    expect(s3.spec).toEqual({ podSelector: { matchLabels: { "omk.dev/egress": "s3" } }, policyTypes: ["Egress"], egress: [{ to: [{ ipBlock: { cidr: "198.51.100.0/24" } }], ports: [{ protocol: "TCP", port: 443 }] }] });
+    const pods = q.resources.filter((r) => ["Deployment", "Job", "CronJob"].includes(String(r.inputs.kind))).map((r) => {
+      const spec = r.inputs.spec as Obj;
+      const t = spec.template ?? spec.jobTemplate.spec.template;
+      return { name: (r.inputs.metadata as Obj).name as string, egress: t.metadata.labels["omk.dev/egress"], env: [...(t.spec.initContainers ?? []), ...t.spec.containers].flatMap((c: Obj) => c.env ?? []).map((e: Obj) => e.name) };
+    });
+    expect(pods.find((p) => p.name === "from-s3")!.egress).toBe("s3");
+    expect(pods.find((p) => p.name === "from-hub")!.egress).toBe("internet");
+    expect(pods.find((p) => p.name.endsWith("mirror-from-s3") || p.name.includes("mirror"))!.egress).toBe("internet");
+    // A pod that holds the Hub token is one that talks to the Hub: it is never confined to S3.
+    const holders = pods.filter((x) => x.env.includes("HF_TOKEN"));
+    expect(holders.map((p) => p.name).sort()).toEqual(["from-hub", expect.stringMatching(/mirror/)]);
+    for (const p of holders) expect(p.egress, p.name).toBe("internet");
   });
 });
 
