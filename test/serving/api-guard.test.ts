@@ -13,7 +13,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { guardConfig, guardKeys, guardRequiresKey } from "../../components/serving/api-guard-spec";
 
-const nginx = spawnSync("nginx", ["-v"]).error ? null : "nginx";
+const nginx = ["nginx", "/usr/sbin/nginx"].find((bin) => !spawnSync(bin, ["-v"]).error) ?? null;
 if (!nginx && process.env.OMK_REQUIRE_NGINX) throw new Error("OMK_REQUIRE_NGINX is set but nginx is not installed (apt-get install nginx-light)");
 if (!nginx) console.warn("api-guard.test.ts: nginx is not installed, the guard's proxy tests are skipped (apt-get install nginx-light runs them)");
 
