@@ -83,7 +83,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const base = new ServingBase(`${name}-serving`, {
       namespace, hfToken: secretOf(stack.hfToken), needsModelStore: stack.models.some((m) => m.weightSource === "s3"),
       provider, tags,
-      refresh: refreshFor(stack),
+      refresh: refreshFor(stack), protect: stack.cluster.protect, storeOnDestroy: stack.serving.modelStore.onDestroy,
       // Servers streaming from the store reach S3 only: its AWS-managed prefix list (Amazon VPC user guide, "AWS-managed
       // prefix lists": com.amazonaws.<region>.s3 holds the service's address ranges in the region).
       s3Cidrs: stack.models.some((m) => m.weightSource === "s3") ? getPrefixListOutput({ name: `com.amazonaws.${stack.region}.s3` }, { parent: this }).cidrBlocks : undefined,

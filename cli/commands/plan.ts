@@ -1,4 +1,5 @@
 /** `omk plan`: validate a stack, run the kit offline, summarise what `pulumi up` would create. */
+import { teardownText } from "../engine/teardown";
 import { existsSync, statSync } from "node:fs";
 import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
@@ -98,6 +99,7 @@ export function planText(plan: Plan): string {
   }
   if (plan.dashboard) lines.push("", `Observability: ${plan.dashboard}.`);
   if (plan.alerts) lines.push(`Alerts: ${plan.alerts.rules.join(", ")} → ${plan.alerts.receivers.length ? plan.alerts.receivers.join(", ") : "no receiver (see notes)"}.`);
+  lines.push("", "Teardown", ...teardownText(plan.teardown));
   if (plan.warnings.length) lines.push("", "Notes", ...plan.warnings.map((w) => `  - ${w}`));
   const v = plan.policy.violations;
   lines.push("", `Policies (${plan.policy.config ?? "pack defaults"}): ${v.filter((x) => x.level === "mandatory").length} mandatory, ${v.filter((x) => x.level === "advisory").length} advisory violation(s)`);

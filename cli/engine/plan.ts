@@ -2,6 +2,7 @@
  * `omk plan` as a library: validate a stack config, run the kit offline, and describe what `pulumi up`
  * would create. Tests call `planStack` directly; the CLI only formats its result.
  */
+import { teardownOf, type Teardown } from "./teardown";
 import { mkdirSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
@@ -56,6 +57,8 @@ export interface Plan {
   readonly dashboard: string | null;
   /** The alert rules the kit creates and where Alertmanager sends them (null without monitoring). */
   readonly alerts: { readonly rules: readonly string[]; readonly receivers: readonly string[] } | null;
+  /** What `pulumi destroy` would stop at, keep and delete (teardown.ts). */
+  readonly teardown: Teardown;
 }
 
 export interface PoolSummary {
@@ -157,7 +160,7 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
       quotas: infra.quotas.map((v) => ({ code: v.need.bucket.code, name: v.need.bucket.name, vcpus: v.need.vcpus, available: v.lookup.ok ? v.lookup.value : null, short: v.short, message: quotaMessage(v, region) })),
       endpoints: rec.result.endpoints, dashboard: rec.result.dashboard, manifestProblems,
       alerts: rec.result.dashboard ? { rules: alertNames(rec.resources), receivers: receiverNames(alertReceiversOf(st)) } : null,
-      fixedCost: fixed,
+      fixedCost: fixed, teardown: teardownOf(rec.resources),
       // Per model: min replicas all month plus warm windows above them (a scale-to-zero model costs its windows).
       monthlyUsd: { min: Math.round(models.reduce((t, m) => t + m.monthlyUsd.min, 0) + monthly(fixed.hourlyUsd)), max: Math.round(models.reduce((t, m) => t + m.monthlyUsd.max, 0) + monthly(fixed.hourlyUsd)) },
       policy: { config: policyFile ? path.relative(process.cwd(), policyFile) || policyFile : null, violations },

@@ -17,6 +17,8 @@ export interface RecordedResource {
   readonly custom: boolean;
   /** `protect` option: Pulumi refuses to delete or replace it. */
   readonly protect: boolean;
+  /** `retainOnDelete` option: `pulumi destroy` drops it from the stack and leaves it in the cloud. */
+  readonly retainOnDelete: boolean;
   /** URNs this resource waits for (`dependsOn`, expanded through components). */
   readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
@@ -71,6 +73,7 @@ interface RegisterRequest {
   getParent(): string;
   getCustom(): boolean;
   getProtect(): boolean;
+  getRetainondelete(): boolean | undefined;
   getDependenciesList(): string[];
   getObject(): unknown;
 }
@@ -113,7 +116,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       if (err) failures.push(err);
       else if (resp) {
         resources.push({
-          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), dependencies: [...req.getDependenciesList()].sort(),
+          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), retainOnDelete: req.getRetainondelete() ?? false, dependencies: [...req.getDependenciesList()].sort(),
           inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: {},
         });
         outputs.set(resp.getUrn(), plain(pulumi.runtime.deserializeProperties(resp.getObject() as never)));

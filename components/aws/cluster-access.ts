@@ -4,9 +4,10 @@
  * The cluster is created without the creator's bootstrap permissions (accessConfig
  * bootstrapClusterCreatorAdminPermissions false): those make whoever ran the first `pulumi up` cluster-admin forever,
  * invisible in the stack (EKS best-practices guide, "Identity and Access Management": use access entries, remove the
- * creator's). So the principal running Pulumi must be one of the admins, or the Kubernetes provider gets 401 on the
- * cluster it just created; the program checks that before it creates anything (the caller's role is read with
+ * creator's). So the principal running `pulumi up` must be one of the admins, or the Kubernetes provider gets 401
+ * on the cluster it just created; the preflight checks that before anything changes (the caller's role is read with
  * sts:GetCallerIdentity and iam:GetSessionContext's issuer ARN, as the EKS user guide's access-entry examples use).
+ * A preview by someone else (a PR's read-only role) only warns.
  */
 import { createHash } from "node:crypto";
 
@@ -32,5 +33,5 @@ export function callerProblem(admins: readonly string[], callerArn: string): str
 /** What `omk plan` says offline, where the caller is unknown. */
 export function accessWarnings(mode: "create" | "existing", admins: readonly string[]): string[] {
   if (mode !== "create" || admins.length) return [];
-  return ["omk:cluster.admins is empty: nobody could reach the new cluster (it gets no creator permissions), so `pulumi preview` stops before creating anything. List the role that runs `pulumi up` (your CI deploy role) and your admins' roles."];
+  return ["omk:cluster.admins is empty: nobody could reach the new cluster (it gets no creator permissions), so `pulumi up` stops before creating anything. List the role that runs `pulumi up` (your CI deploy role) and your admins' roles."];
 }

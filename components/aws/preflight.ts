@@ -13,13 +13,14 @@ import { getServiceQuota } from "@pulumi/aws/servicequotas/getServiceQuota";
 import { getCallerIdentity } from "@pulumi/aws/getCallerIdentity";
 import { getSessionContext } from "@pulumi/aws/iam/getSessionContext";
 import { callerProblem } from "./cluster-access";
+import { isDryRun } from "@pulumi/pulumi/runtime";
 import { ConfigError, type ConfigProblem } from "../config/errors";
 import type { ResolvedStack } from "../config/validate";
 import { planAddons, type AddonDecision } from "./addon-plan";
 import { AUTO_MODE_TAGS_DOC } from "./auto-mode-tags";
 import { planGpuPools, type GpuPool } from "./gpu-pools";
 import { checkQuotas, quotaMessage, quotaNeeds, type QuotaLookup, type QuotaVerdict } from "./quota";
-import { chooseClusterZones, poolZones, zoneProblems, type Offerings } from "./zones";
+import { chooseClusterZones, poolZones, regularZones, zoneProblems, type Offerings } from "./zones";
 
 export interface PlacedPool {
   readonly pool: GpuPool;
@@ -65,7 +66,10 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
   const pools = planGpuPools(stack.models, stack.capacity.diskGiB, { surge: stack.capacity.mode !== "managed" });
   const types = [...new Set(pools.map((p) => p.instanceType))];
   const [zones, offered] = await Promise.all([
-    getAvailabilityZones({ state: "available" }),
+    // Regular AZs only: opted-in Local Zones (us-east-1-bos-1a) sort before them and cannot hold the cluster's
+    // subnets (EC2 DescribeAvailabilityZones, filter zone-type). No state filter: an AZ impaired for an hour must not
+    // re-plan subnets under a running cluster — the choice depends on the region and the setting alone.
+    getAvailabilityZones({ filters: [{ name: "zone-type", values: ["availability-zone"] }] }),
     getInstanceTypeOfferings({ locationType: "availability-zone", filters: [{ name: "instance-type", values: types }] }),
   ]);
   const offerings: Record<string, string[]> = {};
@@ -80,20 +84,24 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
   const subnetsByZone: Record<string, string[]> = {};
   if (stack.cluster.mode === "create") {
     const setting = stack.cluster.availabilityZones;
-    clusterZones = chooseClusterZones(zones.names, setting);
-    const missing = clusterZones.filter((az) => !zones.names.includes(az));
-    if (missing.length) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${missing.join(", ")} ${missing.length === 1 ? "is" : "are"} not available in ${stack.region}.`, fix: `use AZs from ${zones.names.join(", ")}.` });
-    if (typeof setting === "number" && zones.names.length < setting) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${stack.region} has only ${zones.names.length} available AZs.`, fix: `set it to ${zones.names.length} or fewer.` });
+    const regular = regularZones(zones.names, stack.region);
+    clusterZones = chooseClusterZones(regular, setting);
+    const missing = clusterZones.filter((az) => !regular.includes(az));
+    if (missing.length) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${missing.join(", ")} ${missing.length === 1 ? "is not an AZ" : "are not AZs"} of ${stack.region} (Local Zones cannot hold the cluster's subnets).`, fix: `use AZs from ${regular.join(", ")}.` });
+    if (typeof setting === "number" && regular.length < setting) problems.push({ path: "omk:cluster.availabilityZones", value: setting, message: `${stack.region} has only ${regular.length} AZs.`, fix: `set it to ${regular.length} or fewer.` });
     // The role a session was assumed from (an access entry names the role, not the session).
     const session = await getSessionContext({ arn: (await getCallerIdentity({})).arn });
     const locked = callerProblem(stack.cluster.admins, session.issuerArn);
-    if (locked) problems.push({ path: "omk:cluster.admins", value: stack.cluster.admins, message: locked.replace(/^omk:cluster\.admins /, ""), fix: `add "${session.issuerArn}" to omk:cluster.admins, with your CI deploy role and your admins' roles.` });
+    // An update stops here, before any resource is touched; a preview (a PR's, under its read-only role) goes on,
+    // its in-cluster changes computed from inputs alone.
+    if (locked && !isDryRun()) problems.push({ path: "omk:cluster.admins", value: stack.cluster.admins, message: locked.replace(/^omk:cluster\.admins /, ""), fix: `add "${session.issuerArn}" to omk:cluster.admins, with your CI deploy role and your admins' roles.` });
+    else if (locked) warnings.push(`${locked} This preview shows in-cluster changes from their inputs only (no server-side dry-run); \`pulumi up\` as this principal would stop before changing anything.`);
   } else if (stack.capacity.mode === "managed") {
     const subnets = await Promise.all((stack.cluster.subnetIds ?? []).map((id) => getSubnet({ id })));
     for (const s of subnets) subnetsByZone[s.availabilityZone] = [...(subnetsByZone[s.availabilityZone] ?? []), s.id];
     clusterZones = Object.keys(subnetsByZone).sort();
   } else {
-    clusterZones = [...zones.names].sort();
+    clusterZones = regularZones(zones.names, stack.region).sort();
   }
   problems.push(...zoneProblems(pools, clusterZones, offerings as Offerings, stack.region));
 

@@ -14,6 +14,11 @@ export type Offerings = Readonly<Record<string, readonly string[]>>;
  * derived from the models: the VPC's subnets live in these AZs, and a model change must never move them.
  * Pools then use the subset that sells their type; when none does, the error names an AZ that does.
  */
+/** The region's regular AZs (`<region><letter>`): never a Local Zone or a Wavelength Zone, whatever the lookup returned. */
+export function regularZones(names: readonly string[], region: string): string[] {
+  return names.filter((n) => n.length === region.length + 1 && n.startsWith(region) && /[a-z]$/.test(n));
+}
+
 export function chooseClusterZones(available: readonly string[], setting: number | readonly string[]): string[] {
   if (Array.isArray(setting)) return [...setting];
   return [...available].sort().slice(0, setting as number);

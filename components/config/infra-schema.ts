@@ -59,6 +59,8 @@ export const existingClusterSchema = z.strictObject({
   customTagPermissions: z.boolean().default(false),
   /** Whether self-managed Karpenter is installed (used when autoMode is false and capacity is karpenter). @default false */
   karpenter: z.boolean().default(false),
+  /** Protect what the kit keeps state in (the S3 model store) from `pulumi destroy` and replacement. @default true */
+  protect: z.boolean().default(true),
   /** IAM role the GPU nodes run as (self-managed Karpenter's EC2NodeClass, managed node groups). */
   nodeRoleName: z.string().min(1).optional(),
   /** Subnets for managed node groups (private, tagged for the cluster). */

@@ -45,6 +45,12 @@ export const servingSchema = z.strictObject({
     /** Secrets Manager secret with Docker Hub `username` and `accessToken`, its name starting with `ecr-pullthroughcache/` (ECR requires the prefix). */
     dockerHubCredentialArn: z.string().regex(/^arn:aws[a-z-]*:secretsmanager:[a-z0-9-]+:\d{12}:secret:ecr-pullthroughcache\/[\w/+=.@-]+$/, "must be the ARN of a Secrets Manager secret whose name starts with ecr-pullthroughcache/, e.g. arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf"),
   }).optional(),
+  /**
+   * The S3 model store when the stack is destroyed (once unprotected: omk:cluster.protect false, then `pulumi up`):
+   * retain leaves the bucket and its weights in the account (still billed for storage; a new stack mirrors again),
+   * empty deletes every object and version with it. @default "retain"
+   */
+  modelStore: z.strictObject({ onDestroy: z.enum(["retain", "empty"]).default("retain") }).prefault({}),
   refreshSchedule: z.union([z.literal("off"), z.string().regex(/^(\S+\s+){4}\S+$/, "must be a 5-field cron expression like \"0 4 * * 0\", or off")]).default("0 4 * * 0"),
 });
 

@@ -12,6 +12,7 @@ import { effectiveKvCacheDtype } from "../sizing/attention/mla";
 import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import type { LoadTarget } from "../sizing/perf/load";
 import { ConfigError, nearest, type ConfigProblem } from "./errors";
+import { nameLengthProblems } from "./name-limits";
 import { fromZod, namedThingsExist } from "./zod-problems";
 import type { AddonsSettings, CapacitySettings, ClusterSettings, ObservabilitySettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
@@ -270,6 +271,7 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
     problems.push({ path: `${NAMESPACE}:addons.prometheus`, value: "off", message: `is off, but ${receivers.join(" and ")} tell Alertmanager (part of kube-prometheus-stack) where to send alerts.`, fix: "set addons.prometheus to auto, or remove the alert receivers." });
   }
   problems.push(...checkKeyRotation(parsed.data));
+  problems.push(...nameLengthProblems(parsed.data.environment, parsed.data.models.map((e, index) => ({ name: e.name ?? defaultServedName(e.id), index, explicit: e.name !== undefined }))));
   if (problems.length) return { ok: false, error: new ConfigError(source, problems) };
   return { ok: true, stack: { environment: parsed.data.environment, region: region!, models, cluster, capacity, addons, serving: parsed.data.serving, hfToken: parsed.data.hfToken, traffic: parsed.data.traffic, apiKey: parsed.data.apiKey, apiKeyVersion: parsed.data.apiKeyVersion,
     apiKeyKeepPrevious: parsed.data.apiKeyKeepPrevious, apiKeyPrevious: parsed.data.apiKeyPrevious,

@@ -15,6 +15,8 @@ export interface ModelStoreArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** Keep the bucket (and its terabytes of weights) from `pulumi destroy` and replacement. @default true */
   readonly protect?: boolean;
+  /** Once unprotected, what `pulumi destroy` does with it: leave it in the account, or delete it with its contents. @default "retain" */
+  readonly onDestroy?: "retain" | "empty";
 }
 
 /** Denies every request to the bucket that does not use TLS. */
@@ -32,7 +34,10 @@ export class ModelStore extends pulumi.ComponentResource {
   constructor(name: string, args: ModelStoreArgs, opts?: pulumi.ComponentResourceOptions) {
     super("omk:serving:ModelStore", name, {}, opts);
     const parent = { parent: this };
-    const bucket = new Bucket(`${name}-weights`, { forceDestroy: false, tags: args.tags }, { parent: this, protect: args.protect ?? true });
+    // A versioned bucket is deleted only empty of every version: forceDestroy makes the provider empty it first.
+    // retainOnDelete instead drops it from the stack and leaves it (Pulumi resource options, "retainOnDelete").
+    const empty = args.onDestroy === "empty";
+    const bucket = new Bucket(`${name}-weights`, { forceDestroy: empty, tags: args.tags }, { parent: this, protect: args.protect ?? true, retainOnDelete: !empty });
     new BucketOwnershipControls(`${name}-weights`, { bucket: bucket.id, rule: { objectOwnership: "BucketOwnerEnforced" } }, parent);
     const block = new BucketPublicAccessBlock(`${name}-weights`, { bucket: bucket.id, blockPublicAcls: true, blockPublicPolicy: true, ignorePublicAcls: true, restrictPublicBuckets: true }, parent);
     // TLS only (S3 user guide, "Security best practices": deny aws:SecureTransport false): weights and compile

@@ -25,6 +25,10 @@ export interface ServingBaseArgs {
   readonly tags: Readonly<Record<string, string>>;
   /** The surge-first restart onto fresh nodes: its cron (UTC) and what it restarts; undefined when no server needs it. @see refresh-spec.ts */
   readonly refresh?: { readonly schedule: string; readonly targets: RefreshTargets };
+  /** Protect the model store from `pulumi destroy` (omk:cluster.protect). @default true */
+  readonly protect?: boolean;
+  /** What destroy does with the unprotected model store. @default "retain" */
+  readonly storeOnDestroy?: "retain" | "empty";
   /** The region's S3 address ranges, where servers streaming from the model store may connect. @default none */
   readonly s3Cidrs?: pulumi.Input<string[]>;
 }
@@ -72,7 +76,7 @@ export class ServingBase extends pulumi.ComponentResource {
       new CronJob(`${name}-refresh`, r.cronJob as never, { ...after, dependsOn: [binding] });
     }
     // The mirror Jobs' volumes use the platform's gp3 StorageClass (created with the add-ons).
-    if (args.needsModelStore) this.store = new ModelStore(`${name}-store`, { tags: args.tags }, { parent: this });
+    if (args.needsModelStore) this.store = new ModelStore(`${name}-store`, { tags: args.tags, protect: args.protect, onDestroy: args.storeOnDestroy }, { parent: this });
     this.registerOutputs({ namespace: this.namespace });
   }
 }

@@ -61,6 +61,6 @@ describe("cluster access", () => {
 
   it("warns offline when no admin is listed: the first preview would stop", async () => {
     const p = await plan(stackConfig([model]));
-    expect(p.warnings.join("\n")).toMatch(/omk:cluster\.admins is empty.*pulumi preview` stops before creating anything/);
+    expect(p.warnings.join("\n")).toMatch(/omk:cluster\.admins is empty.*pulumi up` stops before creating anything/);
   });
 });

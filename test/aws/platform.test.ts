@@ -176,6 +176,27 @@ describe("availability zones", () => {
     expect(spec(p, "kubernetes:karpenter.sh/v1:NodePool").spec.template.spec.requirements[2].values).toEqual(["us-east-1b"]);
   });
 
+  it("never puts the cluster in a Local Zone, asks EC2 for regular AZs, and does not depend on an AZ's momentary state", async () => {
+    let asked: unknown;
+    const withLocalZone = {
+      ...onlyIn(["us-east-1a", "us-east-1b", "us-east-1c"]),
+      // An opted-in Local Zone sorts before the regular AZs (what a lookup without the filter returns).
+      "aws:index/getAvailabilityZones:getAvailabilityZones": (args: Record<string, unknown>) => {
+        asked = args;
+        return { id: "x", names: ["us-east-1-bos-1a", "us-east-1-wl1-bos-wlz-1", "us-east-1a", "us-east-1b", "us-east-1c"], zoneIds: [] };
+      },
+    };
+    const p = await plan(stackConfig([qwen]), withLocalZone);
+    expect(p.cluster.zones).toEqual(["us-east-1a", "us-east-1b", "us-east-1c"]);
+    expect(asked).toEqual({ filters: [{ name: "zone-type", values: ["availability-zone"] }] });
+    const named = await planStack(stackConfig([qwen], { "omk:cluster": { availabilityZones: ["us-east-1-bos-1a", "us-east-1a"] } }), { stack: "t", source: "t", invokes: withLocalZone });
+    expect(named.ok).toBe(false);
+    if (!named.ok) expect(named.error.message).toMatch(/omk:cluster\.availabilityZones\[0\]: "us-east-1-bos-1a" — must be an AZ name like us-east-1a/);
+    const elsewhere = await planStack(stackConfig([qwen], { "omk:cluster": { availabilityZones: ["us-east-1z", "us-east-1a"] } }), { stack: "t", source: "t", invokes: withLocalZone });
+    expect(elsewhere.ok).toBe(false);
+    if (!elsewhere.ok) expect(elsewhere.error.message).toMatch(/us-east-1z is not an AZ of us-east-1 .*Fix: use AZs from us-east-1a, us-east-1b, us-east-1c\./);
+  });
+
   it("asks for an AZ list when none of the default AZs sells the type", async () => {
     const r = await planStack(stackConfig([qwen]), { stack: "t", source: "t", invokes: onlyIn(["us-east-1d"]) });
     expect(r.ok).toBe(false);

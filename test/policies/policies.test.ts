@@ -18,7 +18,7 @@ const dev = readPolicyConfig(path.join(ROOT, "test/fixtures/policies/dev.json"))
 const prod = readPolicyConfig(path.join(ROOT, "test/fixtures/policies/prod.json"));
 let n = 0;
 /** A synthetic resource whose outputs equal its inputs (as a custom resource's, or a component registering them). */
-const res = (type: string, inputs: Record<string, unknown>, name = `r${n++}`): RecordedResource => ({ urn: `urn:pulumi:t::p::${type}::${name}`, type, name, parent: null, custom: true, protect: false, dependencies: [], inputs, outputs: inputs });
+const res = (type: string, inputs: Record<string, unknown>, name = `r${n++}`): RecordedResource => ({ urn: `urn:pulumi:t::p::${type}::${name}`, type, name, parent: null, custom: true, protect: false, retainOnDelete: false, dependencies: [], inputs, outputs: inputs });
 const run = (resources: readonly RecordedResource[], config: PolicyConfigFile = {}) => runPolicies(resources, ALL_POLICIES, config);
 const only = async (policy: string, resources: readonly RecordedResource[], config: PolicyConfigFile = {}) => (await run(resources, config)).filter((v) => v.policy === policy);
 
