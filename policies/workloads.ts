@@ -47,15 +47,11 @@ export const pinnedImages: ResourceValidationPolicy = {
 
 
 /**
- * A Pulumi secret placed in a plain env value is still plaintext in the pod spec: offline it shows as the
- * "[secret]" marker, in CrossGuard as a Secret-wrapped value.
+ * A credential in a plain env value, judged by its shape or its variable's name. Not by secretness: CrossGuard
+ * hands policies secret values unwrapped, in clear (@pulumi/policy secretsPreservingProxy), so a Pulumi secret placed
+ * in an env literal looks like any other string here.
  */
-function isPulumiSecret(value: unknown): boolean {
-  return value === "[secret]" || (value !== null && typeof value === "object" && "value" in value);
-}
-
 export function looksLikeCredential(name: string, value: unknown): boolean {
-  if (isPulumiSecret(value)) return true;
   return typeof value === "string" && value !== "" && (credentialIn(value) !== null || isCredentialName(name));
 }
 

@@ -135,7 +135,8 @@ export async function planStack(raw: RawStackConfig, options: PlanOptions): Prom
   for (const r of rec.resources) counts[r.type] = (counts[r.type] ?? 0) + 1;
   const manifests = rec.resources.filter(isKubernetesObject).map((r) => r.inputs);
   const manifestProblems = await validateManifests(manifests);
-  const violations = await runPolicies(rec.resources, ALL_POLICIES, policyConfig);
+  // Policies see secrets in clear, as CrossGuard passes them; their messages never quote values.
+  const violations = await runPolicies(rec.forPolicies, ALL_POLICIES, policyConfig);
   const st = resolved.stack;
   const schemes = new Set(st.models.map((m) => m.exposure).filter((e) => e !== "internal"));
   const fixed = fixedCost({

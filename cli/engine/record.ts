@@ -34,6 +34,11 @@ export interface Recording<T> {
   readonly stack: string;
   readonly result: Awaited<T>;
   readonly resources: readonly RecordedResource[];
+  /**
+   * The same resources as CrossGuard hands them to policies: secret values unwrapped, in clear (the policy SDK's
+   * secretsPreservingProxy). For the policy runner only; never printed or written.
+   */
+  readonly forPolicies: readonly RecordedResource[];
 }
 
 /** Outputs a real provider would compute, per resource type (a mock returns inputs plus these). */
@@ -83,6 +88,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
   const stack = options.stack ?? "dev";
   const resources: RecordedResource[] = [];
   const outputs = new Map<string, Record<string, unknown>>();
+  const clear = new Map<string, { inputs: Record<string, unknown>; outputs: Record<string, unknown> }>();
   const failures: Error[] = [];
 
   pulumi.runtime.setAllConfig({ ...(options.config ?? {}) });
@@ -120,13 +126,18 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
           inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: {},
         });
         outputs.set(resp.getUrn(), plain(pulumi.runtime.deserializeProperties(resp.getObject() as never)));
+        clear.set(resp.getUrn(), { inputs: unwrapped(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: unwrapped(pulumi.runtime.deserializeProperties(resp.getObject() as never)) });
       }
       callback(err, resp);
     });
   const registerOutputs = monitor.registerResourceOutputs.bind(monitor);
   monitor.registerResourceOutputs = (req, callback) => {
     const value = req.getOutputs();
-    if (value) outputs.set(req.getUrn(), plain(pulumi.runtime.deserializeProperties(value as never)));
+    if (value) {
+      outputs.set(req.getUrn(), plain(pulumi.runtime.deserializeProperties(value as never)));
+      const known = clear.get(req.getUrn());
+      clear.set(req.getUrn(), { inputs: known?.inputs ?? {}, outputs: unwrapped(pulumi.runtime.deserializeProperties(value as never)) });
+    }
     return registerOutputs(req, callback);
   };
 
@@ -138,7 +149,9 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
     await pulumi.runtime.disconnect();
   }
   if (failures.length) throw new Error(`offline engine: ${failures.length} call(s) failed: ${failures.map((e) => e.message).join("; ")}`);
-  return { project, stack, result, resources: treeOrder(resources.map((r) => ({ ...r, outputs: outputs.get(r.urn) ?? {} }))) };
+  const ordered = treeOrder(resources.map((r) => ({ ...r, outputs: outputs.get(r.urn) ?? {} })));
+  const forPolicies = ordered.map((r) => ({ ...r, inputs: clear.get(r.urn)?.inputs ?? r.inputs, outputs: clear.get(r.urn)?.outputs ?? r.outputs }));
+  return { project, stack, result, resources: ordered, forPolicies };
 }
 
 /**
@@ -163,10 +176,18 @@ function treeOrder(resources: readonly RecordedResource[]): RecordedResource[] {
   return out;
 }
 
+const SECRET_SIG = "4dabf18193072939515e22adb298388d";
+const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** Secret wrappers dropped, their values kept in clear: what CrossGuard's policies receive. */
+function unwrapped(value: unknown): Record<string, unknown> {
+  return JSON.parse(JSON.stringify(value, (_k, v: unknown) => (v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE ? (v as { value?: unknown }).value : v))) as Record<string, unknown>;
+}
+
 /** Drops Pulumi's secret/unknown wrappers from recorded inputs; secrets become a visible marker. */
 function plain(value: unknown): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
-    if (v && typeof v === "object" && (v as Record<string, unknown>)["4dabf18193072939515e22adb298388d"] === "1b47061264138c4ac30d75fd1eb44270") {
+    if (v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE) {
       // Keep the shape (a Secret's keys are not secret), mask every value.
       const inner = (v as { value?: unknown }).value;
       return inner && typeof inner === "object" && !Array.isArray(inner) ? Object.fromEntries(Object.keys(inner).map((k) => [k, "[secret]"])) : "[secret]";
