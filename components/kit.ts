@@ -6,7 +6,7 @@
  */
 import { fromZeroOf, usesRouter } from "./config/validate-routing";
 import { hostOf } from "./config/validate-traffic";
-import { INTERCEPTOR, UNAVAILABLE, wakeHosts } from "./traffic/wake-spec";
+import { INTERCEPTOR, wakeHosts } from "./traffic/wake-spec";
 import { WakeBase } from "./traffic/wake-base";
 import * as pulumi from "@pulumi/pulumi";
 import { getPrefixListOutput } from "@pulumi/aws/ec2/getPrefixList";
@@ -29,7 +29,6 @@ import { ALB_TARGET_READY_SECONDS, idleTimeoutFor, type Scheme } from "./traffic
 import { planSubnets } from "./aws/network-plan";
 import { cachedImage, imageCacheTarget } from "./aws/image-cache-spec";
 import { AWS_CLI_IMAGE } from "./serving/mirror-job-spec";
-import { NGINX_IMAGE } from "./serving/api-guard-spec";
 
 export interface KitOutputs {
   readonly environment: string;
@@ -99,7 +98,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
         // Longer than whoever pools connections to vLLM keeps them idle: the ALB, or the router (aiohttp keeps 15 s).
         keepAliveSeconds: model.exposure === "internal" && !usesRouter(model) ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
-        guardImage: pull(NGINX_IMAGE), provider, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
+        guardImage: pull(stack.serving.guardImage), provider, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
         keys: { version: stack.apiKeyVersion, keepPrevious: stack.apiKeyKeepPrevious, shared: sharedApiKey, sharedPrevious: keySecretOf(stack.apiKeyPrevious) },
       }, { parent: this });
     });
@@ -123,7 +122,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
     const endpoints: Record<string, string> = {};
     const waking = stack.models.filter((m) => fromZeroOf(m) === "on-request");
     const wakeBase = waking.length ? new WakeBase(`${name}-wake`, {
-      namespace, image: pull(UNAVAILABLE.image), provider, dependsOn: [platform, ...base.dependencies],
+      namespace, image: pull(stack.serving.guardImage), provider, dependsOn: [platform, ...base.dependencies],
       models: waking.map((m) => ({ name: m.name, hosts: wakeHosts(m, namespace, hostOf(m, stack.traffic)), coldStartMinutes: Math.round(this.services[stack.models.indexOf(m)]!.coldStart.scaleUpSeconds / 60) })),
     }, { parent: this }) : undefined;
     this.services.forEach((service, i) => {
@@ -156,7 +155,7 @@ export function imagesOf(stack: ResolvedStack): string[] {
   const multiNode = stack.models.some((m) => m.placement.nodes > 1) && stack.serving.multiNodeImage;
   const routed = stack.models.some(usesRouter) ? [stack.serving.routerImage] : [];
   // The API guard (NGINX_IMAGE) runs in every server pod; the cold-start responder is the same image.
-  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, NGINX_IMAGE];
+  return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, stack.serving.guardImage];
 }
 
 /** How an image is referenced: through the environment's ECR pull-through cache when the stack has one. */

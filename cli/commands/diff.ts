@@ -128,7 +128,7 @@ function diffJson(base: string, diffs: readonly StackDiff[], broken: readonly { 
       stack: d.stack, before: d.before, after: d.after, regionChanged: d.regionChanged, models: d.models,
       resources: {
         added: d.added.map((r) => ({ type: r.type, name: r.name })), removed: d.removed.map((r) => ({ type: r.type, name: r.name, protected: r.protect })),
-        changed: d.changed.map((c) => ({ type: c.type, name: c.name, changes: c.changes, replaceReason: c.replaceReason, critical: c.critical, protected: c.protected })),
+        changed: d.changed.map((c) => ({ type: c.type, name: c.name, changes: c.changes, replaceReason: c.replaceReason, critical: c.critical, protected: c.protected, disruption: c.disruption })),
       },
       violations: d.violations, policyConfig: d.policyConfig, blocking: d.blocking,
     })),

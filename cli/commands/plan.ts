@@ -5,7 +5,7 @@ import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
 import { defaultStack, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { planStack, writePlan, type Plan } from "../engine/plan";
-import { memoryBar, monthly } from "../../components/sizing/cost";
+import { memoryBar } from "../../components/sizing/cost";
 import { alternativesTable, availabilityNote, duration as mins, gib, int, layoutOf, table, usd } from "../format";
 import { planMarkdown } from "./plan-markdown";
 import { unmeasuredNote } from "../../components/sizing/perf/accuracy";

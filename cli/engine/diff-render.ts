@@ -86,7 +86,7 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: 
       for (const r of d.removed) lines.push(`| − | \`${r.type}\` ${r.name} | |`);
       for (const c of d.changed) {
         const details = c.changes.slice(0, 6).map((x) => `\`${x.path}\`: ${show(x.before)} → ${show(x.after)}`).join("<br>") + (c.changes.length > 6 ? `<br>… ${c.changes.length - 6} more` : "");
-        lines.push(`| ${c.replaceReason ? "±" : "~"} | \`${c.type}\` ${c.name}${c.replaceReason ? ` — **replaced** (${c.replaceReason})${c.protected ? " ⛔ protected" : ""}` : ""} | ${cell(details)} |`);
+        lines.push(`| ${c.replaceReason ? "±" : "~"} | \`${c.type}\` ${c.name}${c.replaceReason ? ` — **replaced** (${c.replaceReason})${c.protected ? " ⛔ protected" : ""}` : ""}${c.disruption ? ` — ${c.disruption}` : ""} | ${cell(details)} |`);
       }
       lines.push("", "</details>", "");
     }

@@ -7,6 +7,7 @@
 import type { Plan } from "./plan";
 import type { Violation } from "./policy-runner";
 import type { RecordedResource } from "./record";
+import { disruptionOf, upgradeProblems } from "./disruption";
 
 export interface InputChange {
   readonly path: string;
@@ -25,6 +26,8 @@ export interface ResourceChange {
   readonly critical: boolean;
   /** Pulumi refuses to replace it (`protect`). */
   readonly protected: boolean;
+  /** How an in-place change reaches running traffic (a rollout, node drift, an upgrade); null when it does not. */
+  readonly disruption: string | null;
 }
 
 /** What a reviewer reads per model. */
@@ -111,6 +114,8 @@ const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage"],
   "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
   "aws:ec2/placementGroup:PlacementGroup": ["strategy"],
+  // Every input of the random provider's resources forces a new value (its docs: "keepers … force a new value").
+  "random:index/randomPassword:RandomPassword": ["keepers", "length", "special", "upper", "lower", "numeric", "minSpecial", "overrideSpecial"],
 };
 export const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
 
@@ -152,15 +157,20 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   // A Kubernetes provider pointed at another cluster (new kubeconfig) recreates everything it manages.
   const providerMoved = [...a.values()].some((r) => r.type === "pulumi:providers:kubernetes" && b.has(r.urn) && JSON.stringify(b.get(r.urn)!.inputs.kubeconfig) !== JSON.stringify(r.inputs.kubeconfig));
   const changed: ResourceChange[] = [];
+  // A resource registered under a new name with an alias to its old URN is the same resource to Pulumi (adopted,
+  // not replaced); paths under ignoreChanges keep their state value.
+  const adopted = new Map<string, string>();
+  for (const [urn, r] of a) if (!b.has(urn)) for (const alias of r.aliases ?? []) if (b.has(alias) && !a.has(alias)) adopted.set(urn, alias);
   for (const [urn, r] of a) {
-    const old = b.get(urn);
+    const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
     if (!old) continue;
-    const changes = inputChanges(old.inputs, r.inputs);
+    const ignored = r.ignoreChanges ?? [];
+    const changes = inputChanges(old.inputs, r.inputs).filter((c) => !ignored.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)));
     const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
-    if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect });
+    if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) });
   }
-  const removed = [...b.values()].filter((r) => !a.has(r.urn));
-  const added = [...a.values()].filter((r) => !b.has(r.urn));
+  const removed = [...b.values()].filter((r) => !a.has(r.urn) && ![...adopted.values()].includes(r.urn));
+  const added = [...a.values()].filter((r) => !b.has(r.urn) && !adopted.has(r.urn));
   // A Kubernetes object that moves to another Pulumi resource under the same namespace/name: Pulumi creates the new
   // resource before deleting the old one, and since pulumi-kubernetes 4.29 the create fails with AlreadyExists.
   const objectKey = (r: { type: string; inputs: Record<string, unknown> }) => {
@@ -172,6 +182,7 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   const blocking = [
     ...collisions.map((r) => `${r.type.split(":").pop()} ${(r.inputs.metadata as { namespace?: string; name: string }).namespace ?? ""}/${(r.inputs.metadata as { name: string }).name} moves to another Pulumi resource (${r.name}): \`pulumi up\` would create it while the old one still exists and fail with AlreadyExists. Delete the old object first (\`pulumi state\` alias, or two separate updates), or keep the Kubernetes name.`),
     ...changed.filter((c) => c.replaceReason && c.protected).map((c) => `${c.type.split(":").pop()} ${c.name} would be replaced (${c.replaceReason}), but it is protected: \`pulumi up\` refuses. Revert this, or plan the migration: back up what it holds, set omk:cluster.protect: false in a change of its own, \`pulumi up\`, then apply this change.`),
+    ...upgradeProblems(changed),
     ...(after ? removed.filter((r) => r.protect).map((r) => `${r.type.split(":").pop()} ${r.name} would be deleted, but it is protected: \`pulumi up\` refuses. Revert this, or unprotect it first (omk:cluster.protect: false) in a change of its own.`) : []),
   ];
   return {

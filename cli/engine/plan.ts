@@ -3,7 +3,7 @@
  * would create. Tests call `planStack` directly; the CLI only formats its result.
  */
 import { teardownOf, type Teardown } from "./teardown";
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { stringify } from "yaml";
 import type { RawStackConfig } from "../../components/config/validate";
@@ -208,6 +208,8 @@ export function writePlan(plan: Plan, outDir: string): string[] {
   const written = [path.join(outDir, "plan.json")];
   writeFileSync(written[0]!, `${JSON.stringify(plan, null, 2)}\n`);
   const manifests = kubernetesManifests(plan);
+  // A folder reused across stacks would keep another stack's objects: the manifests are rewritten whole.
+  rmSync(path.join(outDir, "manifests"), { recursive: true, force: true });
   if (manifests.length) {
     const dir = path.join(outDir, "manifests");
     mkdirSync(dir, { recursive: true });

@@ -19,6 +19,10 @@ export interface RecordedResource {
   readonly protect: boolean;
   /** `retainOnDelete` option: `pulumi destroy` drops it from the stack and leaves it in the cloud. */
   readonly retainOnDelete: boolean;
+  /** URNs this resource had before (`aliases`): Pulumi adopts a resource found under one of them instead of replacing it. */
+  readonly aliases?: readonly string[];
+  /** Input paths Pulumi keeps from state instead (`ignoreChanges`). */
+  readonly ignoreChanges?: readonly string[];
   /** URNs this resource waits for (`dependsOn`, expanded through components). */
   readonly dependencies: readonly string[];
   readonly inputs: Record<string, unknown>;
@@ -79,6 +83,8 @@ interface RegisterRequest {
   getCustom(): boolean;
   getProtect(): boolean;
   getRetainondelete(): boolean | undefined;
+  getIgnorechangesList?(): string[];
+  getAliasesList?(): { getUrn(): string; getSpec(): { getName(): string; getType(): string } | undefined }[];
   getDependenciesList(): string[];
   getObject(): unknown;
 }
@@ -122,7 +128,8 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       if (err) failures.push(err);
       else if (resp) {
         resources.push({
-          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), retainOnDelete: req.getRetainondelete() ?? false, dependencies: [...req.getDependenciesList()].sort(),
+          urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), retainOnDelete: req.getRetainondelete() ?? false,
+          ...aliasesOf(resp.getUrn(), req), ...(req.getIgnorechangesList?.().length ? { ignoreChanges: [...req.getIgnorechangesList!()] } : {}), dependencies: [...req.getDependenciesList()].sort(),
           inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: {},
         });
         outputs.set(resp.getUrn(), plain(pulumi.runtime.deserializeProperties(resp.getObject() as never)));
@@ -174,6 +181,20 @@ function treeOrder(resources: readonly RecordedResource[]): RecordedResource[] {
   };
   visit(null);
   return out;
+}
+
+/** A registration's aliases as URNs: a spec alias (a former name or type) keeps the rest of the resource's URN. */
+function aliasesOf(urn: string, req: RegisterRequest): { aliases?: string[] } {
+  const list = req.getAliasesList?.() ?? [];
+  const urns = list.map((a) => {
+    if (a.getUrn()) return a.getUrn();
+    const spec = a.getSpec();
+    if (!spec) return "";
+    // The kit aliases former names only (same type and parent).
+    const cut = urn.lastIndexOf("::");
+    return `${urn.slice(0, cut)}::${spec.getName() || urn.slice(cut + 2)}`;
+  }).filter(Boolean);
+  return urns.length ? { aliases: urns } : {};
 }
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";

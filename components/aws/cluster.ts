@@ -93,15 +93,16 @@ export class EksCluster extends pulumi.ComponentResource {
       ignoreChanges: ["accessConfig.bootstrapClusterCreatorAdminPermissions"],
     });
 
+    const access: pulumi.Resource[] = [];
     s.admins.forEach((principalArn, i) => {
       const entryName = adminEntryName(name, principalArn);
       // Named by principal; `aliases` adopt entries named by list position before this. deleteBeforeReplace: EKS
       // refuses a second entry for one principal (409), so a replacement must delete the old one first.
       const moved = { aliases: [{ name: `${name}-admin-${i}` }], deleteBeforeReplace: true };
       const entry = new AccessEntry(entryName, { clusterName: cluster.name, principalArn, type: "STANDARD", tags: args.tags }, { parent: this, ...moved });
-      new AccessPolicyAssociation(entryName, {
+      access.push(new AccessPolicyAssociation(entryName, {
         clusterName: cluster.name, principalArn, policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" },
-      }, { parent: this, dependsOn: [entry], ...moved });
+      }, { parent: this, dependsOn: [entry], ...moved }));
     });
 
     this.name = cluster.name;
@@ -111,7 +112,9 @@ export class EksCluster extends pulumi.ComponentResource {
     this.provider = new Provider(`${name}-k8s`, {
       kubeconfig: pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca?.data ?? "", args.region)),
       enableServerSideApply: true,
-    }, parent);
+      // Without creator permissions, whoever runs Pulumi reaches the cluster only through its access entry: every
+      // Kubernetes resource waits for the admins' entries and policies, or the first `pulumi up` meets 401s.
+    }, { parent: this, dependsOn: access });
     this.registerOutputs({ name: this.name, nodeRoleArn: this.nodeRoleArn });
   }
 }

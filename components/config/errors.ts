@@ -57,13 +57,16 @@ export function keyPath(namespace: string, path: readonly PropertyKey[]): string
 export function nearest(input: string, candidates: readonly string[], limit = 3): string[] {
   const needle = input.toLowerCase();
   const tail = needle.split("/").pop() ?? needle;
+  // A typo (a couple of edits away) beats containment: "apiKeyPrevous" means apiKeyPrevious, not apiKey.
+  const typo = Math.max(2, Math.floor(tail.length / 6));
+  const typos = new Set(candidates.filter((c) => distance(tail, c.toLowerCase().split("/").pop() ?? c) <= typo));
   return candidates
     .map((c) => {
       const hay = c.toLowerCase();
       const hayTail = hay.split("/").pop() ?? hay;
       // A candidate inside the input ("qwen3-8b" in "Qwen3-8b-Instruct") is a near-certain match; the longer, the surer.
       const contained = hayTail.length >= 4 && tail.includes(hayTail) ? 50 + hayTail.length : 0;
-      const score = Math.min(distance(needle, hay), distance(tail, hayTail)) - (hay.includes(tail) ? 100 : 0) - contained;
+      const score = Math.min(distance(needle, hay), distance(tail, hayTail)) - (hay.includes(tail) ? 100 : 0) - contained - (typos.has(c) ? 1000 : 0);
       return { c, score };
     })
     .sort((a, b) => a.score - b.score || a.c.localeCompare(b.c))

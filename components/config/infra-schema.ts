@@ -32,7 +32,23 @@ export const createClusterSchema = z.strictObject({
     publicAccessCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR, e.g. 203.0.113.0/24")).min(1).default(["0.0.0.0/0"]),
   }).prefault({}),
   /** IAM roles/users given cluster-admin through EKS access entries. @default [] */
-  admins: z.array(z.string().regex(iamPrincipalArn, "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin")).default([]),
+  admins: z.array(z.string().superRefine((arn, ctx) => {
+    if (iamPrincipalArn.test(arn)) return;
+    // What `aws sts get-caller-identity` prints for a role session: an access entry names the role itself.
+    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+    ctx.addIssue({
+      code: "custom",
+      message: session
+        ? `is a role session (assumed-role), not a role: use arn:${session[1]}:iam::${session[2]}:role/${session[3]} (with the role's path, if it has one: aws iam get-role --role-name ${session[3]})`
+        : "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin",
+    });
+  })).default([]).superRefine((admins, ctx) => {
+    // IAM names are unique whatever their case, and EKS allows one access entry per principal.
+    admins.forEach((arn, i) => {
+      const first = admins.findIndex((a) => a.toLowerCase() === arn.toLowerCase());
+      if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats admins[${first}] (${admins[first]}): EKS allows one access entry per principal; remove one` });
+    });
+  }),
   /** Control-plane log types sent to CloudWatch. @default ["api", "audit", "authenticator"] */
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */

@@ -25,7 +25,9 @@ export function redact(problems: readonly ConfigProblem[], raw: RawStackConfig, 
     // By key (declared secret, ciphertext, a credential-like name) and by value (a token under any key, even a typo).
     const credentialValue = p.value !== undefined && credentialIn(JSON.stringify(p.value) ?? "") !== null;
     const secret = secretKeys.has(top) || ciphertext || secretPath(p.path) || credentialValue;
-    return secret ? { ...p, value: p.value === undefined ? undefined : "[secret]", fix: scrub(p.fix, p.value) } : { ...p, fix: redactCredentials(p.fix) };
+    // Numbers and booleans (apiKeyVersion, apiKeyKeepPrevious) hold no credential: shown as they are.
+    const masked = p.value === undefined || typeof p.value === "number" || typeof p.value === "boolean" ? p.value : "[secret]";
+    return secret ? { ...p, value: masked, fix: scrub(p.fix, p.value) } : { ...p, fix: redactCredentials(p.fix) };
   });
 }
 
@@ -45,7 +47,33 @@ function scrub(fix: string, value: unknown): string {
 const MUST_BE_SECRET = ["omk:hfToken", "omk:apiKey", "omk:apiKeyPrevious", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"];
 
 export function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
-  return MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({
+  const required = MUST_BE_SECRET.filter((k) => typeof raw[k] === "string" && !secretKeys.has(k)).map((k) => ({
     path: k, value: "[secret]", message: "is stored in plain text.", fix: `remove it from the stack file and run \`pulumi config set --secret ${k} <value>\`.`,
   }));
+  return [...required, ...plainCredentials(raw, secretKeys)];
+}
+
+/** Names that contain a credential word but hold a reference to one (an ARN, an id, a version), not the credential. */
+const REFERENCE_SUFFIX = /(arn|id|version|header|previous-version)$/;
+
+/**
+ * Any other plain value of the stack file (every namespace: `aws:` too) that holds a credential by its shape (hf_…,
+ * sk-…, AKIA…, a URL with a password, …) or sits under a credential's name (`aws:secretKey`): it would be committed
+ * to git and copied into manifests and plans. Refused with its key; the value is masked by `redact`.
+ */
+export function plainCredentials(raw: RawStackConfig, secretKeys: ReadonlySet<string>): ConfigProblem[] {
+  const out: ConfigProblem[] = [];
+  const visit = (value: unknown, path: string, leaf: string) => {
+    if (typeof value === "string") {
+      const kind = credentialIn(value);
+      const named = isCredentialName(leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2")) && !REFERENCE_SUFFIX.test(leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase());
+      if (kind || (named && value !== "")) out.push({ path, value: "[secret]", message: `holds ${kind ?? "a credential (by its name)"} in plain text: it would sit in the stack file, in git and in every plan and manifest.`, fix: "remove it; a credential goes in as a Pulumi secret (`pulumi config set --secret <key> …`) under the key that needs it." });
+    } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`, leaf));
+    else if (value !== null && typeof value === "object" && !("secure" in value)) for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`, k);
+  };
+  for (const [key, value] of Object.entries(raw)) {
+    if (secretKeys.has(key) || MUST_BE_SECRET.includes(key)) continue;
+    visit(value, key, key.split(":").pop() ?? key);
+  }
+  return out;
 }

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { dnsLabel } from "./infra-schema";
+import { NGINX_IMAGE } from "../serving/api-guard-spec";
 
 /**
  * vLLM release the kit pins by default (Docker Hub `vllm/vllm-openai`; v0.32.0 images were in public use
@@ -29,6 +30,11 @@ export const servingSchema = z.strictObject({
   multiNodeImage: pinnedImage.optional(),
   /** Router for prefix-aware and session routing, pinned by tag or digest. @default DEFAULT_ROUTER_IMAGE */
   routerImage: pinnedImage.default(DEFAULT_ROUTER_IMAGE),
+  /**
+   * nginx for the API guard in every server pod and the cold-start responder (an unprivileged nginx image), pinned
+   * by tag or digest; pin a digest to fix what checks your API keys. @default NGINX_IMAGE
+   */
+  guardImage: pinnedImage.default(NGINX_IMAGE),
   /** vLLM image for CPU serving (capacity.mode: cpu; an x86_64 build — use an arm64 one on Apple Silicon). @default DEFAULT_VLLM_CPU_IMAGE */
   cpuImage: pinnedImage.default(DEFAULT_VLLM_CPU_IMAGE),
   /**
@@ -72,7 +78,8 @@ export const OWNED_FLAGS: Readonly<Record<string, string>> = {
   "--kv-cache-dtype": "kvCacheDtype", "--quantization": "precision", "--dtype": "precision", "--trust-remote-code": "(catalog)",
   "--reasoning-parser": "(catalog)", "--tool-call-parser": "(catalog)", "--enable-auto-tool-choice": "(catalog)",
   "--revision": "weights.revision", "--load-format": "weights.source", "--download-dir": "weights.source",
-  "--port": "(kit)", "--host": "(kit)", "--api-key": "(traffic)", "--distributed-executor-backend": "(sizing)",
+  "--port": "(guard)", "--host": "(guard)", "--api-key": "(guard)", "--uds": "(guard)", "--ssl-keyfile": "(guard)", "--ssl-certfile": "(guard)",
+  "--ssl-ca-certs": "(guard)", "--root-path": "(guard)", "--distributed-executor-backend": "(sizing)",
   "--max-num-batched-tokens": "(sizing)", "--shutdown-timeout": "(kit)", "--data-parallel-size": "(sizing)", "--enable-expert-parallel": "(sizing)",
   "--enable-lora": "adapters", "--lora-modules": "adapters", "--max-loras": "maxLoras", "--max-lora-rank": "adapters (each adapter's rank)", "--max-cpu-loras": "adapters",
 };

@@ -107,7 +107,7 @@ export function extraArgsProblems(args: readonly unknown[], spec: ModelSpec | nu
     const catalogOwned = OWNED_FLAGS[flag] === "(catalog)" || (spec?.vllmFlags.includes(flag) ?? false);
     // A model given by its own config.json has no catalog entry: its parsers and remote code are modelConfig keys.
     const owner = spec?.userSupplied && USER_MODEL_KEYS[flag] ? `${at("modelConfig")}.${USER_MODEL_KEYS[flag]}` : catalogOwned ? "(catalog)" : OWNED_FLAGS[flag];
-    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead${owner.includes("modelConfig") ? " (modelConfig: {file: …, trustRemoteCode: true, reasoningParser: …, toolCallParser: …})" : ""}.` });
+    if (owner) problems.push({ path: at(`extraArgs[${j}]`), value: redactArg(arg), message: `${flag} is set by the kit ${ownerText(owner)}.`, fix: owner === "(guard)" ? "remove it; set the key with omk:apiKey (or let the kit generate one), TLS with omk:traffic." : owner.startsWith("(") ? "remove it; the kit derives it." : `set ${owner} instead${owner.includes("modelConfig") ? " (modelConfig: {file: …, trustRemoteCode: true, reasoningParser: …, toolCallParser: …})" : ""}.` });
   });
   return problems;
 }
@@ -134,6 +134,7 @@ const REFUSED_FLAGS: Readonly<Record<string, { why: string; fix: string }>> = {
 function ownerText(owner: string): string {
   if (owner === "(sizing)") return "from the sizing";
   if (owner === "(catalog)") return "from the model catalog";
+  if (owner === "(guard)") return "for its API guard: vLLM listens on the pod's loopback over plain HTTP, and the guard in front of it checks the API key";
   return owner.startsWith("(") ? "itself" : `from ${owner.replace(/ \(.*$/, "")}`;
 }
 

@@ -13,6 +13,7 @@ import { sizeModel, type Candidate, type Placement } from "../sizing/placement";
 import type { LoadTarget } from "../sizing/perf/load";
 import { ConfigError, nearest, type ConfigProblem } from "./errors";
 import { nameLengthProblems } from "./name-limits";
+import { checkKeyRotation } from "./validate-keys";
 import { fromZod, namedThingsExist } from "./zod-problems";
 import type { AddonsSettings, CapacitySettings, ClusterSettings, ObservabilitySettings } from "./infra-schema";
 import { checkInfra } from "./validate-infra";
@@ -278,16 +279,3 @@ function resolveUnredacted(raw: RawStackConfig, source: string, purpose: "deploy
     observability: parsed.data.observability, alertSlackWebhookUrl: parsed.data.alertSlackWebhookUrl, alertWebhookUrl: parsed.data.alertWebhookUrl } };
 }
 
-/** The two ways to keep an old API key working during a rotation, each only where it means something. */
-function checkKeyRotation(d: { apiKey?: unknown; apiKeyVersion: number; apiKeyKeepPrevious: boolean; apiKeyPrevious?: unknown }): ConfigProblem[] {
-  const out: ConfigProblem[] = [];
-  if (d.apiKeyKeepPrevious && d.apiKey !== undefined) {
-    out.push({ path: `${NAMESPACE}:apiKeyKeepPrevious`, value: true, message: "keeps a key the kit generated, but this stack sets its own omk:apiKey.", fix: "set the key you are replacing as omk:apiKeyPrevious (`pulumi config set --secret omk:apiKeyPrevious …`) instead." });
-  } else if (d.apiKeyKeepPrevious && d.apiKeyVersion === 1) {
-    out.push({ path: `${NAMESPACE}:apiKeyKeepPrevious`, value: true, message: "has no previous key to keep: omk:apiKeyVersion is 1.", fix: "raise omk:apiKeyVersion to rotate, or remove apiKeyKeepPrevious." });
-  }
-  if (d.apiKeyPrevious !== undefined && d.apiKey === undefined) {
-    out.push({ path: `${NAMESPACE}:apiKeyPrevious`, value: "[secret]", message: "is the key your own omk:apiKey replaces, but no omk:apiKey is set (the kit generates the keys).", fix: "set omk:apiKey too, or use omk:apiKeyVersion with apiKeyKeepPrevious: true to rotate the kit's keys." });
-  }
-  return out;
-}

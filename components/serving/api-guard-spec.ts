@@ -88,8 +88,7 @@ export function guardConfig(input: GuardConfigInput): string {
   const auth = input.auth ? [
     // Buckets hold the longest "Bearer <key>" line (nginx refuses to start otherwise).
     "  map_hash_bucket_size 256;",
-    // String keys in a map match case-insensitively (nginx lowercases both sides): a 48-character random key loses
-    // about one bit per letter of its space, far above any guessable size.
+    // Each key is a case-sensitive regular expression (`~`): plain map strings would match case-insensitively.
     "  map $http_authorization $omk_authorized {",
     "    default 0;",
     `    include ${input.keysDir ?? KEYS_DIR}/keys.conf;`,
@@ -119,17 +118,19 @@ export function guardConfig(input: GuardConfigInput): string {
     "    proxy_set_header Connection \"\";",
     "    proxy_set_header Host $host;",
     "    proxy_set_header X-Forwarded-For $proxy_add_x_forwarded_for;",
+    // vLLM needs no key behind the guard: it goes no further. Set here, with the others, because a location that sets
+    // any proxy_set_header inherits none from its server (nginx proxy module docs).
+    "    proxy_set_header Authorization \"\";",
     "    proxy_buffering off;",
     "    proxy_request_buffering off;",
     `    proxy_read_timeout ${input.readTimeoutSeconds}s;`,
     `    proxy_send_timeout ${input.readTimeoutSeconds}s;`,
     `    send_timeout ${input.readTimeoutSeconds}s;`,
+    `    location = /v1 { return 404 ${errorBody("Not found: the API is under /v1/ (for example /v1/models)", "not_found_error", 404)}; }`,
     "    location /v1/ {",
     `      if ($request_uri ~ "^[^?]*(%|\\.\\.)") { return 400 ${errorBody("Bad request: the path may not contain % or ..", "invalid_request_error", 400)}; }`,
     ...(input.auth ? [
-      `      if ($omk_authorized = 0) { return 401 ${errorBody("Unauthorized: send the API key of this model as Authorization: Bearer <key>", "authentication_error", 401)}; }`,
-      // vLLM needs no key behind the guard; the key goes no further than here.
-      "      proxy_set_header Authorization \"\";",
+      `      if ($omk_authorized = 0) { add_header WWW-Authenticate Bearer always; return 401 ${errorBody("Unauthorized: send the API key of this model as Authorization: Bearer <key>", "authentication_error", 401)}; }`,
     ] : []),
     ...proxy,
     "    }",
@@ -144,6 +145,11 @@ export function guardConfig(input: GuardConfigInput): string {
     ...proxy,
     "    }",
     `    location / { return 404 ${errorBody("Not found: this server answers /v1/..., /health and /metrics only", "not_found_error", 404)}; }`,
+    // nginx's own refusals in OpenAI's error shape too: a method other than GET (403), a body over the limit (413).
+    "    error_page 403 = @forbidden;",
+    "    error_page 413 = @too_large;",
+    `    location @forbidden { return 403 ${errorBody("Forbidden: /health and /metrics answer GET only", "permission_error", 403)}; }`,
+    `    location @too_large { return 413 ${errorBody(`Request too large: the body limit is ${MAX_BODY_MIB} MiB`, "invalid_request_error", 413)}; }`,
     "  }",
     "}",
     "",
@@ -161,17 +167,44 @@ export function guardKeys(keys: readonly string[], sources: readonly string[]): 
     if (key.length > MAX_KEY_LENGTH) throw new Error(`${source} is longer than ${MAX_KEY_LENGTH} characters. The value is not shown.`);
   });
   if (!keys.length) throw new Error("a model that requires an API key needs at least one key");
-  return keys.map((k) => `"Bearer ${k}" 1;`).join("\n") + "\n";
+  // Regex-escaped: `.` and `+` are the only metacharacters a bearer token can hold.
+  return keys.map((k) => `"~^Bearer ${k.replace(/[.+]/g, "\\$&")}$" 1;`).join("\n") + "\n";
 }
 
 /** Whether a guard configuration refuses /v1 requests without an accepted key (the policy pack reads it). */
 export function guardRequiresKey(conf: string): boolean {
-  return /map \$http_authorization \$omk_authorized \{\s*default 0;\s*include [^;]+;\s*\}/.test(conf) && conf.includes("if ($omk_authorized = 0) { return 401");
+  return /map \$http_authorization \$omk_authorized \{\s*default 0;\s*include [^;]+;\s*\}/.test(conf) && /if \(\$omk_authorized = 0\) \{[^}]*return 401/.test(conf);
 }
 
 /** A short digest of the configuration, on the pod template: a change of the guard's behaviour rolls the pods. */
 export function guardConfigDigest(conf: string): string {
   return createHash("sha256").update(conf).digest("hex").slice(0, 16);
+}
+
+/** How often the guard looks for new keys. The kubelet refreshes a mounted Secret within about a minute (its sync period). */
+export const KEYS_POLL_SECONDS = 10;
+
+/**
+ * The guard's process: nginx in the foreground, and a loop that reloads it when the keys file changes — a rotation
+ * reaches every guard without restarting a pod (nginx's reload is graceful: old workers finish their requests). The
+ * shell forwards SIGQUIT and SIGTERM to nginx as SIGQUIT, nginx's graceful stop, and waits for it.
+ */
+export function guardScript(confPath: string, keysPath: string, pollSeconds: number = KEYS_POLL_SECONDS): string {
+  return [
+    `nginx -g 'daemon off;' -c ${confPath} & pid=$!`,
+    "stopping=0",
+    `trap 'stopping=1; kill -QUIT $pid 2>/dev/null' QUIT TERM`,
+    `sum() { cat ${keysPath} 2>/dev/null | md5sum; }`,
+    "last=$(sum)",
+    "while kill -0 $pid 2>/dev/null; do",
+    `  sleep ${pollSeconds} & wait $!`,
+    "  now=$(sum)",
+    `  if [ $stopping = 0 ] && [ "$now" != "$last" ]; then`,
+    `    if nginx -t -q -c ${confPath}; then nginx -s reload -c ${confPath} && last=$now && echo "omk: API keys changed, nginx reloaded" >&2; else echo "omk: new API keys refused by nginx -t, keeping the old ones" >&2; fi`,
+    "  fi",
+    "done",
+    "wait $pid",
+  ].join("\n");
 }
 
 /**
@@ -182,11 +215,15 @@ export function guardContainer(auth: boolean, preStopSeconds: number, image: str
   return {
     name: GUARD_CONTAINER,
     image,
-    args: ["nginx", "-g", "daemon off;", "-c", `${CONF_DIR}/nginx.conf`],
+    command: ["/bin/sh", "-c"],
+    args: [guardScript(`${CONF_DIR}/nginx.conf`, `${KEYS_DIR}/keys.conf`)],
     ports: [{ name: "http", containerPort: GUARD_PORT, protocol: "TCP" }],
     // Its own readiness: the pod's readiness is vLLM's (a model listed), which already goes through this port's peer.
+    // Its own probes: a wedged guard restarts itself, not vLLM (whose liveness goes through it).
     readinessProbe: { tcpSocket: { port: GUARD_PORT }, periodSeconds: 10 },
-    resources: { requests: { cpu: "250m", memory: "64Mi" }, limits: { memory: "256Mi" } },
+    livenessProbe: { tcpSocket: { port: GUARD_PORT }, periodSeconds: 20, failureThreshold: 3 },
+    // Headroom: in a multi-node group (LeaderWorkerSet, RecreateGroupOnPodRestart) a guard restart restarts the group.
+    resources: { requests: { cpu: "100m", memory: "64Mi" }, limits: { memory: "512Mi" } },
     securityContext: { ...RESTRICTED_CONTAINER, runAsNonRoot: true, runAsUser: NGINX_UID, runAsGroup: NGINX_UID, readOnlyRootFilesystem: true, seccompProfile: { type: "RuntimeDefault" } },
     volumeMounts: [
       { name: "api-guard", mountPath: CONF_DIR, readOnly: true },

@@ -26,8 +26,6 @@ export interface ModelKeys {
   readonly accepted: readonly pulumi.Output<string>[];
   /** The config settings the accepted keys come from, in the same order (errors name these, never a value). */
   readonly sources: readonly string[];
-  /** On the pod template: "3", or "3,2" while the previous key is kept (a change rolls the pods). */
-  readonly versions: string;
 }
 
 /** The resource name of a generated key: version 1 keeps the name it always had, so existing keys survive upgrades. */
@@ -42,16 +40,20 @@ export function modelKeys(scope: pulumi.Resource, name: string, rotation: KeyRot
     return {
       current: rotation.shared, accepted: [rotation.shared, ...previous],
       sources: ["omk:apiKey", ...previous.map(() => "omk:apiKeyPrevious")],
-      versions: previous.length ? `${version},previous` : String(version),
     };
   }
-  // keepers: the version the key belongs to (unchanged for the life of the resource).
-  const generated = (v: number) => new RandomPassword(keyResourceName(name, v), { length: 48, special: false, keepers: { version: String(v) } }, { parent: scope }).result;
+  // keepers: the version the key belongs to (unchanged for the life of the resource). Before one resource per
+  // version, a stack had one key resource, `<name>-api-key`, whatever its version: the key clients hold now is
+  // adopted (an alias) by the version that holds it after this run — the previous one when it is kept (the
+  // documented rotation raises the version by one), else the current one (keepers unchanged: the same value).
+  const legacyHolder = rotation.keepPrevious && version > 1 ? version - 1 : version;
+  const generated = (v: number) => new RandomPassword(keyResourceName(name, v), { length: 48, special: false, keepers: { version: String(v) } }, {
+    parent: scope, ...(v === legacyHolder && v > 1 ? { aliases: [{ name: keyResourceName(name, 1) }] } : {}),
+  }).result;
   const current = generated(version);
   const kept = rotation.keepPrevious && version > 1 ? [generated(version - 1)] : [];
   return {
     current, accepted: [current, ...kept],
     sources: [`the generated key of omk:apiKeyVersion ${version}`, ...kept.map(() => `the generated key of omk:apiKeyVersion ${version - 1}`)],
-    versions: kept.length ? `${version},${version - 1}` : String(version),
   };
 }

@@ -184,7 +184,7 @@ export class ModelService extends pulumi.ComponentResource {
       model: m, namespace: args.namespace, image: pool ? args.image : args.cpuImage, modelUri: uri, poolName: pool?.name ?? "", bf16: pool?.instance.bf16 ?? true,
       resources, coldStart, serviceAccountName, hfTokenSecret: base.hfTokenSecret, region: args.region, efaPerNode: pool?.instance.efa.interfaces ?? 0,
       device: m.device, guard, surgeRollout: args.surgeRollout, compileCacheUri, awsCliImage: args.awsCliImage ?? AWS_CLI_IMAGE, keepAliveSeconds: args.keepAliveSeconds,
-      minReadySeconds: args.minReadySeconds, apiKeyVersion: keys?.versions,
+      minReadySeconds: args.minReadySeconds,
     });
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout: at least as long as Kubernetes lets it progress, and twice the cold start.

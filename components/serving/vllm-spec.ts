@@ -14,7 +14,7 @@ import { PRESTOP_SECONDS, serverProbes, terminationGraceSeconds } from "./lifecy
 import { EGRESS_LABEL, type EgressClass } from "../egress";
 import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
 import { AWS_CLI_IMAGE } from "./mirror-job-spec";
-import { STREAMER_CHUNK_BYTES, VLLM_PORT, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
+import { STREAMER_CHUNK_BYTES, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
 import { GUARD_CONTAINER, VLLM_KEEPALIVE_SECONDS, VLLM_LOCAL_PORT, guardConfig, guardConfigDigest, guardContainer, guardVolumes } from "./api-guard-spec";
 
 export interface ServerInput {
@@ -59,12 +59,6 @@ export interface ServerInput {
   readonly keepAliveSeconds?: number;
   /** Seconds a new pod stays Ready before an old one stops (behind an ALB: until the ALB routes to it). @default 0 */
   readonly minReadySeconds?: number;
-  /**
-   * The versions of the keys the guard accepts ("3" or "3,2" while the previous one is kept), on the pod template:
-   * nginx reads its keys only when it starts, so a new key needs a rollout, and a changed annotation is what starts
-   * one. Absent without auth.
-   */
-  readonly apiKeyVersion?: string;
 }
 
 type Obj = Record<string, unknown>;
@@ -76,8 +70,6 @@ export function restrictedException(input: Pick<ServerInput, "device" | "efaPerN
   return input.resources.gpus > 1 ? "multi-gpu" : null;
 }
 
-/** Pod-template annotation carrying the API key's version (omk:apiKeyVersion). */
-export const API_KEY_VERSION_ANNOTATION = "omk.dev/api-key-version";
 /** Pod-template annotation carrying the digest of the API guard's configuration (keys left out). */
 export const API_GUARD_ANNOTATION = "omk.dev/api-guard";
 
@@ -98,6 +90,11 @@ function env(input: ServerInput): Obj[] {
   ];
   // Longer than the guard keeps its pooled connections to vLLM idle (api-guard-spec.ts).
   out.push({ name: "VLLM_HTTP_TIMEOUT_KEEP_ALIVE", value: String(VLLM_KEEPALIVE_SECONDS) });
+  if (serverEgress(input.model) === "s3") {
+    // Confined to S3 (components/egress.ts): anything else would time out on dropped packets; fail at once instead,
+    // and send no usage report (vLLM's usage stats go to stats.vllm.ai).
+    out.push({ name: "HF_HUB_OFFLINE", value: "1" }, { name: "VLLM_NO_USAGE_STATS", value: "1" });
+  }
   if (input.model.weightSource === "s3") {
     // As the EKS user guide sets them ("Accelerate model loading"): 4 GiB reads, and a slow S3 request is
     // abandoned and retried instead of stalling the load.
@@ -197,8 +194,17 @@ export function buildPodSpec(input: ServerInput, role: PodRole): Obj {
  * to fetch from elsewhere, reaches S3 only; one that downloads from the Hub, or fetches adapters (from the Hub or
  * any bucket, in any region), reaches any HTTPS destination.
  */
-export function serverEgress(m: Pick<ResolvedModel, "weightSource" | "adapters">): EgressClass {
-  return m.weightSource === "s3" && m.adapters.length === 0 ? "s3" : "internet";
+export function serverEgress(m: Pick<ResolvedModel, "weightSource" | "adapters" | "spec">): EgressClass {
+  return m.weightSource === "s3" && m.adapters.length === 0 && !fetchesAtStart(m.spec) ? "s3" : "internet";
+}
+
+/**
+ * Models whose vLLM start downloads from the internet whatever the weights' source: gpt-oss's Harmony encoding
+ * fetches its tiktoken vocabulary (o200k_base) from openaipublic.blob.core.windows.net (vllm-project/vllm#22525,
+ * openai/harmony#46).
+ */
+export function fetchesAtStart(spec: Pick<ResolvedModel["spec"], "family">): boolean {
+  return spec.family === "gpt-oss";
 }
 
 function podTemplate(input: ServerInput, role: PodRole): Obj {
@@ -210,7 +216,6 @@ function podTemplate(input: ServerInput, role: PodRole): Obj {
       annotations: {
         "karpenter.sh/do-not-disrupt": "true",
         ...(role === "worker" ? {} : { [API_GUARD_ANNOTATION]: guardConfigDigest(buildGuardConfig(input)) }),
-        ...(input.apiKeyVersion ? { [API_KEY_VERSION_ANNOTATION]: input.apiKeyVersion } : {}),
       },
     },
     spec: buildPodSpec(input, role),

@@ -20,8 +20,7 @@ import { hasTls, hostOf } from "../config/validate-traffic";
 import { buildPodMonitor, buildRouterPodMonitor } from "../observability/monitoring-spec";
 import type { ColdStart } from "../serving/cold-start";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { serverLabels } from "../serving/vllm-spec";
-import { buildRouterDeployment, buildRouterPdb, buildRouterRbac, buildRouterService, routerName } from "./router-spec";
+import { buildRouterDeployment, buildRouterPdb, buildRouterRbac, buildRouterService } from "./router-spec";
 import { ALB_TARGET_READY_SECONDS, buildIngress, buildNetworkPolicies, buildScaledObject } from "./traffic-spec";
 import { INTERCEPTOR, buildInterceptorRoute, serviceNames } from "./wake-spec";
 

@@ -11,12 +11,16 @@
 import type { ResolvedModel } from "../config/validate";
 import { EGRESS_LABEL } from "../egress";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { API_KEY_VERSION_ANNOTATION } from "../serving/vllm-spec";
 import { modelListedScript, terminationGraceSeconds } from "../serving/lifecycle-spec";
 
 type Obj = Record<string, unknown>;
 
 export const ROUTER_PORT = 8000;
+/**
+ * Router pod-template annotation carrying omk:apiKeyVersion: the router reads VLLM_API_KEY (for its discovery calls)
+ * only when it starts, so a new key needs a rollout of these small pods. The servers' guards reload keys in place.
+ */
+export const API_KEY_VERSION_ANNOTATION = "omk.dev/api-key-version";
 /** Two routers: a node drain or a rollout never leaves the model without one. Each keeps its own prefix trie. */
 export const ROUTER_REPLICAS = 2;
 

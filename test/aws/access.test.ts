@@ -39,6 +39,24 @@ describe("cluster access", () => {
     expect(assoc.inputs).toMatchObject({ policyArn: "arn:aws:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy", accessScope: { type: "cluster" } });
   });
 
+  it("an upgrade from entries named by position, on a cluster created with creator permissions, changes nothing", async () => {
+    const now = await plan(withAdmins([ci, alice]));
+    // What such a stack held: entries named <cluster>-admin-<index>, and bootstrapClusterCreatorAdminPermissions true.
+    const before = {
+      ...now,
+      resources: now.resources.map((r) => {
+        if (r.type === "aws:eks/cluster:Cluster") return { ...r, inputs: { ...r.inputs, accessConfig: { authenticationMode: "API", bootstrapClusterCreatorAdminPermissions: true } } };
+        if (!r.aliases?.length) return r;
+        return { ...r, urn: r.aliases[0]!, name: r.aliases[0]!.split("::").pop()!, aliases: undefined };
+      }),
+    };
+    expect(before.resources.filter((r) => /-admin-\d$/.test(r.name))).toHaveLength(4);
+    const d = diffPlans("t", before, now);
+    // Adopted through their aliases; the creator setting is ignored (changing it would replace the cluster).
+    expect([...d.added, ...d.removed, ...d.changed]).toEqual([]);
+    expect(ofType(now, "aws:eks/cluster:Cluster")[0]!.ignoreChanges).toEqual(["accessConfig.bootstrapClusterCreatorAdminPermissions"]);
+  });
+
   it("names entries uniquely per principal, under EKS's and Pulumi's limits", () => {
     const long = `arn:aws:iam::123456789012:role/${"a".repeat(64)}`;
     const names = [ci, alice, bob, long, `${long}b`].map((a) => adminEntryName("omk-prod-large-platform-cluster", a));

@@ -10,6 +10,8 @@ import { main } from "../../cli/omk";
 import { ALL_POLICIES } from "../../policies/all";
 import { isPinnedImage, looksLikeCredential } from "../../policies/workloads";
 import { plan, recordProgram, stackConfig } from "../harness/stack";
+import * as pulumi from "@pulumi/pulumi";
+import { Deployment } from "@pulumi/kubernetes/apps/v1/deployment";
 
 const ROOT = path.resolve(__dirname, "../..");
 const readPolicyConfig = (file: string) => readPack(file, ALL_POLICIES);
@@ -92,8 +94,6 @@ describe("gpu-containers, pinned-images, no-plaintext-secrets", () => {
 
 describe("secrets as CrossGuard hands them to policies (unwrapped, in clear)", () => {
   it("a Pulumi secret written into a plain env value is caught by its name or its shape, with no marker, and never printed", async () => {
-    const pulumi = await import("@pulumi/pulumi");
-    const { Deployment } = await import("@pulumi/kubernetes/apps/v1/deployment");
     const token = "hf_" + "Q".repeat(30);
     const rec = await recordProgram(() => {
       const env = [{ name: "HF_TOKEN", value: pulumi.secret("plain-looking-value") }, { name: "SETTING", value: pulumi.secret(token) }];
@@ -142,7 +142,7 @@ describe("the kit's own output", () => {
     expect(p.policy.violations.filter((v) => v.policy === "public-endpoints-tls-auth")).toEqual([]);
     // The API guard without its key check (someone edits its nginx.conf), or vLLM listening past the guard: both fail.
     const edit = (type: string, from: RegExp, to: string) => p.resources.map((r) => (r.type === type ? { ...r, inputs: JSON.parse(JSON.stringify(r.inputs).replace(from, to)), outputs: JSON.parse(JSON.stringify(r.outputs).replace(from, to)) } : r));
-    const unchecked = edit("kubernetes:core/v1:ConfigMap", /if \(\$omk_authorized = 0\) \{ return 401/g, "if ($omk_authorized = 2) { return 401");
+    const unchecked = edit("kubernetes:core/v1:ConfigMap", /if \(\$omk_authorized = 0\)/g, "if ($omk_authorized = 2)");
     expect((await only("public-endpoints-tls-auth", unchecked))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);
     const bypassed = edit("kubernetes:apps/v1:Deployment", /"127\.0\.0\.1"/g, '"0.0.0.0"');
     expect((await only("public-endpoints-tls-auth", bypassed))[0]!.message).toMatch(/exposes qwen3-8b to the internet without an API key/);

@@ -149,24 +149,25 @@ describe("API-key rotation", () => {
   const keysOf = (r: { resources: readonly { type: string; name: string }[] }) => r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword" && /-api-key(-v\d+)?$/.test(x.name)).map((x) => x.name).sort();
   const rolled = (d: ReturnType<typeof diffPlans>) => Object.fromEntries(d.changed.map((c) => [c.name, c.changes.map((x) => x.path)]));
 
-  it("raising omk:apiKeyVersion makes a new key and rolls servers and routers onto it, replacing nothing else", async () => {
+  it("raising omk:apiKeyVersion makes a new key: the guards reload it in place (no GPU pod restarts), routers roll", async () => {
     const [one, two] = await Promise.all([at(1), at(2)]);
     if (!one.ok || !two.ok) throw new Error("expected both to plan");
     const d = diffPlans("t", one.plan, two.plan);
-    // The key of version 2 is a new resource; version 1's goes (nothing keeps it).
-    expect(d.added.map((x) => x.name)).toEqual([expect.stringMatching(/-api-key-v2$/)]);
-    expect(d.removed.map((x) => x.name)).toEqual([expect.stringMatching(/-qwen3-8b-api-key$/)]);
+    // The key resource of version 2 adopts the one clients held (an alias) and gets a new value (keepers change).
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
     expect(d.blocking).toEqual([]);
+    const key = d.changed.find((c) => c.type === "random:index/randomPassword:RandomPassword")!;
+    expect(key.name).toMatch(/-api-key-v2$/);
+    expect(key.replaceReason).toMatch(/keepers/);
     const changed = rolled(d);
-    // The pods' template changes (a rollout, surge-first), nothing that replaces the Deployment.
-    for (const re of [/-traffic-router$/, /-server$/]) {
-      const n = Object.keys(changed).find((x) => re.test(x))!;
-      expect(changed[n], n).toEqual(["spec.template.metadata.annotations.omk.dev/api-key-version"]);
-    }
-    expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
+    expect(Object.keys(changed).filter((n) => /-server$/.test(n))).toEqual([]);
+    const router = Object.keys(changed).find((n) => /-traffic-router$/.test(n))!;
+    expect(changed[router]).toEqual(["spec.template.metadata.annotations.omk.dev/api-key-version"]);
+    expect(d.changed.filter((c) => c.replaceReason && c.type !== "random:index/randomPassword:RandomPassword")).toEqual([]);
   });
 
-  it("with omk:apiKeyKeepPrevious the old key keeps working until it is removed: two steps, no outage", async () => {
+  it("with omk:apiKeyKeepPrevious the old key keeps working until it is removed: two steps, no pod restarts", async () => {
     const [one, overlap, retired] = await Promise.all([at(1), at(2, { "omk:apiKeyKeepPrevious": true }), at(2)]);
     if (!one.ok || !overlap.ok || !retired.ok) throw new Error("expected all three to plan");
     expect(keysOf(one.plan)).toHaveLength(1);
@@ -174,14 +175,27 @@ describe("API-key rotation", () => {
     const step1 = diffPlans("t", one.plan, overlap.plan);
     expect(step1.removed).toEqual([]);
     expect(step1.added.map((x) => x.name)).toEqual([expect.stringMatching(/-api-key-v2$/)]);
-    const server = (p: typeof one.plan) => (p.resources.find((x) => x.name.endsWith("-qwen3-8b-server"))!.inputs as any).spec.template.metadata.annotations;
-    expect(server(overlap.plan)["omk.dev/api-key-version"]).toBe("2,1");
-    // Step 2: version 1's key goes, the pods roll onto version 2 alone.
+    // Step 2: version 1's key goes.
     const step2 = diffPlans("t", overlap.plan, retired.plan);
     expect(step2.removed.map((x) => x.name)).toEqual([expect.stringMatching(/-qwen3-8b-api-key$/)]);
     expect(step2.added).toEqual([]);
-    expect(server(retired.plan)["omk.dev/api-key-version"]).toBe("2");
-    expect([...step1.changed, ...step2.changed].filter((c) => c.replaceReason)).toEqual([]);
+    // Neither step touches a server: the guards read the keys file as it changes.
+    for (const d of [step1, step2]) {
+      expect(d.changed.filter((c) => /-server$/.test(c.name))).toEqual([]);
+      expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
+    }
+  });
+
+  it("an upgrade of the kit keeps the key a stack already rotated to (the former single key resource is adopted)", async () => {
+    // What a stack at version 3 held before one resource per version: `<model>-api-key` with keepers {version: 3}.
+    const now = await at(3);
+    if (!now.ok) throw now.error;
+    const v3 = now.plan.resources.find((r) => r.name.endsWith("-api-key-v3"))!;
+    expect(v3.aliases).toEqual([v3.urn.replace(/-api-key-v3$/, "-api-key")]);
+    const legacy = { ...v3, urn: v3.aliases![0]!, name: v3.name.replace(/-v3$/, ""), aliases: undefined };
+    const before = { ...now.plan, resources: now.plan.resources.map((r) => (r === v3 ? legacy : r)) };
+    const d = diffPlans("t", before, now.plan);
+    expect([...d.added, ...d.removed, ...d.changed]).toEqual([]);
   });
 
   it("refuses a rotation setting that cannot mean anything, naming the key and the fix", async () => {

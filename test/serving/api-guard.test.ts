@@ -5,13 +5,13 @@
  * is skipped and says so.
  */
 import { spawn, spawnSync, type ChildProcess } from "node:child_process";
-import { chmodSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { createServer, request, type IncomingMessage } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { guardConfig, guardKeys, guardRequiresKey } from "../../components/serving/api-guard-spec";
+import { guardConfig, guardKeys, guardRequiresKey, guardScript } from "../../components/serving/api-guard-spec";
 
 const nginx = ["nginx", "/usr/sbin/nginx"].find((bin) => !spawnSync(bin, ["-v"]).error) ?? null;
 if (!nginx && process.env.OMK_REQUIRE_NGINX) throw new Error("OMK_REQUIRE_NGINX is set but nginx is not installed (apt-get install nginx-light)");
@@ -22,8 +22,10 @@ const PREVIOUS = "k3yPreviousabcdefghijklmnopqrstuvwxyz012345678";
 
 /** What the stand-in vLLM saw: every path and the Authorization header it arrived with. */
 const seen: { path: string; auth: string | undefined }[] = [];
+const headers: Record<string, string | string[] | undefined>[] = [];
 const upstream = createServer((req, res) => {
   seen.push({ path: req.url ?? "", auth: req.headers.authorization });
+  headers.push(req.headers);
   if (req.url === "/v1/chat/completions") {
     // Two server-sent events 400 ms apart: the first must reach the client before the second is written.
     res.writeHead(200, { "content-type": "text/event-stream" });
@@ -45,14 +47,17 @@ async function freePort(): Promise<number> {
   return port;
 }
 
-async function startGuard(auth: boolean, keys: string[]): Promise<Guard> {
+async function startGuard(auth: boolean, keys: string[], viaScript = false): Promise<Guard> {
   const dir = mkdtempSync(join(tmpdir(), "omk-guard-"));
   chmodSync(dir, 0o777); // nginx's workers run as another user when the tests run as root
   const port = await freePort();
   const conf = guardConfig({ auth, listenPort: port, upstreamPort: (upstream.address() as AddressInfo).port, readTimeoutSeconds: 30, keepAliveSeconds: 30, tmpDir: dir, keysDir: dir });
   writeFileSync(join(dir, "nginx.conf"), conf);
   if (auth) writeFileSync(join(dir, "keys.conf"), guardKeys(keys, keys.map((_, i) => `key ${i}`)));
-  const proc = spawn(nginx!, ["-e", "stderr", "-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
+  // The container's own process (guardScript: nginx plus the key-reload loop, polling every second here), or nginx alone.
+  const proc = viaScript
+    ? spawn("sh", ["-c", guardScript(join(dir, "nginx.conf"), join(dir, "keys.conf"), 1)], { stdio: ["ignore", "ignore", "pipe"], env: { ...process.env, PATH: `${process.env.PATH}:/usr/sbin` } })
+    : spawn(nginx!, ["-e", "stderr", "-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: ["ignore", "ignore", "pipe"] });
   let stderr = "";
   proc.stderr!.on("data", (d) => (stderr += d));
   for (let i = 0; i < 100; i++) {
@@ -98,7 +103,7 @@ describe("the API guard's configuration", () => {
     expect(() => guardKeys(['abc"; default 1; "x'], ["omk:apiKey"])).toThrow(/^omk:apiKey is not usable as a bearer token/);
     expect(() => guardKeys(['abc"; default 1; "x'], ["omk:apiKey"])).not.toThrow(/default 1/);
     expect(() => guardKeys(["a".repeat(201)], ["omk:apiKeyPrevious"])).toThrow(/^omk:apiKeyPrevious is longer than 200/);
-    expect(guardKeys(["abc-DEF_1.2~3+4/5=="], ["omk:apiKey"])).toBe('"Bearer abc-DEF_1.2~3+4/5==" 1;\n');
+    expect(guardKeys(["abc-DEF_1.2~3+4/5=="], ["omk:apiKey"])).toBe(String.raw`"~^Bearer abc-DEF_1\.2~3\+4/5==$" 1;` + "\n");
   });
 });
 
@@ -116,6 +121,17 @@ describe.skipIf(!nginx)("the API guard in front of vLLM (real nginx)", () => {
     expect((await call(guard.port, "GET", "/v1/models", CURRENT)).status).toBe(200);
     expect((await call(guard.port, "GET", "/v1/models", PREVIOUS)).status).toBe(200);
     expect(seen).toEqual([{ path: "/v1/models", auth: undefined }, { path: "/v1/models", auth: undefined }]);
+    // Keys are exact: another case is another key.
+    expect((await call(guard.port, "GET", "/v1/models", CURRENT.toLowerCase())).status).toBe(401);
+    expect((await call(guard.port, "GET", "/v1/models")).body).toContain("authentication_error");
+  });
+
+  it("passes on what vLLM needs on /v1 too: pooled connections (no Connection: close), Host, X-Forwarded-For", async () => {
+    headers.length = 0;
+    await call(guard.port, "GET", "/v1/models", CURRENT);
+    expect(headers[0]!.connection).not.toBe("close");
+    expect(headers[0]!["x-forwarded-for"]).toBe("127.0.0.1");
+    expect(headers[0]!.host).toBe("127.0.0.1");
   });
 
   it("answers 404 on vLLM's routes outside /v1 that its key does not guard, even with a key", async () => {
@@ -151,6 +167,40 @@ describe.skipIf(!nginx)("the API guard in front of vLLM (real nginx)", () => {
     // The first event arrives well before the second is written (400 ms later).
     expect(reply.firstChunkMs).toBeLessThan(250);
     expect(reply.totalMs).toBeGreaterThanOrEqual(390);
+  });
+
+  it("answers its own refusals in OpenAI's error shape", async () => {
+    const post = await call(guard.port, "POST", "/health", undefined, "{}");
+    expect(post.status).toBe(403);
+    expect(JSON.parse(post.body).error.type).toBe("permission_error");
+    const bare = await call(guard.port, "GET", "/v1", CURRENT);
+    expect(bare.status).toBe(404);
+    expect(JSON.parse(bare.body).error.type).toBe("not_found_error");
+  });
+
+  it("picks up new keys without a restart, and stops gracefully: a stream in flight finishes", async () => {
+    const g = await startGuard(true, [CURRENT], true);
+    expect((await call(g.port, "GET", "/v1/models", CURRENT)).status).toBe(200);
+    const master = readFileSync(join(g.dir, "nginx.pid"), "utf8");
+    // What the kubelet does when the Secret changes: the mounted file's content is replaced.
+    writeFileSync(join(g.dir, "keys.conf"), guardKeys([PREVIOUS], ["test"]));
+    let status = 0;
+    for (let i = 0; i < 60 && status !== 200; i++) {
+      await new Promise((r) => setTimeout(r, 100));
+      status = (await call(g.port, "GET", "/v1/models", PREVIOUS)).status;
+    }
+    expect(status).toBe(200);
+    expect((await call(g.port, "GET", "/v1/models", CURRENT)).status).toBe(401);
+    expect(readFileSync(join(g.dir, "nginx.pid"), "utf8")).toBe(master);
+    // SIGQUIT (the image's stop signal) while a stream is in flight: the stream completes, then the guard exits.
+    const stream = call(g.port, "POST", "/v1/chat/completions", PREVIOUS, JSON.stringify({ stream: true }));
+    await new Promise((r) => setTimeout(r, 100));
+    const exited = new Promise<number | null>((r) => g.proc.on("exit", (code) => r(code)));
+    g.proc.kill("SIGQUIT");
+    const reply = await stream;
+    expect(reply.status).toBe(200);
+    expect(reply.body).toContain("data: [DONE]");
+    expect(await exited).toBe(0);
   });
 
   it("without auth, /v1 is open but the allow-list still holds", async () => {

@@ -157,12 +157,21 @@ describe("network policy", async () => {
       return { name: (r.inputs.metadata as Obj).name as string, egress: t.metadata.labels["omk.dev/egress"], env: [...(t.spec.initContainers ?? []), ...t.spec.containers].flatMap((c: Obj) => c.env ?? []).map((e: Obj) => e.name) };
     });
     expect(pods.find((p) => p.name === "from-s3")!.egress).toBe("s3");
+    // Confined to S3, it fails fast instead of waiting on dropped packets, and sends no usage report.
+    expect(pods.find((p) => p.name === "from-s3")!.env).toEqual(expect.arrayContaining(["HF_HUB_OFFLINE", "VLLM_NO_USAGE_STATS"]));
     expect(pods.find((p) => p.name === "from-hub")!.egress).toBe("internet");
     expect(pods.find((p) => p.name.endsWith("mirror-from-s3") || p.name.includes("mirror"))!.egress).toBe("internet");
     // A pod that holds the Hub token is one that talks to the Hub: it is never confined to S3.
     const holders = pods.filter((x) => x.env.includes("HF_TOKEN"));
     expect(holders.map((p) => p.name).sort()).toEqual(["from-hub", expect.stringMatching(/mirror/)]);
     for (const p of holders) expect(p.egress, p.name).toBe("internet");
+  });
+
+  it("keeps internet egress for a model whose start downloads more than its weights (gpt-oss's Harmony vocabulary)", async () => {
+    const q = await plan(stackConfig([{ id: "openai/gpt-oss-20b", maxModelLen: 8192, weights: { source: "s3" } }]));
+    const dep = objects(q, "Deployment").find((d) => d.metadata.name === "gpt-oss-20b")!;
+    expect(dep.spec.template.metadata.labels["omk.dev/egress"]).toBe("internet");
+    expect(dep.spec.template.spec.containers[0].env.map((e: Obj) => e.name)).not.toContain("HF_HUB_OFFLINE");
   });
 });
 
