@@ -1,0 +1,54 @@
+/**
+ * Upgrades as `omk diff` shows them: in-place updates with the way they reach traffic, never a replacement of a
+ * stateful resource; and the upgrade EKS refuses (a skipped minor version) blocks `pulumi up` with the step to take.
+ */
+import { describe, expect, it } from "vitest";
+import { diffPlans } from "../../cli/engine/diff";
+import { disruptionOf } from "../../cli/engine/disruption";
+import { DEFAULT_KUBERNETES_VERSION } from "../../components/config/infra-schema";
+import { plan, stackConfig } from "../harness/stack";
+
+const model = { id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas: { min: 1, max: 2 } };
+const at = (extra: Record<string, unknown>, m: Record<string, unknown> = model) => plan(stackConfig([m], { "omk:cluster": { admins: ["arn:aws:iam::123456789012:role/deploy"], ...(extra["omk:cluster"] as object) }, ...Object.fromEntries(Object.entries(extra).filter(([k]) => k !== "omk:cluster")) }));
+const STATEFUL = /aws:(eks\/cluster|kms\/key|s3\/bucket|ec2\/(vpc|subnet)):/;
+const next = (v: string, by = 1) => `1.${Number(v.split(".")[1]) + by}`;
+
+describe("upgrades", () => {
+  it("a vLLM image bump rolls the server surge-first and replaces nothing", async () => {
+    const [a, b] = await Promise.all([at({}), at({ "omk:serving": { image: "vllm/vllm-openai:v0.32.1" } })]);
+    const d = diffPlans("t", a, b);
+    expect(d.added).toEqual([]);
+    expect(d.removed).toEqual([]);
+    expect(d.blocking).toEqual([]);
+    expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
+    const server = d.changed.find((c) => c.name.endsWith("-qwen3-8b-server"))!;
+    expect(server.disruption).toMatch(/^rolling update, surge-first/);
+  });
+
+  it("a Kubernetes minor upgrade is an in-place control-plane update; skipping a minor or going back blocks pulumi up", async () => {
+    const v = DEFAULT_KUBERNETES_VERSION;
+    const [a, b, skip] = await Promise.all([at({}), at({ "omk:cluster": { kubernetesVersion: next(v) } }), at({ "omk:cluster": { kubernetesVersion: next(v, 2) } })]);
+    const d = diffPlans("t", a, b);
+    const cluster = d.changed.find((c) => c.type === "aws:eks/cluster:Cluster")!;
+    expect(cluster.replaceReason).toBeNull();
+    expect(cluster.disruption).toMatch(/control-plane upgrade in place/);
+    expect(d.changed.filter((c) => c.replaceReason && STATEFUL.test(c.type))).toEqual([]);
+    expect(d.blocking).toEqual([]);
+    expect(diffPlans("t", a, skip).blocking).toEqual([expect.stringMatching(new RegExp(`Kubernetes ${v.replace(".", "\\.")} → ${next(v, 2).replace(".", "\\.")} skips 1 minor version.*Set omk:cluster\\.kubernetesVersion to ${next(v).replace(".", "\\.")}`))]);
+    expect(diffPlans("t", b, a).blocking).toEqual([expect.stringMatching(/is a downgrade/)]);
+  });
+
+  it("pinning a model revision rolls its server and replaces no stateful resource", async () => {
+    const [a, b] = await Promise.all([at({}), at({}, { ...model, weights: { revision: "0123456789abcdef0123456789abcdef01234567" } })]);
+    const d = diffPlans("t", a, b);
+    expect(d.changed.filter((c) => c.replaceReason && STATEFUL.test(c.type))).toEqual([]);
+    expect(d.changed.find((c) => c.name.endsWith("-qwen3-8b-server"))!.disruption).toMatch(/surge-first/);
+  });
+
+  it("says how other in-place changes reach traffic: a chart upgrade, node pool drift", () => {
+    const release = { urn: "u", type: "kubernetes:helm.sh/v3:Release", name: "keda", parent: null, custom: true, protect: false, retainOnDelete: false, dependencies: [], inputs: {}, outputs: {} };
+    expect(disruptionOf(release, [{ path: "version", before: "2.17.0", after: "2.18.0" }])).toMatch(/helm upgrade in place/);
+    const pool = { ...release, type: "kubernetes:karpenter.sh/v1:NodePool", name: "gpu" };
+    expect(disruptionOf(pool, [{ path: "spec.template.spec.requirements[0].values[0]", before: "a", after: "b" }])).toMatch(/Karpenter replaces the pool's nodes by drift/);
+  });
+});
