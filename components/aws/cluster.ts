@@ -18,7 +18,7 @@ import { Key } from "@pulumi/aws/kms/key";
 import { Provider } from "@pulumi/kubernetes/provider";
 import type { CreateClusterSettings } from "../config/infra-schema";
 import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
-import { kubeconfigFor } from "./kubeconfig";
+import { awsIdentityOf, kubeconfigFor } from "./kubeconfig";
 import { CLUSTER_ADMIN_POLICY, adminEntryName } from "./cluster-access";
 
 export interface EksClusterArgs {
@@ -109,8 +109,10 @@ export class EksCluster extends pulumi.ComponentResource {
     this.nodeRoleName = nodeRole.name;
     this.nodeRoleArn = nodeRole.arn;
     this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId ?? "");
+    const aws = new pulumi.Config("aws");
+    const identity = awsIdentityOf((key) => aws.get(key));
     this.provider = new Provider(`${name}-k8s`, {
-      kubeconfig: pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca?.data ?? "", args.region)),
+      kubeconfig: pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca?.data ?? "", args.region, identity)),
       enableServerSideApply: true,
       // Without creator permissions, whoever runs Pulumi reaches the cluster only through its access entry: every
       // Kubernetes resource waits for the admins' entries and policies, or the first `pulumi up` meets 401s.

@@ -1,5 +1,18 @@
-/** Kubeconfig for an EKS cluster that authenticates with `aws eks get-token` (no static credentials). */
-export function kubeconfigFor(clusterName: string, endpoint: string, caData: string, region: string): string {
+/**
+ * Kubeconfig for an EKS cluster that authenticates with `aws eks get-token` (no static credentials), as the identity
+ * the AWS provider uses: the stack's `aws:profile` and the role it assumes (`aws:assumeRoles`), when set. Without
+ * them the token would come from the ambient credentials — another principal than the one the preflight checked
+ * against omk:cluster.admins, and maybe one with no access entry.
+ */
+export interface AwsIdentity {
+  /** `aws:profile` of the stack. */
+  readonly profile?: string;
+  /** The role the provider assumes (`aws:assumeRoles[0].roleArn`, or the older `aws:assumeRole.roleArn`). */
+  readonly roleArn?: string;
+}
+
+export function kubeconfigFor(clusterName: string, endpoint: string, caData: string, region: string, identity: AwsIdentity = {}): string {
+  const args = ["eks", "get-token", "--cluster-name", clusterName, "--region", region, ...(identity.roleArn ? ["--role-arn", identity.roleArn] : [])];
   return JSON.stringify({
     apiVersion: "v1",
     kind: "Config",
@@ -8,7 +21,19 @@ export function kubeconfigFor(clusterName: string, endpoint: string, caData: str
     "current-context": clusterName,
     users: [{
       name: clusterName,
-      user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args: ["eks", "get-token", "--cluster-name", clusterName, "--region", region], interactiveMode: "Never" } },
+      user: { exec: { apiVersion: "client.authentication.k8s.io/v1beta1", command: "aws", args, interactiveMode: "Never", ...(identity.profile ? { env: [{ name: "AWS_PROFILE", value: identity.profile }] } : {}) } },
     }],
   });
+}
+
+/** The AWS provider's identity settings from the stack's `aws:` config (JSON values as Pulumi stores them). */
+export function awsIdentityOf(get: (key: string) => string | undefined): AwsIdentity {
+  const parse = (v: string | undefined): any => {
+    if (v === undefined) return undefined;
+    try { return JSON.parse(v); } catch { return v; }
+  };
+  const roles = parse(get("assumeRoles"));
+  const role = Array.isArray(roles) ? roles[0]?.roleArn : parse(get("assumeRole"))?.roleArn;
+  const profile = get("profile");
+  return { ...(profile ? { profile } : {}), ...(typeof role === "string" ? { roleArn: role } : {}) };
 }

@@ -82,3 +82,26 @@ describe("cluster access", () => {
     expect(p.warnings.join("\n")).toMatch(/omk:cluster\.admins is empty.*pulumi up` stops before creating anything/);
   });
 });
+
+describe("the identity the Kubernetes provider uses", () => {
+  const kubeconfig = async (extra: Record<string, unknown>) => {
+    const p = await plan(stackConfig([model], { "omk:cluster": { admins: [ci] }, ...extra }));
+    const provider = p.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    return JSON.parse(String(provider.inputs.kubeconfig)).users[0].user.exec;
+  };
+
+  it("is the AWS provider's: its profile and the role it assumes, so the token's principal is the one the preflight checked", async () => {
+    expect(await kubeconfig({})).toMatchObject({ command: "aws", args: ["eks", "get-token", "--cluster-name", expect.any(String), "--region", "us-east-1"] });
+    const configured = await kubeconfig({ "aws:profile": "platform", "aws:assumeRoles": [{ roleArn: ci }] });
+    expect(configured.args.slice(-2)).toEqual(["--role-arn", ci]);
+    expect(configured.env).toEqual([{ name: "AWS_PROFILE", value: "platform" }]);
+  });
+
+  it("waits for the admins' access entries before any Kubernetes resource", async () => {
+    const p = await plan(withAdmins([ci, alice]));
+    const provider = p.resources.find((r) => r.type === "pulumi:providers:kubernetes")!;
+    const associations = ofType(p, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").map((r) => r.urn);
+    expect(associations).toHaveLength(2);
+    for (const urn of associations) expect(provider.dependencies).toContain(urn);
+  });
+});
