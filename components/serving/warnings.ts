@@ -4,6 +4,9 @@ import type { ResolvedStack } from "../config/validate";
 
 export function servingWarnings(stack: ResolvedStack): string[] {
   const out: string[] = [];
+  // A rotation in progress: two keys open the endpoints until the old one is retired.
+  if (stack.apiKeyKeepPrevious) out.push(`Key rotation in progress: the generated key of omk:apiKeyVersion ${stack.apiKeyVersion - 1} is still accepted next to version ${stack.apiKeyVersion}'s. Remove omk:apiKeyKeepPrevious once clients use the new key (pulumi stack output apiKeys --show-secrets).`);
+  if (stack.apiKeyPrevious !== undefined) out.push("Key rotation in progress: omk:apiKeyPrevious is still accepted next to omk:apiKey. Remove it once clients use the new key.");
   stack.models.forEach((m, i) => {
     if (!m.revision) {
       // With S3 weights the code runs from the mirrored snapshot, fixed once copied; from the Hub it follows the branch.

@@ -175,6 +175,8 @@ describe("API-key rotation", () => {
     const step1 = diffPlans("t", one.plan, overlap.plan);
     expect(step1.removed).toEqual([]);
     expect(step1.added.map((x) => x.name)).toEqual([expect.stringMatching(/-api-key-v2$/)]);
+    expect(overlap.plan.warnings.join("\n")).toMatch(/Key rotation in progress: the generated key of omk:apiKeyVersion 1 is still accepted next to version 2's\. Remove omk:apiKeyKeepPrevious/);
+    expect(retired.plan.warnings.join("\n")).not.toMatch(/Key rotation in progress/);
     // Step 2: version 1's key goes.
     const step2 = diffPlans("t", overlap.plan, retired.plan);
     expect(step2.removed.map((x) => x.name)).toEqual([expect.stringMatching(/-qwen3-8b-api-key$/)]);
