@@ -35,6 +35,22 @@ export function disruptionOf(after: RecordedResource, changes: readonly Change[]
   return null;
 }
 
+const GENERATED_KEY = /-api-key(-v\d+)?$/;
+
+/**
+ * A rotation that keeps the previous key must keep the key clients hold: when a model ends with two generated keys
+ * (an overlap) and neither is one it had, unchanged, before, the version rose by more than one (or
+ * apiKeyKeepPrevious came without a new version), and clients lose the key they use.
+ */
+export function keyProblems(after: readonly RecordedResource[], changed: readonly { readonly urn: string; readonly replaceReason: string | null }[], unchangedBefore: (urn: string) => boolean): string[] {
+  const keys = after.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && GENERATED_KEY.test(r.name));
+  const byModel = new Map<string, RecordedResource[]>();
+  for (const k of keys) byModel.set(k.name.replace(GENERATED_KEY, ""), [...(byModel.get(k.name.replace(GENERATED_KEY, "")) ?? []), k]);
+  const replaced = new Set(changed.filter((c) => c.replaceReason).map((c) => c.urn));
+  return [...byModel.entries()].filter(([, ks]) => ks.length > 1 && !ks.some((k) => unchangedBefore(k.urn) && !replaced.has(k.urn))).map(([model]) =>
+    `${model}: both keys of the overlap are new: the key clients hold now would stop working. Raise omk:apiKeyVersion by exactly one with omk:apiKeyKeepPrevious (after upgrading the kit, first run \`pulumi up\` with the key settings unchanged).`);
+}
+
 const minor = (v: unknown) => (typeof v === "string" && /^1\.\d+$/.test(v) ? Number(v.split(".")[1]) : null);
 
 /** EKS upgrades one minor version at a time and never downgrades: what `pulumi up` would have refused by AWS. */

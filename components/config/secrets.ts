@@ -54,7 +54,7 @@ export function plaintextSecrets(raw: RawStackConfig, secretKeys: ReadonlySet<st
 }
 
 /** Names that contain a credential word but hold a reference to one (an ARN, an id, a version), not the credential. */
-const REFERENCE_SUFFIX = /(arn|id|version|header|previous-version)$/;
+const REFERENCE_SUFFIX = /(arn|id|version|header|file|files|path|dir|class)$/;
 
 /**
  * Any other plain value of the stack file (every namespace: `aws:` too) that holds a credential by its shape (hf_…,
@@ -66,7 +66,10 @@ export function plainCredentials(raw: RawStackConfig, secretKeys: ReadonlySet<st
   const visit = (value: unknown, path: string, leaf: string) => {
     if (typeof value === "string") {
       const kind = credentialIn(value);
-      const named = isCredentialName(leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2")) && !REFERENCE_SUFFIX.test(leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2").toLowerCase());
+      // Under user data (the AWS provider's default tags) a key is a tag name: judged by the value alone.
+      const userData = /^aws:defaultTags\b/.test(path);
+      const words = leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2");
+      const named = !userData && isCredentialName(words) && !REFERENCE_SUFFIX.test(words.toLowerCase());
       if (kind || (named && value !== "")) out.push({ path, value: "[secret]", message: `holds ${kind ?? "a credential (by its name)"} in plain text: it would sit in the stack file, in git and in every plan and manifest.`, fix: "remove it; a credential goes in as a Pulumi secret (`pulumi config set --secret <key> …`) under the key that needs it." });
     } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`, leaf));
     else if (value !== null && typeof value === "object" && !("secure" in value)) for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`, k);

@@ -32,7 +32,8 @@ export const servingSchema = z.strictObject({
   routerImage: pinnedImage.default(DEFAULT_ROUTER_IMAGE),
   /**
    * nginx for the API guard in every server pod and the cold-start responder (an unprivileged nginx image), pinned
-   * by tag or digest; pin a digest to fix what checks your API keys. @default NGINX_IMAGE
+   * by tag or digest; pin a digest to fix what checks your API keys. Another image needs nginx, /bin/sh, md5sum,
+   * cat and sleep (the guard's key-reload loop), and must run as a non-root user. @default NGINX_IMAGE
    */
   guardImage: pinnedImage.default(NGINX_IMAGE),
   /** vLLM image for CPU serving (capacity.mode: cpu; an x86_64 build — use an arm64 one on Apple Silicon). @default DEFAULT_VLLM_CPU_IMAGE */

@@ -148,7 +148,9 @@ export function guardConfig(input: GuardConfigInput): string {
     // nginx's own refusals in OpenAI's error shape too: a method other than GET (403), a body over the limit (413).
     "    error_page 403 = @forbidden;",
     "    error_page 413 = @too_large;",
+    "    error_page 502 504 = @upstream;",
     `    location @forbidden { return 403 ${errorBody("Forbidden: /health and /metrics answer GET only", "permission_error", 403)}; }`,
+    `    location @upstream { return 502 ${errorBody("The model server is not answering (starting, restarting or overloaded); retry", "server_error", 502)}; }`,
     `    location @too_large { return 413 ${errorBody(`Request too large: the body limit is ${MAX_BODY_MIB} MiB`, "invalid_request_error", 413)}; }`,
     "  }",
     "}",
@@ -168,7 +170,8 @@ export function guardKeys(keys: readonly string[], sources: readonly string[]): 
   });
   if (!keys.length) throw new Error("a model that requires an API key needs at least one key");
   // Regex-escaped: `.` and `+` are the only metacharacters a bearer token can hold.
-  return keys.map((k) => `"~^Bearer ${k.replace(/[.+]/g, "\\$&")}$" 1;`).join("\n") + "\n";
+  // The scheme is case-insensitive (RFC 7235 §2.1), the key is not.
+  return keys.map((k) => `"~^(?i:Bearer) ${k.replace(/[.+]/g, "\\$&")}$" 1;`).join("\n") + "\n";
 }
 
 /** Whether a guard configuration refuses /v1 requests without an accepted key (the policy pack reads it). */
@@ -191,12 +194,12 @@ export const KEYS_POLL_SECONDS = 10;
  */
 export function guardScript(confPath: string, keysPath: string, pollSeconds: number = KEYS_POLL_SECONDS): string {
   return [
+    `sum() { cat ${keysPath} 2>/dev/null | md5sum; }`,
+    "last=$(sum)",
     `nginx -g 'daemon off;' -c ${confPath} & pid=$!`,
     "stopping=0",
     `trap 'stopping=1; kill -QUIT $pid 2>/dev/null' QUIT TERM`,
-    `sum() { cat ${keysPath} 2>/dev/null | md5sum; }`,
-    "last=$(sum)",
-    "while kill -0 $pid 2>/dev/null; do",
+    `while [ $stopping = 0 ] && kill -0 $pid 2>/dev/null; do`,
     `  sleep ${pollSeconds} & wait $!`,
     "  now=$(sum)",
     `  if [ $stopping = 0 ] && [ "$now" != "$last" ]; then`,

@@ -37,7 +37,7 @@ export interface ModelTrafficArgs {
   readonly routerImage: string;
   /** Secret with key VLLM_API_KEY when the model requires a key (the router's discovery calls need it). */
   readonly apiKeySecret?: string;
-  /** omk:apiKeyVersion: the router restarts onto a new key after the servers (it depends on their rollout). */
+  /** omk:apiKeyVersion: the router restarts onto a new key (it reads VLLM_API_KEY at start; the servers' guards reload keys in place). */
   readonly apiKeyVersion?: number;
   readonly coldStart: ColdStart;
   /** ALB idle timeout: a request held while the model wakes must be answered within it. */
@@ -68,7 +68,7 @@ export class ModelTraffic extends pulumi.ComponentResource {
       const account = new ServiceAccount(`${name}-router-sa`, sa as never, k8s);
       const grant = new RoleBinding(`${name}-router`, binding as never, { ...k8s, dependsOn: [...k8s.dependsOn, new Role(`${name}-router`, role as never, k8s), account] });
       const router = buildRouterDeployment({
-        model: m, namespace: args.namespace, image: args.routerImage, apiKeySecret: args.apiKeySecret, readyWithBackend: names.wakes,
+        model: m, namespace: args.namespace, image: args.routerImage, apiKeySecret: args.apiKeySecret, readyWithBackend: names.wakes || (m.auth && m.replicas.min > 0), skipAwait: names.wakes,
         keepAliveSeconds: args.idleTimeoutSeconds + 60, minReadySeconds: host && !names.wakes ? ALB_TARGET_READY_SECONDS : undefined, apiKeyVersion: args.apiKeyVersion,
       });
       new Deployment(`${name}-router`, router as never, { ...k8s, dependsOn: [...k8s.dependsOn, grant] });

@@ -79,8 +79,15 @@ export interface RouterInput {
   readonly image: string;
   /** Secret with key VLLM_API_KEY: the router's discovery calls /v1/models on each pod with it. */
   readonly apiKeySecret?: string;
-  /** Ready only with a discovered replica (the model wakes from zero on request). */
+  /**
+   * Ready only with a discovered replica: when the model wakes from zero on request (the interceptor holds requests
+   * until a router is ready), and when its servers require a key — after a key rotation new routers discover pods
+   * only once the pods' guards have reloaded the new key, and the old routers (whose key is still accepted) must
+   * keep serving until then.
+   */
   readonly readyWithBackend: boolean;
+  /** Pulumi does not wait for the Deployment to be ready (a router of a model at zero never is). @default false */
+  readonly skipAwait?: boolean;
   /** The API key's version: the router reads the key at start, so a new one restarts it. */
   readonly apiKeyVersion?: number;
   /** HTTP keep-alive, longer than the ALB idle timeout in front. */
@@ -110,7 +117,7 @@ export function buildRouterDeployment(input: RouterInput): Obj {
     apiVersion: "apps/v1",
     kind: "Deployment",
     // A router held back until a replica exists never becomes Ready while the model sits at zero: Pulumi must not wait for it.
-    metadata: { name, namespace: input.namespace, labels, ...(input.readyWithBackend ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
+    metadata: { name, namespace: input.namespace, labels, ...(input.skipAwait ? { annotations: { "pulumi.com/skipAwait": "true" } } : {}) },
     spec: {
       replicas: ROUTER_REPLICAS,
       selector: { matchLabels: labels },

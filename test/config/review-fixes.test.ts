@@ -26,6 +26,8 @@ describe("credentials anywhere in the stack file", () => {
     // A declared secret is fine, and a name that only refers to a credential (an ARN) is not one.
     expect(errorOf({ "aws:secretKey": secretKey }, ["aws:secretKey"])).toBe("");
     expect(errorOf({ "omk:serving": { imageCache: { dockerHubCredentialArn: "arn:aws:secretsmanager:us-east-1:123456789012:secret:ecr-pullthroughcache/docker-hub-AbCdEf" } } })).toBe("");
+    // AWS provider settings that name credentials without holding one: files, and tag names (user data).
+    expect(errorOf({ "aws:sharedCredentialsFiles": ["/home/ci/.aws/credentials"], "aws:assumeRoleWithWebIdentity": { webIdentityTokenFile: "/var/run/token" }, "aws:defaultTags": { tags: { "data-secret-class": "internal" } } })).toBe("");
   });
 
   it("shows numbers and booleans of key-named settings, which hold no credential", () => {

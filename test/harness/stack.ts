@@ -7,12 +7,29 @@ export function stackConfig(models: unknown[], extra: Record<string, unknown> = 
   return { "aws:region": "us-east-1", "omk:environment": "test", "omk:models": models, ...extra };
 }
 
+/**
+ * Plans already made in this worker, by config (plans are pure functions of the config and the offline answers):
+ * the same stack planned by several tests is planned once. Only without invoke overrides, whose answers a key
+ * could not capture. Tests read plans, never change them (they copy what they edit).
+ */
+const planned = new Map<string, Promise<Plan>>();
+
 /** Plans a config with the offline engine and fails the test with the config error if it is rejected. */
 export async function plan(raw: RawStackConfig, invokes: Record<string, InvokeAnswer> = {}): Promise<Plan> {
-  // As the engine would: the credential keys were set with `pulumi config set --secret`.
-  const r = await planStack(raw, { stack: "test", source: "test", invokes, secretKeys: ["omk:hfToken", "omk:apiKey", "omk:apiKeyPrevious", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"] });
-  if (!r.ok) throw r.error;
-  return r.plan;
+  const key = Object.keys(invokes).length ? null : JSON.stringify(raw);
+  const cached = key === null ? undefined : planned.get(key);
+  if (cached) return cached;
+  const run = (async () => {
+    // As the engine would: the credential keys were set with `pulumi config set --secret`.
+    const r = await planStack(raw, { stack: "test", source: "test", invokes, secretKeys: ["omk:hfToken", "omk:apiKey", "omk:apiKeyPrevious", "omk:alertSlackWebhookUrl", "omk:alertWebhookUrl"] });
+    if (!r.ok) throw r.error;
+    return r.plan;
+  })();
+  if (key !== null) {
+    planned.set(key, run);
+    run.catch(() => planned.delete(key));
+  }
+  return run;
 }
 
 export function ofType(p: Plan, type: string): RecordedResource[] {

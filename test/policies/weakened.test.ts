@@ -145,7 +145,13 @@ describe("NetworkPolicy enforcement", () => {
 });
 
 describe("API-key rotation", () => {
-  const at = (version: number, extra: Record<string, unknown> = {}) => planStack(stackConfig([{ ...model, replicas: { min: 1, max: 2 } }], { ...secure, "omk:apiKeyVersion": version, ...extra }), { stack: "t", source: "test", policyConfig: PROD });
+  // The same rotation step is planned once for the tests that read it.
+  const steps = new Map<string, ReturnType<typeof planStack>>();
+  const at = (version: number, extra: Record<string, unknown> = {}) => {
+    const key = JSON.stringify([version, extra]);
+    if (!steps.has(key)) steps.set(key, planStack(stackConfig([{ ...model, replicas: { min: 1, max: 2 } }], { ...secure, "omk:apiKeyVersion": version, ...extra }), { stack: "t", source: "test", policyConfig: PROD }));
+    return steps.get(key)!;
+  };
   const keysOf = (r: { resources: readonly { type: string; name: string }[] }) => r.resources.filter((x) => x.type === "random:index/randomPassword:RandomPassword" && /-api-key(-v\d+)?$/.test(x.name)).map((x) => x.name).sort();
   const rolled = (d: ReturnType<typeof diffPlans>) => Object.fromEntries(d.changed.map((c) => [c.name, c.changes.map((x) => x.path)]));
 
@@ -186,6 +192,16 @@ describe("API-key rotation", () => {
       expect(d.changed.filter((c) => /-server$/.test(c.name))).toEqual([]);
       expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
     }
+  });
+
+  it("blocks a kept rotation that would replace the key clients hold (a version jump of two)", async () => {
+    const [one, three] = await Promise.all([at(2), at(4, { "omk:apiKeyKeepPrevious": true })]);
+    if (!one.ok || !three.ok) throw new Error("expected both to plan");
+    expect(diffPlans("t", one.plan, three.plan).blocking).toEqual([expect.stringMatching(/qwen3-8b: both keys of the overlap are new: the key clients hold now would stop working\. Raise omk:apiKeyVersion by exactly one/)]);
+    // The documented step (one higher, keep) is not blocked.
+    const two = await at(3, { "omk:apiKeyKeepPrevious": true });
+    if (!two.ok) throw two.error;
+    expect(diffPlans("t", one.plan, two.plan).blocking).toEqual([]);
   });
 
   it("an upgrade of the kit keeps the key a stack already rotated to (the former single key resource is adopted)", async () => {

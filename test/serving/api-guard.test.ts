@@ -72,10 +72,10 @@ async function startGuard(auth: boolean, keys: string[], viaScript = false): Pro
 }
 
 interface Reply { status: number; body: string; firstChunkMs: number; totalMs: number }
-function call(port: number, method: string, path: string, key?: string, body?: string): Promise<Reply> {
+function call(port: number, method: string, path: string, key?: string, body?: string, scheme = "Bearer"): Promise<Reply> {
   return new Promise((resolve, reject) => {
     const start = Date.now();
-    const req = request({ host: "127.0.0.1", port, method, path, headers: { ...(key ? { authorization: `Bearer ${key}` } : {}), ...(body ? { "content-type": "application/json" } : {}) } }, (res: IncomingMessage) => {
+    const req = request({ host: "127.0.0.1", port, method, path, headers: { ...(key ? { authorization: `${scheme} ${key}` } : {}), ...(body ? { "content-type": "application/json" } : {}) } }, (res: IncomingMessage) => {
       let text = "";
       let first = -1;
       res.on("data", (d) => { if (first < 0) first = Date.now() - start; text += d; });
@@ -103,7 +103,7 @@ describe("the API guard's configuration", () => {
     expect(() => guardKeys(['abc"; default 1; "x'], ["omk:apiKey"])).toThrow(/^omk:apiKey is not usable as a bearer token/);
     expect(() => guardKeys(['abc"; default 1; "x'], ["omk:apiKey"])).not.toThrow(/default 1/);
     expect(() => guardKeys(["a".repeat(201)], ["omk:apiKeyPrevious"])).toThrow(/^omk:apiKeyPrevious is longer than 200/);
-    expect(guardKeys(["abc-DEF_1.2~3+4/5=="], ["omk:apiKey"])).toBe(String.raw`"~^Bearer abc-DEF_1\.2~3\+4/5==$" 1;` + "\n");
+    expect(guardKeys(["abc-DEF_1.2~3+4/5=="], ["omk:apiKey"])).toBe(String.raw`"~^(?i:Bearer) abc-DEF_1\.2~3\+4/5==$" 1;` + "\n");
   });
 });
 
@@ -121,8 +121,10 @@ describe.skipIf(!nginx)("the API guard in front of vLLM (real nginx)", () => {
     expect((await call(guard.port, "GET", "/v1/models", CURRENT)).status).toBe(200);
     expect((await call(guard.port, "GET", "/v1/models", PREVIOUS)).status).toBe(200);
     expect(seen).toEqual([{ path: "/v1/models", auth: undefined }, { path: "/v1/models", auth: undefined }]);
-    // Keys are exact: another case is another key.
+    // Keys are exact: another case is another key; the scheme's case does not matter (RFC 7235).
     expect((await call(guard.port, "GET", "/v1/models", CURRENT.toLowerCase())).status).toBe(401);
+    expect((await call(guard.port, "GET", "/v1/models", CURRENT, undefined, "bearer")).status).toBe(200);
+    expect((await call(guard.port, "GET", "/v1/models", CURRENT.replace(/\w$/, "."))).status).toBe(401);
     expect((await call(guard.port, "GET", "/v1/models")).body).toContain("authentication_error");
   });
 
@@ -167,6 +169,19 @@ describe.skipIf(!nginx)("the API guard in front of vLLM (real nginx)", () => {
     // The first event arrives well before the second is written (400 ms later).
     expect(reply.firstChunkMs).toBeLessThan(250);
     expect(reply.totalMs).toBeGreaterThanOrEqual(390);
+  });
+
+  it("says in OpenAI's error shape when vLLM is not answering", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "omk-guard-"));
+    chmodSync(dir, 0o777);
+    const port = await freePort();
+    writeFileSync(join(dir, "nginx.conf"), guardConfig({ auth: false, listenPort: port, upstreamPort: await freePort(), readTimeoutSeconds: 5, keepAliveSeconds: 5, tmpDir: dir }));
+    const proc = spawn(nginx!, ["-e", "stderr", "-p", dir, "-c", join(dir, "nginx.conf"), "-g", "daemon off;"], { stdio: "ignore" });
+    guards.push({ port, dir, proc });
+    let reply: Reply | undefined;
+    for (let i = 0; i < 50 && !reply; i++) reply = await call(port, "GET", "/health").catch(() => undefined) ?? (await new Promise((r) => setTimeout(r, 50)), undefined);
+    expect(reply!.status).toBe(502);
+    expect(JSON.parse(reply!.body).error.type).toBe("server_error");
   });
 
   it("answers its own refusals in OpenAI's error shape", async () => {
