@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 export default defineConfig({
@@ -9,5 +10,8 @@ export default defineConfig({
     isolate: false,
     testTimeout: 30_000,
     pool: "forks",
+    // Vitest leaves one core free by default: on a 2-core machine that is one worker for a CPU-bound suite. Every
+    // core runs a worker (measured on 2 cores: 107 s instead of 177 s).
+    maxWorkers: Math.max(1, availableParallelism()),
   },
 });
