@@ -127,13 +127,15 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
     register(req, (err, resp) => {
       if (err) failures.push(err);
       else if (resp) {
+        const inputs = views(pulumi.runtime.deserializeProperties(req.getObject() as never));
+        const state = views(pulumi.runtime.deserializeProperties(resp.getObject() as never));
         resources.push({
           urn: resp.getUrn(), type: req.getType(), name: req.getName(), parent: req.getParent() || null, custom: req.getCustom(), protect: req.getProtect(), retainOnDelete: req.getRetainondelete() ?? false,
           ...aliasesOf(resp.getUrn(), req), ...(req.getIgnorechangesList?.().length ? { ignoreChanges: [...req.getIgnorechangesList!()] } : {}), dependencies: [...req.getDependenciesList()].sort(),
-          inputs: plain(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: {},
+          inputs: inputs.masked, outputs: {},
         });
-        outputs.set(resp.getUrn(), plain(pulumi.runtime.deserializeProperties(resp.getObject() as never)));
-        clear.set(resp.getUrn(), { inputs: unwrapped(pulumi.runtime.deserializeProperties(req.getObject() as never)), outputs: unwrapped(pulumi.runtime.deserializeProperties(resp.getObject() as never)) });
+        outputs.set(resp.getUrn(), state.masked);
+        if (inputs.clear || state.clear) clear.set(resp.getUrn(), { inputs: inputs.clear ?? inputs.masked, outputs: state.clear ?? state.masked });
       }
       callback(err, resp);
     });
@@ -141,9 +143,10 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
   monitor.registerResourceOutputs = (req, callback) => {
     const value = req.getOutputs();
     if (value) {
-      outputs.set(req.getUrn(), plain(pulumi.runtime.deserializeProperties(value as never)));
+      const v = views(pulumi.runtime.deserializeProperties(value as never));
+      outputs.set(req.getUrn(), v.masked);
       const known = clear.get(req.getUrn());
-      clear.set(req.getUrn(), { inputs: known?.inputs ?? {}, outputs: unwrapped(pulumi.runtime.deserializeProperties(value as never)) });
+      if (v.clear || known) clear.set(req.getUrn(), { inputs: known?.inputs ?? resources.find((r) => r.urn === req.getUrn())?.inputs ?? {}, outputs: v.clear ?? v.masked });
     }
     return registerOutputs(req, callback);
   };
@@ -199,6 +202,12 @@ function aliasesOf(urn: string, req: RegisterRequest): { aliases?: string[] } {
 
 const SECRET_SIG = "4dabf18193072939515e22adb298388d";
 const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
+
+/** The masked view of a value, and its clear view only when it holds a secret (most values hold none: no copy). */
+function views(value: unknown): { masked: Record<string, unknown>; clear?: Record<string, unknown> } {
+  const masked = plain(value);
+  return JSON.stringify(value).includes(SECRET_SIG) ? { masked, clear: unwrapped(value) } : { masked };
+}
 
 /** Secret wrappers dropped, their values kept in clear: what CrossGuard's policies receive. */
 function unwrapped(value: unknown): Record<string, unknown> {

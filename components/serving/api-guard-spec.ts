@@ -27,8 +27,8 @@ export const VLLM_LOCAL_PORT = 8001;
 export const GUARD_CONTAINER = "api-guard";
 /** The ConfigMap holding the guard's nginx.conf (readable: reviewers and the policy pack check it). */
 export const guardConfigName = (model: string): string => `${model}-api-guard`;
-/** The Secret holding the keys the guard accepts, as lines nginx's map includes. */
-export const guardKeysName = (model: string): string => `${model}-api-guard-keys`;
+/** The model's key Secret: `keys.conf` (the keys the guard accepts, lines nginx's map includes) and VLLM_API_KEY. */
+export const guardKeysName = (model: string): string => `${model}-api-key`;
 const CONF_DIR = "/etc/omk-guard";
 const KEYS_DIR = "/etc/omk-guard-keys";
 /** The longest API key accepted (the guard's hash buckets are sized for it). */
@@ -242,7 +242,8 @@ export function guardVolumes(model: string, auth: boolean): Obj[] {
   return [
     { name: "api-guard", configMap: { name: guardConfigName(model) } },
     // World-readable inside the pod: nginx runs as its image's user, not the pod's fsGroup (vLLM held the key before).
-    ...(auth ? [{ name: "api-guard-keys", secret: { secretName: guardKeysName(model), defaultMode: 0o444 } }] : []),
+    // Only keys.conf: the guard never sees VLLM_API_KEY as a file.
+    ...(auth ? [{ name: "api-guard-keys", secret: { secretName: guardKeysName(model), defaultMode: 0o444, items: [{ key: "keys.conf", path: "keys.conf" }] } }] : []),
     { name: "api-guard-tmp", emptyDir: { sizeLimit: "1Gi" } },
   ];
 }

@@ -128,21 +128,22 @@ export class ModelService extends pulumi.ComponentResource {
     const serviceAccountName = m.name;
     new ServiceAccount(`${name}-sa`, { metadata: { name: serviceAccountName, namespace: args.namespace, labels: serverLabels(m.name) }, automountServiceAccountToken: false }, k8s);
 
-    // The API guard checks the keys (api-guard-spec.ts); the current key is also kept as VLLM_API_KEY in a Secret of
-    // its own, for the router's discovery calls and for `kubectl`. Keys never appear in a pod spec.
+    // One Secret holds the model's keys: `keys.conf`, every key the API guard accepts (api-guard-spec.ts; mounted in
+    // the guard), and VLLM_API_KEY, the current one, for the router's discovery calls and for `kubectl`. Keys never
+    // appear in a pod spec.
     const keys = m.auth ? modelKeys(this, name, args.keys ?? {}) : null;
-    if (keys) {
-      this.apiKey = keys.current;
-      new Secret(`${name}-api-key`, { metadata: { name: `${m.name}-api-key`, namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { VLLM_API_KEY: pulumi.secret(keys.current) } }, k8s);
-    }
     const guard = { auth: keys !== null, readTimeoutSeconds: Math.max(drainSeconds(m), args.idleTimeoutSeconds) + 60, image: args.guardImage ?? NGINX_IMAGE };
     const guardObjects: pulumi.Resource[] = [new ConfigMap(`${name}-api-guard`, {
       metadata: { name: guardConfigName(m.name), namespace: args.namespace, labels: serverLabels(m.name) },
       data: { "nginx.conf": buildGuardConfig({ guard, keepAliveSeconds: args.keepAliveSeconds }) },
     }, k8s)];
     if (keys) {
+      this.apiKey = keys.current;
       const lines = pulumi.all([...keys.accepted]).apply((accepted: string[]) => guardKeys(accepted, keys.sources));
-      guardObjects.push(new Secret(`${name}-api-guard-keys`, { metadata: { name: guardKeysName(m.name), namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque", stringData: { "keys.conf": pulumi.secret(lines) } }, k8s));
+      guardObjects.push(new Secret(`${name}-api-key`, {
+        metadata: { name: guardKeysName(m.name), namespace: args.namespace, labels: serverLabels(m.name) }, type: "Opaque",
+        stringData: { VLLM_API_KEY: pulumi.secret(keys.current), "keys.conf": pulumi.secret(lines) },
+      }, k8s));
     }
 
     // The auto-named bucket is unknown until created: only the strings that name it become Outputs.

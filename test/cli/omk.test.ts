@@ -119,7 +119,7 @@ describe("omk plan", () => {
       "omk-networkpolicy-qwen3-8b-router.yaml", "omk-networkpolicy-qwen3-8b.yaml",
       "omk-poddisruptionbudget-qwen3-8b-router.yaml", "omk-poddisruptionbudget-qwen3-8b.yaml", "omk-podmonitor-qwen3-8b-router.yaml", "omk-podmonitor-qwen3-8b.yaml", "omk-prometheusrule-open-model-kit.yaml",
       "omk-role-omk-refresh.yaml", "omk-role-qwen3-8b-router.yaml", "omk-rolebinding-omk-refresh.yaml", "omk-rolebinding-qwen3-8b-router.yaml",
-      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-guard-keys.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b-router.yaml", "omk-serviceaccount-qwen3-8b.yaml",
+      "omk-scaledobject-qwen3-8b.yaml", "omk-secret-qwen3-8b-api-key.yaml", "omk-service-qwen3-8b.yaml", "omk-serviceaccount-omk-refresh.yaml", "omk-serviceaccount-qwen3-8b-router.yaml", "omk-serviceaccount-qwen3-8b.yaml",
       "storageclass-omk-gp3.yaml",
     ]);
     // Two replicas at most, plus one surge replica for a rolling update.

@@ -96,7 +96,7 @@ describe("ingress and auth", async () => {
     const supplied = "sk-omk-supplied-key-0123456789abcdef";
     const q = await plan(publicStack({ "omk:apiKey": supplied }));
     const pod = objects(q, "Deployment").find((d) => d.metadata.name === "qwen3-8b")!.spec.template.spec;
-    expect(pod.volumes).toContainEqual({ name: "api-guard-keys", secret: { secretName: "qwen3-8b-api-guard-keys", defaultMode: 0o444 } });
+    expect(pod.volumes).toContainEqual({ name: "api-guard-keys", secret: { secretName: "qwen3-8b-api-key", defaultMode: 0o444, items: [{ key: "keys.conf", path: "keys.conf" }] } });
     expect(pod.containers.flatMap((c: Obj) => c.env ?? []).map((e: Obj) => e.name)).not.toContain("VLLM_API_KEY");
     expect(JSON.stringify(q)).not.toContain(supplied);
     expect(objects(q, "Secret").every((s) => Object.values(s.stringData).every((v) => v === "[secret]"))).toBe(true);
