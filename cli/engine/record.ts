@@ -205,8 +205,9 @@ const SECRET_VALUE = "1b47061264138c4ac30d75fd1eb44270";
 
 /** The masked view of a value, and its clear view only when it holds a secret (most values hold none: no copy). */
 function views(value: unknown): { masked: Record<string, unknown>; clear?: Record<string, unknown> } {
-  const masked = plain(value);
-  return JSON.stringify(value).includes(SECRET_SIG) ? { masked, clear: unwrapped(value) } : { masked };
+  let secret = false;
+  const masked = plain(value, () => { secret = true; });
+  return secret ? { masked, clear: unwrapped(value) } : { masked };
 }
 
 /** Secret wrappers dropped, their values kept in clear: what CrossGuard's policies receive. */
@@ -215,9 +216,10 @@ function unwrapped(value: unknown): Record<string, unknown> {
 }
 
 /** Drops Pulumi's secret/unknown wrappers from recorded inputs; secrets become a visible marker. */
-function plain(value: unknown): Record<string, unknown> {
+function plain(value: unknown, sawSecret?: () => void): Record<string, unknown> {
   return JSON.parse(JSON.stringify(value, (_k, v: unknown) => {
     if (v && typeof v === "object" && (v as Record<string, unknown>)[SECRET_SIG] === SECRET_VALUE) {
+      sawSecret?.();
       // Keep the shape (a Secret's keys are not secret), mask every value.
       const inner = (v as { value?: unknown }).value;
       return inner && typeof inner === "object" && !Array.isArray(inner) ? Object.fromEntries(Object.keys(inner).map((k) => [k, "[secret]"])) : "[secret]";
