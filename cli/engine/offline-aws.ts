@@ -47,6 +47,8 @@ export function offlineInvokes(region: string): Record<string, InvokeAnswer> {
     }),
     "aws:index/getCallerIdentity:getCallerIdentity": () => ({ id: ACCOUNT, accountId: ACCOUNT, arn: "", userId: "" }),
     "aws:iam/getSessionContext:getSessionContext": () => ({ id: "", arn: "", issuerArn: "", issuerId: "", issuerName: "", sessionName: "" }),
+    // The add-on's default version for a Kubernetes version: a stand-in naming both, so a version bump shows.
+    "aws:eks/getAddonVersion:getAddonVersion": (args) => ({ id: String(args.addonName), addonName: args.addonName, kubernetesVersion: args.kubernetesVersion, version: `offline-default-for-${String(args.kubernetesVersion)}` }),
     "aws:ec2/getPrefixList:getPrefixList": (args) => ({ id: "pl-offline", prefixListId: "pl-offline", name: args.name, cidrBlocks: [OFFLINE_S3_CIDR] }),
     "aws:iam/getRole:getRole": (args) => ({ id: args.name, name: args.name, arn: `arn:aws:iam::${ACCOUNT}:role/${String(args.name)}` }),
   };

@@ -1,4 +1,5 @@
 /** GPU capacity through EKS managed node groups: one launch template and node group per GPU pool. */
+import { getAddonVersionOutput } from "@pulumi/aws/eks/getAddonVersion";
 import * as pulumi from "@pulumi/pulumi";
 import { LaunchTemplate } from "@pulumi/aws/ec2/launchTemplate";
 import { PlacementGroup } from "@pulumi/aws/ec2/placementGroup";
@@ -21,6 +22,12 @@ export interface ManagedPoolsArgs {
   readonly securityGroupId: pulumi.Input<string>;
   /** Install vpc-cni, kube-proxy, CoreDNS and the Pod Identity agent (a new Auto Mode cluster has none for these nodes). */
   readonly installNodeAddons: boolean;
+  /**
+   * The cluster's Kubernetes version, when the kit creates the cluster: node groups and their add-ons follow it, so a
+   * version bump upgrades them in place (EKS user guide, "Update existing cluster to new Kubernetes version": node
+   * groups and add-ons are not upgraded with the control plane). @default their versions stay as created
+   */
+  readonly kubernetesVersion?: string;
   readonly capacity: CapacitySettings;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -59,8 +66,11 @@ export class ManagedPools extends pulumi.ComponentResource {
         // add-on owns kube-system/amazon-vpc-cni and sets the same switch Auto Mode's nodes read in it.
         const configurationValues = addon === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined;
         const cni = addon === "vpc-cni";
+        // The add-on's default version for the cluster's Kubernetes version (DescribeAddonVersions): bumping the
+        // version bumps it too, keeping settings changed on the cluster (PRESERVE).
+        const addonVersion = args.kubernetesVersion ? getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.kubernetesVersion }, parent).version : undefined;
         dependsOn.push(new Addon(`${name}-${addon}`, {
-          clusterName: args.clusterName, addonName: addon, resolveConflictsOnCreate: "OVERWRITE", configurationValues, tags: args.tags,
+          clusterName: args.clusterName, addonName: addon, addonVersion, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", configurationValues, tags: args.tags,
           ...(cni ? { podIdentityAssociations: [{ serviceAccount: "aws-node", roleArn: cniRole.arn }] } : {}),
         }, { ...parent, dependsOn: cni ? [agent, cniPolicy] : [] }));
       }
@@ -83,7 +93,7 @@ export class ManagedPools extends pulumi.ComponentResource {
         clusterName: args.clusterName, nodeRoleArn: nodeRoleArn!, subnetIds,
         instanceTypes: [pool.instanceType], amiType: ng.amiType, capacityType: ng.capacityType, scalingConfig: ng.scalingConfig,
         taints: ng.taints, labels: ng.labels, launchTemplate: { id: template.id, version: template.latestVersion.apply(String) },
-        updateConfig: { maxUnavailable: 1 }, nodeRepairConfig: { enabled: true }, tags: args.tags,
+        updateConfig: { maxUnavailable: 1 }, nodeRepairConfig: { enabled: true }, tags: args.tags, ...(args.kubernetesVersion ? { version: args.kubernetesVersion } : {}),
       }, { parent: this, dependsOn, ignoreChanges: ["scalingConfig.desiredSize"] });
     });
     this.registerOutputs({});

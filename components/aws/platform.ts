@@ -79,6 +79,7 @@ export class Platform extends pulumi.ComponentResource {
       new ManagedPools(`${name}-gpu`, {
         clusterName: this.clusterName, pools: infra.pools.map((p) => ({ pool: p.pool, subnetIds: subnetsFor(p.zones) })),
         nodeRoleArn, securityGroupId, installNodeAddons: stack.cluster.mode === "create", capacity: stack.capacity, tags,
+        kubernetesVersion: stack.cluster.mode === "create" ? stack.cluster.kubernetesVersion : undefined,
       }, parent);
     }
     if (stack.serving.imageCache && stack.capacity.mode !== "cpu") {

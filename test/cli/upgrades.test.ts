@@ -38,6 +38,21 @@ describe("upgrades", () => {
     expect(diffPlans("t", b, a).blocking).toEqual([expect.stringMatching(/is a downgrade/)]);
   });
 
+  it("on managed node groups, a Kubernetes upgrade also moves the node groups and their add-ons, in place", async () => {
+    const managed = { "omk:capacity": { mode: "managed", capacityType: "on-demand" } };
+    const v = DEFAULT_KUBERNETES_VERSION;
+    const fixed = { ...model, replicas: { min: 1, max: 1 } };
+    const [a, b] = await Promise.all([at(managed, fixed), at({ ...managed, "omk:cluster": { kubernetesVersion: next(v) } }, fixed)]);
+    const d = diffPlans("t", a, b);
+    expect(d.changed.filter((c) => c.replaceReason)).toEqual([]);
+    const group = d.changed.find((c) => c.type === "aws:eks/nodeGroup:NodeGroup")!;
+    expect(group.changes.map((c) => c.path)).toContain("version");
+    expect(group.disruption).toMatch(/managed node group rolling update/);
+    const addons = d.changed.filter((c) => c.type === "aws:eks/addon:Addon");
+    expect(addons.map((c) => c.name.split("-").pop()).sort()).toEqual(["cni", "coredns", "proxy"]);
+    for (const addon of addons) expect(addon.changes).toEqual([{ path: "addonVersion", before: `offline-default-for-${v}`, after: `offline-default-for-${next(v)}` }]);
+  });
+
   it("pinning a model revision rolls its server and replaces no stateful resource", async () => {
     const [a, b] = await Promise.all([at({}), at({}, { ...model, weights: { revision: "0123456789abcdef0123456789abcdef01234567" } })]);
     const d = diffPlans("t", a, b);
