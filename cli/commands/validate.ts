@@ -7,6 +7,7 @@ import * as path from "node:path";
 import { ConfigError } from "../../components/config/errors";
 import { defaultStack, readStackFile, stackFilePath, stackNameOf } from "../../components/config/load";
 import { resolveStack } from "../../components/config/validate";
+import { accessWarnings } from "../../components/aws/cluster-access";
 import { ALL_POLICIES } from "../../policies/all";
 import { readPolicyConfig } from "../engine/policy-config";
 import { environmentPolicyConfig } from "../engine/policy-runner";
@@ -32,6 +33,8 @@ export async function validateCommand(opts: ValidateOptions, out: (s: string) =>
     const policyFile = opts.policyConfig ? path.resolve(opts.policyConfig) : environmentPolicyConfig(s.environment);
     readPolicyConfig(policyFile, ALL_POLICIES, opts.policyConfig ? "--policy-config" : undefined);
     out(`omk validate: ${path.relative(process.cwd(), file) || file} is valid — ${s.models.length} model(s) in ${s.region} (${s.models.map((m) => `${m.name} on ${m.device === "cpu" ? "CPUs" : m.placement.instanceType}`).join(", ")}); policy config ${policyFile ? path.relative(process.cwd(), policyFile) || policyFile : "none (the pack's defaults)"} checked. Run \`npx omk plan\` for resources, manifests and the policy verdict.`);
+    // What stops the first `pulumi up` although the config is valid.
+    for (const w of accessWarnings(s.cluster.mode, s.cluster.mode === "create" ? s.cluster.admins : [])) out(`  note: ${w}`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -160,7 +160,12 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   // A resource registered under a new name with an alias to its old URN is the same resource to Pulumi (adopted,
   // not replaced); paths under ignoreChanges keep their state value.
   const adopted = new Map<string, string>();
-  for (const [urn, r] of a) if (!b.has(urn)) for (const alias of r.aliases ?? []) if (b.has(alias) && !a.has(alias)) adopted.set(urn, alias);
+  // The engine takes the first alias found in the old state.
+  for (const [urn, r] of a) {
+    if (b.has(urn)) continue;
+    const alias = (r.aliases ?? []).find((x) => b.has(x) && !a.has(x));
+    if (alias) adopted.set(urn, alias);
+  }
   for (const [urn, r] of a) {
     const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
     if (!old) continue;

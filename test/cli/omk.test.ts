@@ -165,6 +165,9 @@ describe("omk validate, --version and flag errors", () => {
     const ok = await omk("validate", "--config", path.join(ROOT, "test/fixtures/stacks/Pulumi.fixture.yaml"));
     expect(ok.code, ok.err).toBe(0);
     expect(ok.out).toMatch(/is valid — 1 model\(s\) in us-east-1 \(qwen3-8b on g6e\.xlarge\); policy config none \(the pack's defaults\) checked/);
+    // Valid, but the first `pulumi up` of a new cluster would stop without an admin: said here too.
+    // (The fixture is the test's own: a new cluster with no admins.)
+    expect(ok.out).toMatch(/note: omk:cluster\.admins is empty/);
     const dir = mkdtempSync(path.join(tmpdir(), "omk-validate-"));
     const bad = path.join(dir, "Pulumi.bad.yaml");
     writeFileSync(bad, "config:\n  aws:region: us-east-1\n  omk:environment: x\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      replicas: 5\n      instanceType: g9.huge\n");
