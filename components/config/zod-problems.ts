@@ -49,6 +49,7 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
           })()];
       case "too_small":
         if (issue.origin === "array") return [{ path, value, message: "must not be empty.", fix: "list at least one entry." }];
+        if (issue.origin === "string") return [{ path, value, message: `must be at least ${String(issue.minimum)} characters.`, fix: `use a value of at least ${String(issue.minimum)} characters.` }];
         // positive() is an exclusive minimum of 0: "≥ 0" would wrongly admit 0.
         if (issue.inclusive === false) return [{ path, value, message: `must be > ${String(issue.minimum)}.`, fix: `use a value above ${String(issue.minimum)}.` }];
         return [{ path, value, message: `must be ≥ ${String(issue.minimum)}.`, fix: `use a value of at least ${String(issue.minimum)}.` }];

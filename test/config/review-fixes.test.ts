@@ -32,6 +32,8 @@ describe("credentials anywhere in the stack file", () => {
 
   it("shows numbers and booleans of key-named settings, which hold no credential", () => {
     expect(errorOf({ "omk:apiKeyVersion": 0 })).toMatch(/omk:apiKeyVersion: 0 — must be ≥ 1/);
+    // A too-short string says what it counts.
+    expect(errorOf({ "omk:apiKey": "short" }, ["omk:apiKey"])).toMatch(/omk:apiKey: "\[secret\]" — must be at least 16 characters\. Fix: use a value of at least 16 characters/);
   });
 });
 
