@@ -45,20 +45,16 @@ export interface KitOutputs {
   readonly warnings: readonly string[];
 }
 
-/** Offline, a `secure:` value is ciphertext the kit cannot (and must not) decrypt. */
-function secretOf(value: string | { secure: string } | undefined): pulumi.Output<string> | undefined {
-  if (value === undefined) return undefined;
-  return pulumi.secret(typeof value === "string" ? value : "(encrypted in the stack file; not decrypted offline)");
-}
-
 /**
- * An API key from the stack config. Offline, an encrypted value stays encrypted: the stand-in is shaped like a bearer
- * token, so the API guard's configuration (which refuses anything else) renders as it will for real.
+ * Offline, a `secure:` value is ciphertext the kit cannot (and must not) decrypt: a stand-in takes its place. An API
+ * key's stand-in is shaped like a bearer token, so the API guard's keys file (which refuses anything else) renders
+ * as it will for real.
  */
-function keySecretOf(value: string | { secure: string } | undefined): pulumi.Output<string> | undefined {
+function secretOf(value: string | { secure: string } | undefined, standIn = "(encrypted in the stack file; not decrypted offline)"): pulumi.Output<string> | undefined {
   if (value === undefined) return undefined;
-  return pulumi.secret(typeof value === "string" ? value : "encrypted-in-the-stack-file-not-decrypted-offline");
+  return pulumi.secret(typeof value === "string" ? value : standIn);
 }
+const KEY_STAND_IN = "encrypted-in-the-stack-file-not-decrypted-offline";
 
 export class OpenModelKit extends pulumi.ComponentResource {
   public readonly platform: Platform;
@@ -87,7 +83,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
       // prefix lists": com.amazonaws.<region>.s3 holds the service's address ranges in the region).
       s3Cidrs: stack.models.some((m) => m.weightSource === "s3") ? getPrefixListOutput({ name: `com.amazonaws.${stack.region}.s3` }, { parent: this }).cidrBlocks : undefined,
     }, { parent: this });
-    const sharedApiKey = keySecretOf(stack.apiKey);
+    const sharedApiKey = secretOf(stack.apiKey, KEY_STAND_IN);
     const idleTimeoutSeconds = idleTimeoutFor(stack.traffic, stack.models.filter((m) => m.exposure !== "internal"));
     this.services = stack.models.map((model) => {
       const placed = infra.pools.find((p) => p.pool.models.includes(model.name));
@@ -99,7 +95,7 @@ export class OpenModelKit extends pulumi.ComponentResource {
         keepAliveSeconds: model.exposure === "internal" && !usesRouter(model) ? undefined : idleTimeoutSeconds + 60, idleTimeoutSeconds,
         minReadySeconds: model.exposure === "internal" ? undefined : ALB_TARGET_READY_SECONDS,
         guardImage: pull(stack.serving.guardImage), provider, dependsOn: [platform], tags, surgeRollout: stack.capacity.mode !== "managed",
-        keys: { version: stack.apiKeyVersion, keepPrevious: stack.apiKeyKeepPrevious, shared: sharedApiKey, sharedPrevious: keySecretOf(stack.apiKeyPrevious) },
+        keys: { version: stack.apiKeyVersion, keepPrevious: stack.apiKeyKeepPrevious, shared: sharedApiKey, sharedPrevious: secretOf(stack.apiKeyPrevious, KEY_STAND_IN) },
       }, { parent: this });
     });
 
@@ -154,7 +150,7 @@ export function imagesOf(stack: ResolvedStack): string[] {
   if (stack.capacity.mode === "cpu") return [];
   const multiNode = stack.models.some((m) => m.placement.nodes > 1) && stack.serving.multiNodeImage;
   const routed = stack.models.some(usesRouter) ? [stack.serving.routerImage] : [];
-  // The API guard (NGINX_IMAGE) runs in every server pod; the cold-start responder is the same image.
+  // The API guard's nginx (serving.guardImage) runs in every server pod; the cold-start responder is the same image.
   return [stack.serving.image, ...(multiNode ? [multiNode] : []), AWS_CLI_IMAGE, ...routed, stack.serving.guardImage];
 }
 
@@ -196,7 +192,7 @@ export function buildKit(stack: ResolvedStack, infra: InfraPlan, stackName = pul
   return {
     kit, environment: stack.environment, region: stack.region, clusterName: kit.platform.clusterName, models: kit.models, infra,
     endpoints: kit.endpoints, apiKeys: kit.apiKeys, dashboard: kit.monitoring ? GRAFANA_HINT : null,
-    warnings: [...infra.warnings, ...accessWarnings(stack.cluster.mode, stack.cluster.mode === "create" ? stack.cluster.admins : []), ...servingWarnings(stack), ...alertingWarnings(alertReceiversOf(stack), kit.monitoring)],
+    warnings: [...infra.warnings, ...accessWarnings(stack.cluster), ...servingWarnings(stack), ...alertingWarnings(alertReceiversOf(stack), kit.monitoring)],
   };
 }
 

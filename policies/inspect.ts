@@ -58,6 +58,11 @@ export function podTemplates(r: Inspectable): { metadata?: any; spec: any }[] {
   return (POD_TEMPLATE_TYPES[r.type]?.(r.props) ?? []).filter((t) => t && t.spec);
 }
 
+/** A container's command line as the runtime starts it: command, then args. */
+export function argvOf(container: any): string[] {
+  return [...(container?.command ?? []), ...(container?.args ?? [])].map(String);
+}
+
 export function containersOf(spec: any): any[] {
   return [...(spec?.containers ?? []), ...(spec?.initContainers ?? [])];
 }

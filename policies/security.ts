@@ -5,7 +5,7 @@
  * policy config, e.g. a first try, is warned, not blocked); policies/config/prod.json makes every one mandatory.
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
-import { TYPES, albEndpoints, containersOf, podTemplates } from "./inspect";
+import { TYPES, albEndpoints, argvOf, containersOf, podTemplates } from "./inspect";
 import type { RestrictedException } from "../components/pod-security";
 import { GUARD_CONTAINER, guardConfigName, guardRequiresKey } from "../components/serving/api-guard-spec";
 
@@ -140,7 +140,7 @@ export const remoteCodePinned: ResourceValidationPolicy = {
   validateResource: (args, report) => {
     for (const t of podTemplates(args)) {
       for (const c of t.spec.containers ?? []) {
-        const argv = [...(c.command ?? []), ...(c.args ?? [])].map(String).join(" ");
+        const argv = argvOf(c).join(" ");
         if (!/--trust-remote-code\b/.test(argv)) continue;
         const fromStore = /\bs3:\/\//.test(argv);
         if (!fromStore && !/--revision[ =]\S+/.test(argv)) report(`Container ${c.name} runs its model repo's code (--trust-remote-code) from an unpinned Hub branch: whoever can push there runs code in the cluster. Pin weights.revision to a commit hash, or use weights.source: s3.`);
@@ -154,7 +154,7 @@ export function apiGuardProblem(t: { spec: any }): string | null {
   const containers: any[] = t.spec.containers ?? [];
   const vllm = containers.find((c) => c.name === "vllm");
   if (!vllm) return null;
-  const argv = [...(vllm.command ?? []), ...(vllm.args ?? [])].map(String).join(" ");
+  const argv = argvOf(vllm).join(" ");
   if (!/\bvllm serve\b/.test(argv)) return null; // a multi-node worker: no HTTP
   if (!containers.some((c) => c.name === GUARD_CONTAINER)) return "runs vLLM without the API guard in front of it";
   if (!/--host '?127\.0\.0\.1'?(\s|$)/.test(argv) || /--host[= ]'?0\.0\.0\.0/.test(argv)) return "lets vLLM listen beyond the pod's loopback, past the API guard";

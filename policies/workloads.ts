@@ -4,7 +4,7 @@
  */
 import type { ResourceValidationPolicy, StackValidationPolicy } from "@pulumi/policy/policy";
 import { credentialArgs, credentialIn, isCredentialName } from "../components/credentials";
-import { TYPES, albEndpoints, containersOf, gpuRequest, podTemplates } from "./inspect";
+import { TYPES, albEndpoints, argvOf, containersOf, gpuRequest, podTemplates } from "./inspect";
 import { guardedByApiKey } from "./security";
 
 export const gpuContainers: ResourceValidationPolicy = {
@@ -65,7 +65,7 @@ export const noPlaintextSecrets: ResourceValidationPolicy = {
         for (const e of c.env ?? []) {
           if (looksLikeCredential(e.name, e.value)) report(`Container ${c.name} sets ${e.name} as a plain value. Store it in a Secret and use valueFrom.secretKeyRef.`);
         }
-        for (const { index, reason } of credentialArgs([...(c.command ?? []), ...(c.args ?? [])].map(String))) {
+        for (const { index, reason } of credentialArgs(argvOf(c))) {
           report(`Container ${c.name}'s command line (argument ${index}) holds ${reason}. Pass it through a Secret (env valueFrom.secretKeyRef), never as an argument.`);
         }
       }

@@ -34,7 +34,7 @@ export async function validateCommand(opts: ValidateOptions, out: (s: string) =>
     readPolicyConfig(policyFile, ALL_POLICIES, opts.policyConfig ? "--policy-config" : undefined);
     out(`omk validate: ${path.relative(process.cwd(), file) || file} is valid — ${s.models.length} model(s) in ${s.region} (${s.models.map((m) => `${m.name} on ${m.device === "cpu" ? "CPUs" : m.placement.instanceType}`).join(", ")}); policy config ${policyFile ? path.relative(process.cwd(), policyFile) || policyFile : "none (the pack's defaults)"} checked. Run \`npx omk plan\` for resources, manifests and the policy verdict.`);
     // What stops the first `pulumi up` although the config is valid.
-    for (const w of accessWarnings(s.cluster.mode, s.cluster.mode === "create" ? s.cluster.admins : [])) out(`  note: ${w}`);
+    for (const w of accessWarnings(s.cluster)) out(`  note: ${w}`);
     return 0;
   } catch (e) {
     if (e instanceof ConfigError) {

@@ -133,10 +133,15 @@ export function inputChanges(before: Record<string, unknown>, after: Record<stri
   return paths.filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p))).map((p) => ({ path: p, before: a.get(p), after: b.get(p) }));
 }
 
+/** Whether an input path is the field `field` or lies inside it (`field.x`, `field[0]`). */
+function within(path: string, field: string): boolean {
+  return path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`);
+}
+
 function replaceReason(type: string, changes: readonly InputChange[], regionChanged: boolean): string | null {
   if (regionChanged && type.startsWith("aws:")) return "the AWS region changed";
   const keys = REPLACE_ON[type] ?? [];
-  const hit = changes.find((c) => keys.some((k) => c.path === k || c.path.startsWith(`${k}.`) || c.path.startsWith(`${k}[`)));
+  const hit = changes.find((c) => keys.some((k) => within(c.path, k)));
   if (hit) return `${hit.path} cannot change in place`;
   if (type.startsWith("kubernetes:") && changes.some((c) => c.path === "metadata.name" || c.path === "metadata.namespace")) return "its Kubernetes name changed";
   return null;
@@ -170,11 +175,12 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
     if (!old) continue;
     const ignored = r.ignoreChanges ?? [];
-    const changes = inputChanges(old.inputs, r.inputs).filter((c) => !ignored.some((p) => c.path === p || c.path.startsWith(`${p}.`) || c.path.startsWith(`${p}[`)));
+    const changes = inputChanges(old.inputs, r.inputs).filter((c) => !ignored.some((p) => within(c.path, p)));
     const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
     if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) });
   }
-  const removed = [...b.values()].filter((r) => !a.has(r.urn) && ![...adopted.values()].includes(r.urn));
+  const adoptedOld = new Set(adopted.values());
+  const removed = [...b.values()].filter((r) => !a.has(r.urn) && !adoptedOld.has(r.urn));
   const added = [...a.values()].filter((r) => !b.has(r.urn) && !adopted.has(r.urn));
   // A Kubernetes object that moves to another Pulumi resource under the same namespace/name: Pulumi creates the new
   // resource before deleting the old one, and since pulumi-kubernetes 4.29 the create fails with AlreadyExists.

@@ -13,19 +13,19 @@ import type { RecordedResource } from "./record";
 
 type Change = { readonly path: string; readonly before: unknown; readonly after: unknown };
 
-function rollout(r: RecordedResource, what: string): string {
+function rollout(r: RecordedResource): string {
   const spec = r.inputs.spec as Record<string, any> | undefined;
   const ru = r.type.endsWith(":LeaderWorkerSet") ? spec?.rolloutStrategy?.rollingUpdateConfiguration : spec?.strategy?.rollingUpdate;
   const replicas = r.type.endsWith(":LeaderWorkerSet") ? "group" : "pod";
-  if (ru?.maxSurge >= 1 && ru?.maxUnavailable === 0) return `rolling ${what}, surge-first: each new ${replicas} starts (a full cold start for a model server) while the old one serves, then the old one drains`;
-  if (ru?.maxUnavailable >= 1) return `rolling ${what}, ${ru.maxUnavailable} ${replicas} at a time: capacity drops by one while each replacement starts`;
-  return `rolling ${what}`;
+  if (ru?.maxSurge >= 1 && ru?.maxUnavailable === 0) return `rolling update, surge-first: each new ${replicas} starts (a full cold start for a model server) while the old one serves, then the old one drains`;
+  if (ru?.maxUnavailable >= 1) return `rolling update, ${ru.maxUnavailable} ${replicas} at a time: capacity drops by one while each replacement starts`;
+  return "rolling update";
 }
 
 /** How an in-place change reaches the running system; null when nothing running is touched. */
 export function disruptionOf(after: RecordedResource, changes: readonly Change[]): string | null {
   const templated = changes.some((c) => c.path.startsWith("spec.template.") || c.path.startsWith("spec.leaderWorkerTemplate."));
-  if (/:(Deployment|LeaderWorkerSet|StatefulSet|DaemonSet)$/.test(after.type) && templated) return rollout(after, "update");
+  if (/:(Deployment|LeaderWorkerSet|StatefulSet|DaemonSet)$/.test(after.type) && templated) return rollout(after);
   if (after.type === "kubernetes:helm.sh/v3:Release") return "helm upgrade in place: the chart's own workloads roll by their strategies";
   if (/karpenter\.sh\/v1:NodePool$|eks\.amazonaws\.com\/v1:NodeClass$|karpenter\.k8s\.aws\/v1:EC2NodeClass$/.test(after.type) && changes.some((c) => c.path.startsWith("spec."))) {
     return "Karpenter replaces the pool's nodes by drift; a serving pod (do-not-disrupt) keeps its node until it has moved";
@@ -45,7 +45,10 @@ const GENERATED_KEY = /-api-key(-v\d+)?$/;
 export function keyProblems(after: readonly RecordedResource[], changed: readonly { readonly urn: string; readonly replaceReason: string | null }[], unchangedBefore: (urn: string) => boolean): string[] {
   const keys = after.filter((r) => r.type === "random:index/randomPassword:RandomPassword" && GENERATED_KEY.test(r.name));
   const byModel = new Map<string, RecordedResource[]>();
-  for (const k of keys) byModel.set(k.name.replace(GENERATED_KEY, ""), [...(byModel.get(k.name.replace(GENERATED_KEY, "")) ?? []), k]);
+  for (const k of keys) {
+    const model = k.name.replace(GENERATED_KEY, "");
+    byModel.set(model, [...(byModel.get(model) ?? []), k]);
+  }
   const replaced = new Set(changed.filter((c) => c.replaceReason).map((c) => c.urn));
   return [...byModel.entries()].filter(([, ks]) => ks.length > 1 && !ks.some((k) => unchangedBefore(k.urn) && !replaced.has(k.urn))).map(([model]) =>
     `${model}: both keys of the overlap are new: the key clients hold now would stop working. Raise omk:apiKeyVersion by exactly one with omk:apiKeyKeepPrevious (after upgrading the kit, first run \`pulumi up\` with the key settings unchanged).`);

@@ -94,7 +94,8 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
   const stack = options.stack ?? "dev";
   const resources: RecordedResource[] = [];
   const outputs = new Map<string, Record<string, unknown>>();
-  const clear = new Map<string, { inputs: Record<string, unknown>; outputs: Record<string, unknown> }>();
+  // Only what holds a secret has a clear view of its own; everything else is the same for policies as for the plan.
+  const clear = new Map<string, { inputs?: Record<string, unknown>; outputs?: Record<string, unknown> }>();
   const failures: Error[] = [];
 
   pulumi.runtime.setAllConfig({ ...(options.config ?? {}) });
@@ -135,7 +136,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
           inputs: inputs.masked, outputs: {},
         });
         outputs.set(resp.getUrn(), state.masked);
-        if (inputs.clear || state.clear) clear.set(resp.getUrn(), { inputs: inputs.clear ?? inputs.masked, outputs: state.clear ?? state.masked });
+        if (inputs.clear || state.clear) clear.set(resp.getUrn(), { inputs: inputs.clear, outputs: state.clear });
       }
       callback(err, resp);
     });
@@ -146,7 +147,7 @@ async function recordNow<T>(program: () => T, options: RecordOptions): Promise<R
       const v = views(pulumi.runtime.deserializeProperties(value as never));
       outputs.set(req.getUrn(), v.masked);
       const known = clear.get(req.getUrn());
-      if (v.clear || known) clear.set(req.getUrn(), { inputs: known?.inputs ?? resources.find((r) => r.urn === req.getUrn())?.inputs ?? {}, outputs: v.clear ?? v.masked });
+      if (v.clear || known) clear.set(req.getUrn(), { inputs: known?.inputs, outputs: v.clear });
     }
     return registerOutputs(req, callback);
   };

@@ -23,15 +23,15 @@ export function adminEntryName(base: string, principalArn: string): string {
   return `${base}-admin-${last}-${createHash("sha256").update(principalArn).digest("hex").slice(0, 8)}`;
 }
 
-/** Why the principal running Pulumi could not reach the cluster, or null. */
+/** Why the principal running Pulumi could not reach the cluster (what omk:cluster.admins lacks), or null. */
 export function callerProblem(admins: readonly string[], callerArn: string): string | null {
   // Empty: not known (the offline engine's answer; AWS always names the issuer of a session).
   if (!callerArn || admins.includes(callerArn)) return null;
-  return `omk:cluster.admins does not list ${callerArn}, the principal running Pulumi: the cluster gets no creator permissions, so it could not reach the cluster it creates (401).`;
+  return `does not list ${callerArn}, the principal running Pulumi: the cluster gets no creator permissions, so it could not reach the cluster it creates (401).`;
 }
 
-/** What `omk plan` says offline, where the caller is unknown. */
-export function accessWarnings(mode: "create" | "existing", admins: readonly string[]): string[] {
-  if (mode !== "create" || admins.length) return [];
+/** What `omk plan` and `omk validate` say offline, where the caller is unknown. */
+export function accessWarnings(cluster: { readonly mode: "create"; readonly admins: readonly string[] } | { readonly mode: "existing" }): string[] {
+  if (cluster.mode !== "create" || cluster.admins.length) return [];
   return ["omk:cluster.admins is empty: nobody could reach the new cluster (it gets no creator permissions), so `pulumi up` stops before creating anything. List the role that runs `pulumi up` (your CI deploy role) and your admins' roles."];
 }

@@ -109,8 +109,7 @@ export class EksCluster extends pulumi.ComponentResource {
     this.nodeRoleName = nodeRole.name;
     this.nodeRoleArn = nodeRole.arn;
     this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId ?? "");
-    const aws = new pulumi.Config("aws");
-    const identity = awsIdentityOf((key) => aws.get(key));
+    const identity = awsIdentityOf(new pulumi.Config("aws"));
     this.provider = new Provider(`${name}-k8s`, {
       kubeconfig: pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca?.data ?? "", args.region, identity)),
       enableServerSideApply: true,

@@ -29,7 +29,7 @@ export class ExistingCluster extends pulumi.ComponentResource {
       const cluster = getClusterOutput({ name: s.name }, { parent: this });
       this.name = cluster.name;
       this.clusterSecurityGroupId = cluster.vpcConfig.apply((v) => v.clusterSecurityGroupId);
-      const kubeconfig = s.kubeconfig ?? pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthorities]).apply(([n, endpoint, cas]) => kubeconfigFor(n, endpoint, cas[0]?.data ?? "", args.region, awsIdentityOf((key) => new pulumi.Config("aws").get(key))));
+      const kubeconfig = s.kubeconfig ?? pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthorities]).apply(([n, endpoint, cas]) => kubeconfigFor(n, endpoint, cas[0]?.data ?? "", args.region, awsIdentityOf(new pulumi.Config("aws"))));
       this.provider = new Provider(`${name}-k8s`, { kubeconfig, context: s.context, enableServerSideApply: true }, { parent: this });
     } else {
       this.name = pulumi.output(s.context ?? "kubeconfig");

@@ -26,8 +26,9 @@ export function kubeconfigFor(clusterName: string, endpoint: string, caData: str
   });
 }
 
-/** The AWS provider's identity settings from the stack's `aws:` config (JSON values as Pulumi stores them). */
-export function awsIdentityOf(get: (key: string) => string | undefined): AwsIdentity {
+/** The AWS provider's identity settings from the stack's `aws:` config (`new pulumi.Config("aws")`; JSON values as Pulumi stores them). */
+export function awsIdentityOf(config: { get(key: string): string | undefined }): AwsIdentity {
+  const get = (key: string) => config.get(key);
   const parse = (v: string | undefined): any => {
     if (v === undefined) return undefined;
     try { return JSON.parse(v); } catch { return v; }

@@ -145,8 +145,8 @@ export const stackSchema = z.strictObject({
    */
   apiKey: z.union([z.string().min(16, "use at least 16 characters"), z.strictObject({ secure: z.string() })]).optional(),
   /**
-   * Rotate the API keys: raising it generates new keys (the kit's own) and rolls every server onto the current
-   * key (the kit's or omk:apiKey), surge-first. @default 1
+   * Rotate the API keys: raising it generates new keys (the kit's own); the servers' API guards reload their keys in
+   * place, and the routers roll onto the current key (the kit's or omk:apiKey). @default 1
    */
   apiKeyVersion: z.number().int().min(1).max(1_000_000).default(1),
   /**

@@ -10,7 +10,12 @@ import type { RawStackConfig } from "./validate";
  * word by word so that `inputTokens` or `maxNumBatchedTokens` are not taken for one.
  */
 function secretPath(keyPath: string): boolean {
-  return keyPath.split(/[.:[\]]+/).filter(Boolean).some((key) => isCredentialName(key.replace(/([a-z0-9])([A-Z])/g, "$1-$2")));
+  return keyPath.split(/[.:[\]]+/).filter(Boolean).some((key) => isCredentialName(words(key)));
+}
+
+/** A camelCase config key as words (`apiKeyPrevious` → `api-Key-Previous`), the form isCredentialName reads. */
+function words(key: string): string {
+  return key.replace(/([a-z0-9])([A-Z])/g, "$1-$2");
 }
 
 /**
@@ -68,8 +73,7 @@ export function plainCredentials(raw: RawStackConfig, secretKeys: ReadonlySet<st
       const kind = credentialIn(value);
       // Under user data (the AWS provider's default tags) a key is a tag name: judged by the value alone.
       const userData = /^aws:defaultTags\b/.test(path);
-      const words = leaf.replace(/([a-z0-9])([A-Z])/g, "$1-$2");
-      const named = !userData && isCredentialName(words) && !REFERENCE_SUFFIX.test(words.toLowerCase());
+      const named = !userData && isCredentialName(words(leaf)) && !REFERENCE_SUFFIX.test(words(leaf).toLowerCase());
       if (kind || (named && value !== "")) out.push({ path, value: "[secret]", message: `holds ${kind ?? "a credential (by its name)"} in plain text: it would sit in the stack file, in git and in every plan and manifest.`, fix: "remove it; a credential goes in as a Pulumi secret (`pulumi config set --secret <key> …`) under the key that needs it." });
     } else if (Array.isArray(value)) value.forEach((v, i) => visit(v, `${path}[${i}]`, leaf));
     else if (value !== null && typeof value === "object" && !("secure" in value)) for (const [k, v] of Object.entries(value)) visit(v, `${path}.${k}`, k);

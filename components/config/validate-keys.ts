@@ -1,7 +1,7 @@
 /**
  * API-key settings (pure): the rotation keys only where they mean something, and keys the API guard can carry.
  */
-import { BEARER_TOKEN, MAX_KEY_LENGTH } from "../serving/api-guard-spec";
+import { bearerKeyProblem } from "../serving/api-guard-spec";
 import type { ConfigProblem } from "./errors";
 import { NAMESPACE } from "./schema";
 /** The two ways to keep an old API key working during a rotation, each only where it means something. */
@@ -14,9 +14,8 @@ export function checkKeyRotation(d: { apiKey?: unknown; apiKeyVersion: number; a
   }
   // In a real run the keys arrive decrypted: the API guard takes only bearer-token characters (api-guard-spec.ts).
   for (const [key, value] of [["apiKey", d.apiKey], ["apiKeyPrevious", d.apiKeyPrevious]] as const) {
-    if (typeof value !== "string") continue;
-    if (!BEARER_TOKEN.test(value)) out.push({ path: `${NAMESPACE}:${key}`, value: "[secret]", message: "is not usable as a bearer token: it holds a character other than letters, digits and - . _ ~ + / (then = at the end), RFC 6750 §2.1.", fix: `set a key of those characters: \`pulumi config set --secret ${NAMESPACE}:${key} "$(openssl rand -hex 32)"\`.` });
-    else if (value.length > MAX_KEY_LENGTH) out.push({ path: `${NAMESPACE}:${key}`, value: "[secret]", message: `is longer than ${MAX_KEY_LENGTH} characters.`, fix: `set a shorter key: \`pulumi config set --secret ${NAMESPACE}:${key} "$(openssl rand -hex 32)"\`.` });
+    const problem = typeof value === "string" ? bearerKeyProblem(value) : null;
+    if (problem) out.push({ path: `${NAMESPACE}:${key}`, value: "[secret]", message: problem, fix: `set another key, e.g. \`pulumi config set --secret ${NAMESPACE}:${key} "$(openssl rand -hex 32)"\`.` });
   }
   if (d.apiKeyPrevious !== undefined && d.apiKey === undefined) {
     out.push({ path: `${NAMESPACE}:apiKeyPrevious`, value: "[secret]", message: "is the key your own omk:apiKey replaces, but no omk:apiKey is set (the kit generates the keys).", fix: "set omk:apiKey too, or use omk:apiKeyVersion with apiKeyKeepPrevious: true to rotate the kit's keys." });

@@ -49,6 +49,13 @@ export const VLLM_KEEPALIVE_SECONDS = UPSTREAM_KEEPALIVE_SECONDS + 15;
  */
 export const BEARER_TOKEN = /^[A-Za-z0-9._~+/-]+=*$/;
 
+/** Why a key cannot be one the guard accepts (its characters, its length), or null. Never mentions the value. */
+export function bearerKeyProblem(key: string): string | null {
+  if (!BEARER_TOKEN.test(key)) return "is not usable as a bearer token: it holds a character other than letters, digits and - . _ ~ + / (then = at the end), RFC 6750 §2.1.";
+  if (key.length > MAX_KEY_LENGTH) return `is longer than ${MAX_KEY_LENGTH} characters.`;
+  return null;
+}
+
 export interface GuardConfigInput {
   /** The model requires an API key: /v1 answers 401 without one of the keys in the keys file. */
   readonly auth: boolean;
@@ -164,9 +171,8 @@ export function guardConfig(input: GuardConfigInput): string {
  */
 export function guardKeys(keys: readonly string[], sources: readonly string[]): string {
   keys.forEach((key, i) => {
-    const source = sources[i] ?? "an API key";
-    if (!BEARER_TOKEN.test(key)) throw new Error(`${source} is not usable as a bearer token: use letters, digits and - . _ ~ + / only, optionally ending in = (RFC 6750 §2.1). The value is not shown.`);
-    if (key.length > MAX_KEY_LENGTH) throw new Error(`${source} is longer than ${MAX_KEY_LENGTH} characters. The value is not shown.`);
+    const problem = bearerKeyProblem(key);
+    if (problem) throw new Error(`${sources[i] ?? "an API key"} ${problem} The value is not shown.`);
   });
   if (!keys.length) throw new Error("a model that requires an API key needs at least one key");
   // Regex-escaped: `.` and `+` are the only metacharacters a bearer token can hold.
@@ -221,7 +227,6 @@ export function guardContainer(auth: boolean, preStopSeconds: number, image: str
     command: ["/bin/sh", "-c"],
     args: [guardScript(`${CONF_DIR}/nginx.conf`, `${KEYS_DIR}/keys.conf`)],
     ports: [{ name: "http", containerPort: GUARD_PORT, protocol: "TCP" }],
-    // Its own readiness: the pod's readiness is vLLM's (a model listed), which already goes through this port's peer.
     // Its own probes: a wedged guard restarts itself, not vLLM (whose liveness goes through it).
     readinessProbe: { tcpSocket: { port: GUARD_PORT }, periodSeconds: 10 },
     livenessProbe: { tcpSocket: { port: GUARD_PORT }, periodSeconds: 20, failureThreshold: 3 },

@@ -46,14 +46,15 @@ export function modelKeys(scope: pulumi.Resource, name: string, rotation: KeyRot
   // version, a stack had one key resource, `<name>-api-key`, whatever its version: the key clients hold now is
   // adopted (an alias) by the version that holds it after this run — the previous one when it is kept (the
   // documented rotation raises the version by one), else the current one (keepers unchanged: the same value).
-  const legacyHolder = rotation.keepPrevious && version > 1 ? version - 1 : version;
+  const previous = rotation.keepPrevious && version > 1 ? version - 1 : null;
+  const legacyHolder = previous ?? version;
   const generated = (v: number) => new RandomPassword(keyResourceName(name, v), { length: 48, special: false, keepers: { version: String(v) } }, {
     parent: scope, ...(v === legacyHolder && v > 1 ? { aliases: [{ name: keyResourceName(name, 1) }] } : {}),
   }).result;
   const current = generated(version);
-  const kept = rotation.keepPrevious && version > 1 ? [generated(version - 1)] : [];
+  const kept = previous === null ? [] : [generated(previous)];
   return {
     current, accepted: [current, ...kept],
-    sources: [`the generated key of omk:apiKeyVersion ${version}`, ...kept.map(() => `the generated key of omk:apiKeyVersion ${version - 1}`)],
+    sources: [`the generated key of omk:apiKeyVersion ${version}`, ...kept.map(() => `the generated key of omk:apiKeyVersion ${previous}`)],
   };
 }

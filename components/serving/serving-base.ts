@@ -4,7 +4,7 @@
  */
 import { SERVING_NAMESPACE_LABELS } from "../pod-security";
 import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1/networkPolicy";
-import { NAMESPACE_POLICY_NAMES, buildNamespacePolicies } from "../traffic/namespace-policy-spec";
+import { S3_EGRESS_POLICY, buildNamespacePolicies } from "../traffic/namespace-policy-spec";
 import * as pulumi from "@pulumi/pulumi";
 import { Namespace } from "@pulumi/kubernetes/core/v1/namespace";
 import { Secret } from "@pulumi/kubernetes/core/v1/secret";
@@ -51,13 +51,13 @@ export class ServingBase extends pulumi.ComponentResource {
     this.namespace = ns.metadata.name;
     this.dependencies = [ns];
     // Deny by default, in and out; each model's policies and these open what is needed (namespace-policy-spec.ts).
-    // The S3 ranges are known at deploy time only; the policies' names (and so their resources) are fixed.
-    const policies = pulumi.output(args.s3Cidrs ?? []).apply((cidrs) => buildNamespacePolicies(args.namespace, cidrs));
-    NAMESPACE_POLICY_NAMES.forEach((policyName, i) => {
-      const spec = buildNamespacePolicies(args.namespace, [])[i]!;
-      if ((spec.metadata as { name: string }).name !== policyName) throw new Error(`namespace policy ${i} is not ${policyName}`);
-      this.dependencies.push(new NetworkPolicy(`${name}-${policyName}`, { metadata: spec.metadata as never, spec: policies.apply((ps) => ps[i]!.spec) as never }, { ...k8s, dependsOn: [ns] }));
-    });
+    // The S3 ranges are known at deploy time only: that one policy's spec waits for them; the rest is known at preview.
+    const s3Egress = pulumi.output(args.s3Cidrs ?? []).apply((cidrs) => buildNamespacePolicies(args.namespace, cidrs).find((p) => (p.metadata as { name: string }).name === S3_EGRESS_POLICY)!.spec);
+    for (const p of buildNamespacePolicies(args.namespace, [])) {
+      const policyName = (p.metadata as { name: string }).name;
+      const spec = policyName === S3_EGRESS_POLICY ? s3Egress : p.spec;
+      this.dependencies.push(new NetworkPolicy(`${name}-${policyName}`, { metadata: p.metadata as never, spec: spec as never }, { ...k8s, dependsOn: [ns] }));
+    }
     if (args.hfToken) {
       // The token lives only here: pods read it through secretKeyRef; Pulumi keeps it encrypted in state.
       this.dependencies.push(new Secret(`${name}-hf-token`, {

@@ -15,7 +15,7 @@ import { EGRESS_LABEL, type EgressClass } from "../egress";
 import { ADAPTERS_DIR, adapterFetchContainers, adaptersVolumeGiB } from "./adapters-spec";
 import { AWS_CLI_IMAGE } from "./mirror-job-spec";
 import { STREAMER_CHUNK_BYTES, drainSeconds, shellQuote, vllmArgs } from "./vllm-args";
-import { GUARD_CONTAINER, VLLM_KEEPALIVE_SECONDS, VLLM_LOCAL_PORT, guardConfig, guardConfigDigest, guardContainer, guardVolumes } from "./api-guard-spec";
+import { VLLM_KEEPALIVE_SECONDS, VLLM_LOCAL_PORT, guardConfig, guardConfigDigest, guardContainer, guardVolumes } from "./api-guard-spec";
 
 export interface ServerInput {
   readonly model: ResolvedModel;
@@ -35,8 +35,8 @@ export interface ServerInput {
   /** cpu: the laptop path (no GPU requests, tolerations or pool selector). */
   readonly device: "gpu" | "cpu";
   /**
-   * The API guard in front of vLLM (api-guard-spec.ts): how many keys it accepts (null: the model requires none),
-   * its timeouts, and its image. Its configuration itself is a Secret the ModelService writes.
+   * The API guard in front of vLLM (api-guard-spec.ts): whether it requires a key, its read timeout, and its image.
+   * Its configuration (a ConfigMap) and the keys (a Secret) are written by the ModelService.
    */
   readonly guard: { readonly auth: boolean; readonly readTimeoutSeconds: number; readonly image: string };
   /**
@@ -77,7 +77,7 @@ export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
 }
 
-export { drainSeconds, terminationGraceSeconds };
+export { drainSeconds };
 
 
 function env(input: ServerInput): Obj[] {
@@ -227,7 +227,6 @@ export function buildGuardConfig(input: Pick<ServerInput, "guard" | "keepAliveSe
   return guardConfig({ auth: input.guard.auth, readTimeoutSeconds: input.guard.readTimeoutSeconds, keepAliveSeconds: input.keepAliveSeconds ?? VLLM_KEEPALIVE_SECONDS });
 }
 
-export { GUARD_CONTAINER };
 
 function metadata(input: ServerInput): Obj {
   return { name: input.model.name, namespace: input.namespace, labels: serverLabels(input.model.name) };

@@ -21,8 +21,8 @@ function policy(name: string, namespace: string, spec: Obj): Obj {
   return { apiVersion: "networking.k8s.io/v1", kind: "NetworkPolicy", metadata: { name, namespace, labels }, spec };
 }
 
-/** The names of the namespace policies, known before the S3 ranges are (the Pulumi resources are named by them). */
-export const NAMESPACE_POLICY_NAMES = ["omk-default-deny", "omk-egress", "omk-egress-internet", "omk-egress-s3", "omk-unavailable"] as const;
+/** The one namespace policy that depends on the S3 ranges, known at deploy time only. */
+export const S3_EGRESS_POLICY = "omk-egress-s3";
 
 /**
  * @param s3Cidrs the region's S3 address ranges (the managed prefix list com.amazonaws.<region>.s3, read at deploy
@@ -45,7 +45,7 @@ export function buildNamespacePolicies(namespace: string, s3Cidrs: readonly stri
     }),
     policy("omk-egress-internet", namespace, { podSelector: labelled("internet"), policyTypes: ["Egress"], egress: [{ ports: https }] }),
     // With no S3 range known, the policy still selects the s3 pods and opens nothing (deny stays the default).
-    policy("omk-egress-s3", namespace, { podSelector: labelled("s3"), policyTypes: ["Egress"], egress: s3Cidrs.length ? [{ to: s3Cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: https }] : [] }),
+    policy(S3_EGRESS_POLICY, namespace, { podSelector: labelled("s3"), policyTypes: ["Egress"], egress: s3Cidrs.length ? [{ to: s3Cidrs.map((cidr) => ({ ipBlock: { cidr } })), ports: https }] : [] }),
     policy("omk-unavailable", namespace, {
       podSelector: { matchLabels: { "app.kubernetes.io/name": UNAVAILABLE.name } },
       policyTypes: ["Ingress"],
