@@ -8,7 +8,7 @@
 /** The non-root user kit containers run as where the image has none of its own (vLLM, the AWS CLI). */
 export const KIT_UID = 2000;
 
-/** Pod-level restricted settings; `fsGroup` makes mounted volumes (the mirror Job's EBS volume) writable for the user. */
+/** Pod-level restricted settings; `fsGroup` makes mounted volumes writable for the user. */
 export function restrictedPod(uid: number = KIT_UID): Record<string, unknown> {
   return { runAsNonRoot: true, runAsUser: uid, runAsGroup: uid, fsGroup: uid, seccompProfile: { type: "RuntimeDefault" } };
 }

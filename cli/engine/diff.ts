@@ -116,6 +116,17 @@ const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "aws:ec2/placementGroup:PlacementGroup": ["strategy"],
   // Every input of the random provider's resources forces a new value (its docs: "keepers … force a new value").
   "random:index/randomPassword:RandomPassword": ["keepers", "length", "special", "upper", "lower", "numeric", "minSpecial", "overrideSpecial"],
+  // pulumi-kubernetes replaces these objects when the fields change (provider source, forceNew table: immutable in
+  // the Kubernetes API, or replaced by design); metadata.name/namespace for every kind (replaceReason below). Secrets'
+  // data is not listed: the kit's providers make Secrets mutable (components/aws/kubeconfig.ts PROVIDER_APPLY).
+  "kubernetes:batch/v1:Job": ["spec.selector", "spec.template"],
+  "kubernetes:apps/v1:Deployment": ["spec.selector"],
+  "kubernetes:core/v1:ConfigMap": ["data", "binaryData"],
+  "kubernetes:core/v1:Secret": ["type"],
+  "kubernetes:core/v1:Service": ["spec.clusterIP", "spec.type"],
+  "kubernetes:core/v1:PersistentVolumeClaim": ["spec"],
+  "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ["roleRef"],
+  "kubernetes:storage.k8s.io/v1:StorageClass": ["parameters", "provisioner"],
 };
 export const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
 

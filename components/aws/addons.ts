@@ -29,7 +29,7 @@ export interface ClusterAddonsArgs {
   /** Prometheus retention and volume size. */
   readonly observability: ObservabilitySettings;
   /**
-   * The encrypted gp3 StorageClass (`omk-gp3`) for Prometheus, Alertmanager and model-mirror volumes: EKS Auto Mode
+   * The encrypted gp3 StorageClass (`omk-gp3`) for Prometheus and Alertmanager volumes: EKS Auto Mode
    * creates none ("Create a storage class", EKS user guide). Null: nothing needs it (or no EBS, e.g. kind).
    */
   readonly storageClass: { readonly provisioner: string } | null;
@@ -75,7 +75,7 @@ export class ClusterAddons extends pulumi.ComponentResource {
     const storageClass = args.storageClass ? new StorageClass(`${name}-gp3`, {
       metadata: { name: GP3_STORAGE_CLASS },
       provisioner: args.storageClass.provisioner,
-      // An explicit fstype: the kubelet applies a pod's fsGroup (the non-root mirror Job writes its volume) only to volumes
+      // An explicit fstype: the kubelet applies a pod's fsGroup (non-root Prometheus writes its volume) only to volumes
       // whose driver or class names one (Kubernetes "Configure a Security Context", fsGroup; aws-ebs-csi-driver#1365).
       parameters: { type: "gp3", encrypted: "true", throughput: "500", iops: "6000", "csi.storage.k8s.io/fstype": "ext4" },
       volumeBindingMode: "WaitForFirstConsumer",

@@ -18,7 +18,7 @@ import { Key } from "@pulumi/aws/kms/key";
 import { Provider } from "@pulumi/kubernetes/provider";
 import type { CreateClusterSettings } from "../config/infra-schema";
 import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
-import { awsIdentityOf, kubeconfigFor } from "./kubeconfig";
+import { PROVIDER_APPLY, awsIdentityOf, kubeconfigFor } from "./kubeconfig";
 import { CLUSTER_ADMIN_POLICY, adminEntryName } from "./cluster-access";
 
 export interface EksClusterArgs {
@@ -112,7 +112,7 @@ export class EksCluster extends pulumi.ComponentResource {
     const identity = awsIdentityOf(new pulumi.Config("aws"));
     this.provider = new Provider(`${name}-k8s`, {
       kubeconfig: pulumi.all([cluster.name, cluster.endpoint, cluster.certificateAuthority]).apply(([n, endpoint, ca]) => kubeconfigFor(n, endpoint, ca?.data ?? "", args.region, identity)),
-      enableServerSideApply: true,
+      ...PROVIDER_APPLY,
       // Without creator permissions, whoever runs Pulumi reaches the cluster only through its access entry: every
       // Kubernetes resource waits for the admins' entries and policies, or the first `pulumi up` meets 401s.
     }, { parent: this, dependsOn: access });

@@ -38,3 +38,13 @@ export function awsIdentityOf(config: { get(key: string): string | undefined }):
   const profile = get("profile");
   return { ...(profile ? { profile } : {}), ...(typeof role === "string" ? { roleArn: role } : {}) };
 }
+
+/**
+ * How the kit's Kubernetes providers apply objects. Server-side apply: fields other managers own (an autoscaler's
+ * replicas, API-server defaults) stay theirs. Mutable Secrets: pulumi-kubernetes otherwise replaces a Secret whose
+ * data changes (provider docs, `enableSecretMutable`; pulumi-kubernetes#1772, #2291): delete, then create under the
+ * same name, so an API-key rotation would leave a moment without the keys file new pods mount. Updated in place, the
+ * kubelet refreshes the mounted file and the API guard reloads (api-guard-spec.ts). ConfigMaps keep the default
+ * (replaced on change): a guard configuration change rolls the pods anyway (its digest is in the pod template).
+ */
+export const PROVIDER_APPLY = { enableServerSideApply: true, enableSecretMutable: true } as const;

@@ -80,13 +80,15 @@ export class Platform extends pulumi.ComponentResource {
         clusterName: this.clusterName, pools: infra.pools.map((p) => ({ pool: p.pool, subnetIds: subnetsFor(p.zones) })),
         nodeRoleArn, securityGroupId, installNodeAddons: stack.cluster.mode === "create", capacity: stack.capacity, tags,
         kubernetesVersion: stack.cluster.mode === "create" ? stack.cluster.kubernetesVersion : undefined,
+        addonVersions: stack.cluster.mode === "create" ? stack.cluster.addonVersions : undefined,
       }, parent);
     }
     if (stack.serving.imageCache && stack.capacity.mode !== "cpu") {
       new ImageCache(`${name}-image-cache`, { credentialArn: stack.serving.imageCache.dockerHubCredentialArn, environment: stack.environment, images: args.images ?? [], tags }, parent);
     }
     const prometheus = infra.addons.some((a) => a.name === "kube-prometheus-stack" && a.install);
-    const needsVolumes = stack.capacity.mode !== "cpu" && (prometheus || stack.models.some((m) => m.weightSource === "s3"));
+    // Prometheus and Alertmanager are the only volume users (the weights mirror streams: mirror-script.ts).
+    const needsVolumes = stack.capacity.mode !== "cpu" && prometheus;
     new ClusterAddons(`${name}-addons`, {
       decisions: infra.addons, provider: this.provider, clusterName: this.clusterName, region: stack.region, vpcId: this.vpcId,
       loadBalancerControllerPolicyArn: stack.addons.loadBalancerControllerPolicyArn, tags,

@@ -1,13 +1,14 @@
 /**
- * The one-time mirror of a model's weights from the Hugging Face Hub to the S3 model store (pure).
- * Idempotent and resumable: a marker object ends re-runs at once; a restarted container resumes the
- * Hub download in the same volume; `aws s3 sync` uploads only what is missing.
+ * The one-time mirror of a model's weights from the Hugging Face Hub to the S3 model store (pure). One container
+ * streams the repository into S3 (mirror-script.ts): no volume, so the finished Job holds nothing and can stay,
+ * and nothing deletes it behind Pulumi's back (no `ttlSecondsAfterFinished`), so `pulumi refresh` keeps it.
  */
 import { EGRESS_LABEL } from "../egress";
 import type { ResolvedModel } from "../config/validate";
 import { RESTRICTED_CONTAINER, nonRootEnv, restrictedPod } from "../pod-security";
+import { MIRROR_SCRIPT } from "./mirror-script";
 
-/** AWS CLI v2 image for the upload step, pinned. */
+/** AWS CLI v2 image (servers' compile-cache steps), pinned. */
 export const AWS_CLI_IMAGE = "amazon/aws-cli:2.17.0";
 export const MIRROR_MARKER = ".omk-complete";
 
@@ -17,14 +18,12 @@ export interface MirrorInput {
   readonly bucket: string;
   /** Key prefix, e.g. `Qwen/Qwen3-32B/main`. */
   readonly prefix: string;
-  /** vLLM image (it carries huggingface_hub, so no extra image is pulled for the download). */
+  /** vLLM image: it carries huggingface_hub and boto3, so the mirror pulls no image of its own. */
   readonly vllmImage: string;
-  /** Image with the AWS CLI for the S3 steps (a pull-through-cache copy when the stack has one). @default AWS_CLI_IMAGE */
-  readonly awsCliImage?: string;
+  /** Region of the bucket (boto3 needs one; EKS Pod Identity injects credentials, not a region). */
+  readonly region: string;
   readonly serviceAccountName: string;
   readonly hfTokenSecret?: string;
-  readonly storageClassName: string;
-  readonly volumeGiB: number;
 }
 
 export function mirrorJobName(model: ResolvedModel): string {
@@ -47,47 +46,35 @@ export function compileCachePrefix(model: ResolvedModel): string {
 }
 
 export function buildMirrorJob(input: MirrorInput): Record<string, unknown> {
-  const target = `s3://${input.bucket}/${input.prefix}`;
-  const download = [
-    "test -f /work/done && exit 0;",
-    "python3 -c 'import sys; from huggingface_hub import snapshot_download;",
-    "snapshot_download(repo_id=sys.argv[1], revision=sys.argv[2], local_dir=\"/work/model\", ignore_patterns=[\"original/*\", \"*.pth\"])'",
-    `${input.model.weights.repo} ${input.model.revision ?? "main"}`,
-  ].join(" ");
   const labels = { "app.kubernetes.io/name": "model-mirror", "app.kubernetes.io/instance": input.model.name, "app.kubernetes.io/managed-by": "open-model-kit" };
   const token = input.hfTokenSecret ? [{ name: "HF_TOKEN", valueFrom: { secretKeyRef: { name: input.hfTokenSecret, key: "HF_TOKEN" } } }] : [];
-  const work = [{ name: "work", mountPath: "/work" }];
+  const env = [
+    { name: "AWS_REGION", value: input.region }, { name: "HF_HOME", value: "/work/hf-home" }, { name: "HF_HUB_DISABLE_TELEMETRY", value: "1" },
+    ...nonRootEnv("/work/home"), ...token,
+  ];
   return {
     apiVersion: "batch/v1",
     kind: "Job",
     metadata: { name: mirrorJobName(input.model), namespace: input.namespace, labels },
     spec: {
       backoffLimit: 6,
-      // Frees the (large) download volume an hour after success. If Pulumi later recreates the Job, it
-      // finds the marker object and exits at once.
-      ttlSecondsAfterFinished: 3600,
       template: {
         // It downloads from the Hub: HTTPS anywhere (components/egress.ts).
         metadata: { labels: { ...labels, [EGRESS_LABEL]: "internet" } },
         spec: {
           serviceAccountName: input.serviceAccountName,
-          // Pod Security "restricted"; fsGroup makes the EBS work volume writable for the non-root user.
           securityContext: restrictedPod(),
-          // OnFailure keeps the pod and its volume, so a retry resumes instead of starting over.
+          // A retry resumes: files already in S3 at the Hub's size are kept (mirror-script.ts).
           restartPolicy: "OnFailure",
-          initContainers: [
-            { name: "check", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"], args: [`aws s3 ls ${target}/${MIRROR_MARKER} && touch /work/done || true`], volumeMounts: work, env: nonRootEnv("/work/home"), securityContext: RESTRICTED_CONTAINER },
-            { name: "download", image: input.vllmImage, command: ["/bin/sh", "-c"], args: [download], env: [{ name: "HF_HOME", value: "/work/hf-home" }, ...nonRootEnv("/work/home"), ...token], volumeMounts: work, resources: { requests: { cpu: "2", memory: "8Gi" } }, securityContext: RESTRICTED_CONTAINER },
-          ],
           containers: [{
-            name: "upload", image: input.awsCliImage ?? AWS_CLI_IMAGE, command: ["/bin/sh", "-c"],
-            args: [`test -f /work/done && exit 0; aws s3 sync /work/model ${target} --exclude '.cache/*' --only-show-errors && echo done | aws s3 cp - ${target}/${MIRROR_MARKER}`],
-            volumeMounts: work, resources: { requests: { cpu: "1", memory: "2Gi" } }, env: nonRootEnv("/work/home"), securityContext: RESTRICTED_CONTAINER,
+            name: "mirror", image: input.vllmImage, command: ["python3", "-c", MIRROR_SCRIPT],
+            args: [input.model.weights.repo, input.model.revision ?? "main", input.bucket, input.prefix],
+            env, volumeMounts: [{ name: "work", mountPath: "/work" }], securityContext: RESTRICTED_CONTAINER,
+            // Four files in flight, each with four 64 MiB parts buffered: ~1 GiB at most.
+            resources: { requests: { cpu: "2", memory: "2Gi", "ephemeral-storage": "1Gi" }, limits: { memory: "4Gi", "ephemeral-storage": "2Gi" } },
           }],
-          volumes: [{
-            name: "work",
-            ephemeral: { volumeClaimTemplate: { spec: { accessModes: ["ReadWriteOnce"], storageClassName: input.storageClassName, resources: { requests: { storage: `${input.volumeGiB}Gi` } } } } },
-          }],
+          // HOME and the Hub client's small cache only; the weights never touch the disk.
+          volumes: [{ name: "work", emptyDir: { sizeLimit: "2Gi" } }],
         },
       },
     },

@@ -27,14 +27,14 @@ import { AWS_CLI_IMAGE, buildMirrorJob, compileCachePrefix, mirrorJobName, store
 import { placementSummary, type PlacementSummary } from "./placement-summary";
 import { injectOutput } from "../inject";
 import { cpuPodResources, podResources } from "./pod-resources";
-import { MIRROR_STORAGE_CLASS, type ServingBase } from "./serving-base";
+import type { ServingBase } from "./serving-base";
 import { VLLM_PORT, drainSeconds } from "./vllm-args";
 import { NGINX_IMAGE, guardConfigName, guardKeys, guardKeysName } from "./api-guard-spec";
 import { modelKeys, type KeyRotation } from "./api-keys";
 import { fromZeroOf, usesRouter, type FromZero } from "../config/validate-routing";
 import type { RoutingPolicy } from "../config/routing-schema";
 import { INTERCEPTOR, backendService, buildClientService, serviceNames, wakeTimeoutSeconds } from "../traffic/wake-spec";
-import { buildDeployment, buildGuardConfig, buildLeaderWorkerSet, buildPodDisruptionBudget, serverLabels, type ServerInput } from "./vllm-spec";
+import { autoscaled, buildDeployment, buildGuardConfig, buildLeaderWorkerSet, buildPodDisruptionBudget, serverLabels, type ServerInput } from "./vllm-spec";
 
 export interface ModelServiceArgs {
   /** The model as resolved and sized from the stack config (never re-read from config here). */
@@ -167,8 +167,7 @@ export class ModelService extends pulumi.ComponentResource {
       new ServiceAccount(`${name}-mirror-sa`, { metadata: { name: mirrorAccount, namespace: args.namespace }, automountServiceAccountToken: false }, k8s);
       const writer = podIdentityRole(this, `${name}-writer`, args, mirrorAccount, [storePolicy(args, { read: [prefix], write: [prefix] })]);
       const job = buildMirrorJob({
-        model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, awsCliImage: args.awsCliImage, serviceAccountName: mirrorAccount,
-        hfTokenSecret: base.hfTokenSecret, storageClassName: MIRROR_STORAGE_CLASS, volumeGiB: Math.ceil(coldStart.weightsGB * 1.15 + 10),
+        model: m, namespace: args.namespace, bucket: BUCKET, prefix, vllmImage: args.image, region: args.region, serviceAccountName: mirrorAccount, hfTokenSecret: base.hfTokenSecret,
       });
       const minutes = Math.ceil((coldStart.weightsGB * 1000) / 150 / 60) * 3 + 30;
       waitFor.push(new Job(`${name}-mirror`, {
@@ -190,7 +189,7 @@ export class ModelService extends pulumi.ComponentResource {
     const meta = { name: m.name, namespace: args.namespace, labels: serverLabels(m.name) };
     // Pulumi waits for the rollout: at least as long as Kubernetes lets it progress, and twice the cold start.
     const rollout = `${Math.ceil(Math.max(coldStart.scaleUpSeconds * 2, coldStart.rolloutDeadlineSeconds) / 60) + 10}m`;
-    const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: m.replicas.max > m.replicas.min ? ["spec.replicas"] : [] };
+    const workloadOpts = { ...k8s, dependsOn: waitFor, customTimeouts: { create: rollout, update: rollout }, ignoreChanges: autoscaled(m) ? ["spec.replicas"] : [] };
     if (multiNode) {
       const lws = buildLeaderWorkerSet(input(modelUri));
       this.workload = new CustomResource(`${name}-server`, { apiVersion: "leaderworkerset.x-k8s.io/v1", kind: "LeaderWorkerSet", metadata: lws.metadata as never, spec: injectOutput(lws.spec, BUCKET, bucketName) as never }, workloadOpts);

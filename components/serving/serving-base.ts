@@ -1,6 +1,6 @@
 /**
  * What every model server in a stack shares: the namespace, the Hugging Face token Secret, and (when a
- * model streams from S3) the model store and a gp3 StorageClass for mirror volumes.
+ * model streams from S3) the model store.
  */
 import { SERVING_NAMESPACE_LABELS } from "../pod-security";
 import { NetworkPolicy } from "@pulumi/kubernetes/networking/v1/networkPolicy";
@@ -34,7 +34,6 @@ export interface ServingBaseArgs {
 }
 
 export const HF_TOKEN_SECRET = "hf-token";
-export { GP3_STORAGE_CLASS as MIRROR_STORAGE_CLASS } from "../storage";
 
 export class ServingBase extends pulumi.ComponentResource {
   public readonly namespace: pulumi.Output<string>;
@@ -75,7 +74,6 @@ export class ServingBase extends pulumi.ComponentResource {
       const binding = new RoleBinding(`${name}-refresh`, r.roleBinding as never, { ...after, dependsOn: [ns, role, sa] });
       new CronJob(`${name}-refresh`, r.cronJob as never, { ...after, dependsOn: [binding] });
     }
-    // The mirror Jobs' volumes use the platform's gp3 StorageClass (created with the add-ons).
     if (args.needsModelStore) this.store = new ModelStore(`${name}-store`, { tags: args.tags, protect: args.protect, onDestroy: args.storeOnDestroy }, { parent: this });
     this.registerOutputs({ namespace: this.namespace });
   }

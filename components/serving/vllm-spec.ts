@@ -73,6 +73,15 @@ export function restrictedException(input: Pick<ServerInput, "device" | "efaPerN
 /** Pod-template annotation carrying the digest of the API guard's configuration (keys left out). */
 export const API_GUARD_ANNOTATION = "omk.dev/api-guard";
 
+/**
+ * Whether KEDA sizes the model's workload (traffic-spec.ts builds its ScaledObject exactly then). Its HPA then owns
+ * `spec.replicas` through the scale subresource, so the kit leaves that field to it (ignoreChanges): a refresh reads
+ * the autoscaler's count, and an `up` must not reset it.
+ */
+export function autoscaled(m: Pick<ResolvedModel, "replicas" | "autoscaling">): boolean {
+  return m.replicas.min !== m.replicas.max || m.autoscaling.warmWindows.length > 0;
+}
+
 export function serverLabels(name: string): Record<string, string> {
   return { "app.kubernetes.io/name": "vllm", "app.kubernetes.io/instance": name, "app.kubernetes.io/component": "server", "app.kubernetes.io/managed-by": "open-model-kit" };
 }

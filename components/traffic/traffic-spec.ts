@@ -7,7 +7,7 @@ import type { ResolvedModel } from "../config/validate";
 import type { TrafficSettings } from "../config/traffic-schema";
 import { hasTls } from "../config/validate-traffic";
 import { VLLM_PORT } from "../serving/vllm-args";
-import { drainSeconds, serverLabels } from "../serving/vllm-spec";
+import { autoscaled, drainSeconds, serverLabels } from "../serving/vllm-spec";
 import { terminationGraceSeconds } from "../serving/lifecycle-spec";
 import { fromZeroOf } from "../config/validate-routing";
 import { ROUTER_PORT, routerLabels, routerName } from "./router-spec";
@@ -28,7 +28,7 @@ export function metricSelector(m: ResolvedModel, namespace: string): string {
 /** A ScaledObject when the model can change size (min < max, or warm windows); null otherwise. */
 export function buildScaledObject(m: ResolvedModel, namespace: string): Obj | null {
   const a = m.autoscaling;
-  if (m.replicas.min === m.replicas.max && a.warmWindows.length === 0) return null;
+  if (!autoscaled(m)) return null;
   const sel = metricSelector(m, namespace);
   const multiNode = m.placement.nodes > 1;
   return {

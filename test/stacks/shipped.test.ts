@@ -19,6 +19,7 @@ import { diffPlans } from "../../cli/engine/diff";
 import { allows, type Policy } from "../harness/iam";
 import { ofType, plan } from "../harness/stack";
 import { checkRoutingOf } from "../harness/routing-checks";
+import { afterRefresh } from "../harness/refresh";
 
 type Obj = Record<string, any>;
 const k8s = (p: Plan, kind: string): Obj[] => p.resources.filter((r) => r.custom && (r.inputs as Obj).kind === kind).map((r) => r.inputs as Obj);
@@ -51,6 +52,12 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     const file = path.join(SNAPSHOT_DIR, `${stack}.txt`);
     expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing: run npx omk sync`).toBe(true);
     expect(resourceGraph(p.resources), `the ${stack} snapshot is stale: run npx omk sync and review the diff`).toBe(readFileSync(file, "utf8"));
+  });
+
+  it("`pulumi refresh` then `pulumi up` changes nothing on a healthy stack (no self-deleting object, no field a controller owns)", () => {
+    const next = diffPlans(stack, afterRefresh(p), p);
+    expect({ added: next.added.map((r) => r.name), removed: next.removed.map((r) => r.name), changed: next.changed.map((c) => `${c.name}: ${c.changes.map((x) => `${x.path} ${JSON.stringify(x.before)} → ${JSON.stringify(x.after)}`).join(", ")}`) })
+      .toEqual({ added: [], removed: [], changed: [] });
   });
 
   it("routes each model as plan.json says (through the router or its Service), and wakes a model at zero on a request", () => {
