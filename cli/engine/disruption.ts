@@ -32,6 +32,7 @@ export function disruptionOf(after: RecordedResource, changes: readonly Change[]
   }
   if (after.type === "aws:eks/cluster:Cluster" && changes.some((c) => c.path === "version")) return "control-plane upgrade in place (the API stays available); nodes then move to the new version";
   if (after.type === "aws:eks/nodeGroup:NodeGroup" && changes.some((c) => c.path === "version" || c.path.startsWith("launchTemplate"))) return "managed node group rolling update: nodes are replaced one at a time (its updateConfig), pods drained";
+  if (after.type === "aws:eks/addon:Addon" && changes.some((c) => c.path === "addonVersion")) return "EKS updates the add-on in place (its DaemonSet or Deployment rolls node by node); settings changed on the cluster are kept (PRESERVE)";
   return null;
 }
 

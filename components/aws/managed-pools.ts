@@ -1,5 +1,6 @@
 /** GPU capacity through EKS managed node groups: one launch template and node group per GPU pool. */
 import { getAddonVersionOutput } from "@pulumi/aws/eks/getAddonVersion";
+import type { EksNodeAddon } from "../config/infra-schema";
 import * as pulumi from "@pulumi/pulumi";
 import { LaunchTemplate } from "@pulumi/aws/ec2/launchTemplate";
 import { PlacementGroup } from "@pulumi/aws/ec2/placementGroup";
@@ -28,6 +29,8 @@ export interface ManagedPoolsArgs {
    * groups and add-ons are not upgraded with the control plane). @default their versions stay as created
    */
   readonly kubernetesVersion?: string;
+  /** Pinned EKS add-on versions (omk:cluster.addonVersions). @default EKS's default version for kubernetesVersion */
+  readonly addonVersions?: Readonly<Partial<Record<EksNodeAddon, string>>>;
   readonly capacity: CapacitySettings;
   readonly tags: Readonly<Record<string, string>>;
 }
@@ -56,19 +59,20 @@ export class ManagedPools extends pulumi.ComponentResource {
     if (args.installNodeAddons) {
       // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included). The Pod Identity
       // agent comes first: the VPC CNI gets its credentials through it ("IAM roles for Amazon EKS add-ons").
-      const agent = new Addon(`${name}-eks-pod-identity-agent`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent);
+      const agent = new Addon(`${name}-eks-pod-identity-agent`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", addonVersion: args.addonVersions?.["eks-pod-identity-agent"], resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent);
       dependsOn.push(agent);
       const cniRole = new Role(`${name}-vpc-cni`, { assumeRolePolicy: pulumi.output(args.clusterName).apply((c) => podIdentityTrustPolicy(c, "kube-system", "aws-node")), tags: args.tags }, parent);
       const cniPolicy = new RolePolicyAttachment(`${name}-vpc-cni`, { role: cniRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" }, parent);
-      for (const addon of ["vpc-cni", "kube-proxy", "coredns"]) {
+      for (const addon of ["vpc-cni", "kube-proxy", "coredns"] as const) {
         // The VPC CNI's network-policy agent is off by default on node groups: NetworkPolicies would not be enforced there
         // (EKS user guide, "Restrict Pod network traffic with Kubernetes network policies": enableNetworkPolicy). The
         // add-on owns kube-system/amazon-vpc-cni and sets the same switch Auto Mode's nodes read in it.
         const configurationValues = addon === "vpc-cni" ? JSON.stringify({ enableNetworkPolicy: "true" }) : undefined;
         const cni = addon === "vpc-cni";
-        // The add-on's default version for the cluster's Kubernetes version (DescribeAddonVersions): bumping the
-        // version bumps it too, keeping settings changed on the cluster (PRESERVE).
-        const addonVersion = args.kubernetesVersion ? getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.kubernetesVersion }, parent).version : undefined;
+        // The pinned version, else the add-on's default for the cluster's Kubernetes version (DescribeAddonVersions):
+        // bumping the version bumps it too, keeping settings changed on the cluster (PRESERVE).
+        const addonVersion = args.addonVersions?.[addon]
+          ?? (args.kubernetesVersion ? getAddonVersionOutput({ addonName: addon, kubernetesVersion: args.kubernetesVersion }, parent).version : undefined);
         dependsOn.push(new Addon(`${name}-${addon}`, {
           clusterName: args.clusterName, addonName: addon, addonVersion, resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", configurationValues, tags: args.tags,
           ...(cni ? { podIdentityAssociations: [{ serviceAccount: "aws-node", roleArn: cniRole.arn }] } : {}),

@@ -13,6 +13,12 @@ const duration = /^\d+(s|m|h)$/;
 /** EKS Kubernetes version the kit pins by default (supported by EKS standard support in 2026). */
 export const DEFAULT_KUBERNETES_VERSION = "1.33";
 
+/** The EKS add-ons managed node groups need (EKS Auto Mode runs their equivalents itself). */
+export const EKS_NODE_ADDONS = ["eks-pod-identity-agent", "vpc-cni", "kube-proxy", "coredns"] as const;
+export type EksNodeAddon = (typeof EKS_NODE_ADDONS)[number];
+/** An EKS add-on version as DescribeAddonVersions lists it. */
+const addonVersion = z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, "must be an EKS add-on version like v1.19.2-eksbuild.1 (aws eks describe-addon-versions)");
+
 export const createClusterSchema = z.strictObject({
   mode: z.literal("create"),
   /** EKS Kubernetes version, pinned. @default "1.33" */
@@ -53,6 +59,14 @@ export const createClusterSchema = z.strictObject({
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */
   protect: z.boolean().default(true),
+  /**
+   * Versions of the EKS add-ons the kit installs beside managed node groups, pinned. Unpinned, each takes EKS's
+   * default version for kubernetesVersion, read at every `pulumi up`: AWS promotes new builds to default (the EKS
+   * user guide's kube-proxy table moves from v1.33.3-eksbuild.6 to v1.33.10-eksbuild.13 within one Kubernetes
+   * version), so an unrelated `up` may update an add-on. List them: `aws eks describe-addon-versions --addon-name
+   * vpc-cni --kubernetes-version 1.33`. @default {} (EKS's default version for kubernetesVersion)
+   */
+  addonVersions: z.strictObject(Object.fromEntries(EKS_NODE_ADDONS.map((a) => [a, addonVersion.optional()])) as Record<EksNodeAddon, z.ZodOptional<typeof addonVersion>>).default({}),
   /** VPC flow logs to CloudWatch Logs (90 days): rejected traffic, all traffic, or off. @default "reject" */
   flowLogs: z.enum(["reject", "all", "off"]).default("reject"),
 });

@@ -26,6 +26,16 @@ export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings,
         problems.push({ path: at("cluster.availabilityZones"), value: cluster.availabilityZones, message: "lists an AZ twice.", fix: "list each AZ once." });
       }
     }
+    const pinned = Object.keys(cluster.addonVersions);
+    if (pinned.length && capacity.mode !== "managed") {
+      problems.push({ path: at("cluster.addonVersions"), value: cluster.addonVersions, message: "pins add-ons the kit installs only beside managed node groups: EKS Auto Mode runs networking, DNS and the Pod Identity agent itself.", fix: "remove cluster.addonVersions, or use capacity.mode: managed." });
+    }
+    // kube-proxy follows the control plane's minor version (EKS user guide, "Manage kube-proxy": one v1.<minor> line
+    // of builds per Kubernetes version).
+    const proxy = cluster.addonVersions["kube-proxy"];
+    if (proxy && !proxy.startsWith(`v${cluster.kubernetesVersion}.`)) {
+      problems.push({ path: at("cluster.addonVersions.kube-proxy"), value: proxy, message: `is not a build for Kubernetes ${cluster.kubernetesVersion} (kube-proxy's minor version is the cluster's).`, fix: `pin a v${cluster.kubernetesVersion}.x-eksbuild.N version (aws eks describe-addon-versions --addon-name kube-proxy --kubernetes-version ${cluster.kubernetesVersion}), or remove the pin when you change kubernetesVersion.` });
+    }
     if (!cluster.endpoint.public && !cluster.endpoint.private) {
       problems.push({ path: at("cluster.endpoint"), value: cluster.endpoint, message: "disables both the public and the private API endpoint.", fix: "enable at least one (private: true keeps the API inside the VPC)." });
     }

@@ -53,6 +53,24 @@ describe("upgrades", () => {
     for (const addon of addons) expect(addon.changes).toEqual([{ path: "addonVersion", before: `offline-default-for-${v}`, after: `offline-default-for-${next(v)}` }]);
   });
 
+  it("pinned add-on versions hold through an unrelated up, and a pin bump updates the add-on in place; pins are checked up front", async () => {
+    const managed = { "omk:capacity": { mode: "managed", capacityType: "on-demand" } };
+    const fixed = { ...model, replicas: { min: 1, max: 1 } };
+    const v = DEFAULT_KUBERNETES_VERSION;
+    const pins = (cni: string) => ({ ...managed, "omk:cluster": { addonVersions: { "vpc-cni": cni, "kube-proxy": `v${v}.5-eksbuild.2` } } });
+    const [a, b] = await Promise.all([at(pins("v1.19.2-eksbuild.1"), fixed), at(pins("v1.19.5-eksbuild.3"), fixed)]);
+    const version = (p: typeof a, suffix: string) => p.resources.find((r) => r.type === "aws:eks/addon:Addon" && r.name.endsWith(suffix))!.inputs.addonVersion;
+    // Pinned: the recorded version is the pin, not the lookup's default (which AWS moves); unpinned: EKS's default.
+    expect([version(a, "-vpc-cni"), version(a, "-kube-proxy"), version(a, "-coredns")]).toEqual(["v1.19.2-eksbuild.1", `v${v}.5-eksbuild.2`, `offline-default-for-${v}`]);
+    const d = diffPlans("t", a, b);
+    expect(d.changed.map((c) => [c.name.split("-").slice(-2).join("-"), c.changes.map((x) => x.path), c.replaceReason, c.disruption])).toEqual([
+      ["vpc-cni", ["addonVersion"], null, expect.stringMatching(/^EKS updates the add-on in place/)],
+    ]);
+    await expect(at({ "omk:cluster": { addonVersions: { coredns: "v1.11.4-eksbuild.2" } } })).rejects.toThrow(/omk:cluster\.addonVersions: .*pins add-ons the kit installs only beside managed node groups.*Fix: remove cluster\.addonVersions, or use capacity\.mode: managed/);
+    await expect(at({ ...managed, "omk:cluster": { addonVersions: { "kube-proxy": "v1.30.14-eksbuild.8" } } }, fixed)).rejects.toThrow(new RegExp(`omk:cluster\\.addonVersions\\.kube-proxy: "v1\\.30\\.14-eksbuild\\.8" — is not a build for Kubernetes ${v.replace(".", "\\.")}`));
+    await expect(at({ ...managed, "omk:cluster": { addonVersions: { coredns: "1.11" } } }, fixed)).rejects.toThrow(/must be an EKS add-on version like v1\.19\.2-eksbuild\.1/);
+  });
+
   it("pinning a model revision rolls its server and replaces no stateful resource", async () => {
     const [a, b] = await Promise.all([at({}), at({}, { ...model, weights: { revision: "0123456789abcdef0123456789abcdef01234567" } })]);
     const d = diffPlans("t", a, b);
