@@ -123,8 +123,8 @@ const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "kubernetes:apps/v1:Deployment": ["spec.selector"],
   "kubernetes:core/v1:ConfigMap": ["data", "binaryData"],
   "kubernetes:core/v1:Secret": ["type"],
-  "kubernetes:core/v1:Service": ["spec.clusterIP", "spec.type"],
-  "kubernetes:core/v1:PersistentVolumeClaim": ["spec"],
+  "kubernetes:core/v1:Service": ["spec.clusterIP"],
+  "kubernetes:core/v1:PersistentVolumeClaim": ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
   "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ["roleRef"],
   "kubernetes:storage.k8s.io/v1:StorageClass": ["parameters", "provisioner"],
 };

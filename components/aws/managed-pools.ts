@@ -59,7 +59,7 @@ export class ManagedPools extends pulumi.ComponentResource {
     if (args.installNodeAddons) {
       // Auto Mode's own nodes need none of these; node groups beside it need all four (DNS included). The Pod Identity
       // agent comes first: the VPC CNI gets its credentials through it ("IAM roles for Amazon EKS add-ons").
-      const agent = new Addon(`${name}-eks-pod-identity-agent`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", addonVersion: args.addonVersions?.["eks-pod-identity-agent"], resolveConflictsOnCreate: "OVERWRITE", tags: args.tags }, parent);
+      const agent = new Addon(`${name}-eks-pod-identity-agent`, { clusterName: args.clusterName, addonName: "eks-pod-identity-agent", addonVersion: args.addonVersions?.["eks-pod-identity-agent"], resolveConflictsOnCreate: "OVERWRITE", resolveConflictsOnUpdate: "PRESERVE", tags: args.tags }, parent);
       dependsOn.push(agent);
       const cniRole = new Role(`${name}-vpc-cni`, { assumeRolePolicy: pulumi.output(args.clusterName).apply((c) => podIdentityTrustPolicy(c, "kube-system", "aws-node")), tags: args.tags }, parent);
       const cniPolicy = new RolePolicyAttachment(`${name}-vpc-cni`, { role: cniRole.name, policyArn: "arn:aws:iam::aws:policy/AmazonEKS_CNI_Policy" }, parent);

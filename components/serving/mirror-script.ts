@@ -14,7 +14,7 @@
  *
  * Resumable and idempotent: a file already in S3 with the Hub's size is kept (an S3 object appears only when its
  * upload completes, so a size match means a whole file); the marker is written last, and a run that finds it ends at
- * once. Interrupted multipart uploads are removed by the bucket's lifecycle rule (model-store.ts).
+ * once. Needs only what the writer role has (store-policy.ts): ListBucket on the prefix, GetObject and PutObject in it. Interrupted multipart uploads are removed by the bucket's lifecycle rule (model-store.ts).
  *
  * Arguments: repo, revision, bucket, prefix. Environment: HF_TOKEN for gated repos (read by huggingface_hub itself,
  * never printed), AWS_REGION, credentials from EKS Pod Identity (boto3's container credential provider).
@@ -27,29 +27,29 @@ export const MIRROR_SKIPPED = ["original/*", "*.pth"] as const;
 export const MIRROR_PARALLEL_FILES = 4;
 
 export const MIRROR_SCRIPT = `
-import fnmatch, sys
+import fnmatch, os, sys
 from concurrent.futures import ThreadPoolExecutor
 import boto3
 from boto3.s3.transfer import TransferConfig
-from botocore.exceptions import ClientError
 from huggingface_hub import HfApi, HfFileSystem
 
 repo, revision, bucket, prefix = sys.argv[1:5]
 marker = prefix + "/.omk-complete"
 skipped = ${JSON.stringify(MIRROR_SKIPPED)}
-s3 = boto3.client("s3")
-# 64 MiB parts: 10,000 parts (S3's limit) cover 640 GB per file; 4 parts in flight bound the memory to ~256 MiB per file.
+# boto3 reads AWS_DEFAULT_REGION, not AWS_REGION; Pod Identity supplies credentials only.
+s3 = boto3.client("s3", region_name=os.environ["AWS_REGION"])
+# 64 MiB parts: 10,000 parts (S3's limit) cover 640 GB per file. s3transfer buffers up to
+# max_in_memory_upload_chunks parts per upload (default 10): 4 keeps a file's upload near 256 MiB.
 transfer = TransferConfig(multipart_chunksize=64 * 2**20, max_concurrency=4)
+transfer.max_in_memory_upload_chunks = 4
 
-def stored_size(key):
-    try:
-        return s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
-    except ClientError as e:
-        if e.response.get("Error", {}).get("Code") in ("404", "NoSuchKey", "NotFound"):
-            return None
-        raise
-
-if stored_size(marker) is not None:
+# What the prefix holds, by one listing: a HEAD on a missing key answers 403, not 404, to a role whose
+# ListBucket is limited by s3:prefix (S3 API reference, HeadObject), so absence is read from the listing.
+stored = {}
+for page in s3.get_paginator("list_objects_v2").paginate(Bucket=bucket, Prefix=prefix + "/"):
+    for item in page.get("Contents", []):
+        stored[item["Key"]] = item["Size"]
+if marker in stored:
     print(f"s3://{bucket}/{prefix} is complete (marker found): nothing to do", flush=True)
     sys.exit(0)
 
@@ -61,12 +61,13 @@ hub = HfFileSystem()
 
 def copy(f):
     key = f"{prefix}/{f.path}"
-    if stored_size(key) == f.size:
+    if stored.get(key) == f.size:
         return 0
     with hub.open(f"{repo}/{f.path}", "rb", revision=revision) as source:
         s3.upload_fileobj(source, bucket, key, Config=transfer)
-    if stored_size(key) != f.size:
-        raise RuntimeError(f"{key}: S3 holds a different size than the Hub's {f.size} bytes")
+    size = s3.head_object(Bucket=bucket, Key=key)["ContentLength"]
+    if size != f.size:
+        raise RuntimeError(f"{key}: S3 holds {size} bytes, the Hub lists {f.size}")
     print(f"copied {f.path} ({f.size} bytes)", flush=True)
     return f.size
 

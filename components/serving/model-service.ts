@@ -173,7 +173,10 @@ export class ModelService extends pulumi.ComponentResource {
       waitFor.push(new Job(`${name}-mirror`, {
         metadata: { name: mirrorJobName(m), namespace: args.namespace, labels: (job.metadata as { labels: Record<string, string> }).labels },
         spec: injectOutput(job.spec, BUCKET, bucketName) as never,
-      }, { ...k8s, dependsOn: [...k8s.dependsOn, writer], customTimeouts: { create: `${minutes}m`, update: `${minutes}m` } }));
+      // A Job's pod template is immutable: pulumi-kubernetes replaces the Job when it changes. A vLLM image bump
+      // would re-run a finished mirror (pulling the image to find the marker) before every server rollout; the
+      // image is left as created instead (ignoreChanges is applied before the provider decides on replacement).
+      }, { ...k8s, dependsOn: [...k8s.dependsOn, writer], customTimeouts: { create: `${minutes}m`, update: `${minutes}m` }, ignoreChanges: ["spec.template.spec.containers[0].image"] }));
     }
 
     const pool = args.pool;

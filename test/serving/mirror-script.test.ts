@@ -52,27 +52,41 @@ import os
 from botocore.exceptions import ClientError
 def log(line):
     open(os.environ["STUB_LOG"], "a").write(line + "\\n")
+class Pages:
+    def __init__(self, s3): self.s3 = s3
+    def paginate(self, Bucket, Prefix):
+        root = self.s3._file(Bucket, "")
+        keys = sorted(os.path.relpath(os.path.join(d, f), root) for d, _, fs in os.walk(root) for f in fs)
+        found = [{"Key": k, "Size": os.path.getsize(os.path.join(root, k))} for k in keys if k.startswith(Prefix)]
+        # Two pages, as S3 splits long listings.
+        yield {"Contents": found[:2]} if found else {}
+        if found[2:]:
+            yield {"Contents": found[2:]}
 class S3:
     def _file(self, bucket, key):
         assert bucket == os.environ["STUB_BUCKET_NAME"], bucket
         return os.path.join(os.environ["STUB_BUCKET_DIR"], key)
+    def get_paginator(self, name):
+        assert name == "list_objects_v2"
+        return Pages(self)
     def head_object(self, Bucket, Key):
         f = self._file(Bucket, Key)
         if not os.path.exists(f):
-            raise ClientError({"Error": {"Code": "404"}}, "HeadObject")
+            # What S3 answers a role whose ListBucket is limited by s3:prefix (HeadObject: 403 without ListBucket).
+            raise ClientError({"Error": {"Code": "403"}}, "HeadObject")
         return {"ContentLength": os.path.getsize(f)}
     def _write(self, f, data):
         os.makedirs(os.path.dirname(f), exist_ok=True)
         open(f, "wb").write(data)
     def upload_fileobj(self, source, Bucket, Key, Config=None):
-        assert Config is not None
+        assert Config is not None and Config.max_in_memory_upload_chunks == 4
         log("put " + Key)
         self._write(self._file(Bucket, Key), source.read())
     def put_object(self, Bucket, Key, Body):
         log("put " + Key)
         self._write(self._file(Bucket, Key), Body)
-def client(name):
-    assert name == "s3"
+def client(name, region_name=None):
+    assert name == "s3" and region_name == "eu-central-1", (name, region_name)
     return S3()
 `,
   "boto3/s3/__init__.py": "",
@@ -101,7 +115,7 @@ function mirror(env: Record<string, string> = {}): { status: number | null; outp
   writeFileSync(logFile, "");
   const run = spawnSync(python!, ["-c", MIRROR_SCRIPT, REPO.id, REPO.revision, "weights-bucket", PREFIX], {
     encoding: "utf8", timeout: 20_000,
-    env: { PATH: process.env.PATH ?? "", PYTHONPATH: join(root, "lib"), STUB_REPO: join(root, "repo.json"), STUB_LOG: logFile, STUB_BUCKET_NAME: "weights-bucket", STUB_BUCKET_DIR: bucketDir, ...env },
+    env: { PATH: process.env.PATH ?? "", AWS_REGION: "eu-central-1", PYTHONPATH: join(root, "lib"), STUB_REPO: join(root, "repo.json"), STUB_LOG: logFile, STUB_BUCKET_NAME: "weights-bucket", STUB_BUCKET_DIR: bucketDir, ...env },
   });
   return { status: run.status, output: `${run.stdout}${run.stderr}`, calls: readFileSync(logFile, "utf8").split("\n").filter(Boolean) };
 }
@@ -145,6 +159,7 @@ describe.skipIf(!python)("the mirror program (python3, stand-in Hub and S3)", ()
 
   it("fails clearly when the revision lists no files, without a marker", () => {
     rmSync(bucketDir, { recursive: true, force: true });
+    mkdirSync(bucketDir);
     writeFileSync(join(root, "empty.json"), JSON.stringify({ ...REPO, files: {} }));
     const run = mirror({ STUB_REPO: join(root, "empty.json") });
     expect(run.status).not.toBe(0);
