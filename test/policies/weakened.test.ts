@@ -87,7 +87,7 @@ describe("a prod stack weakened one setting at a time", () => {
     expect(policy.Statement).toEqual([expect.objectContaining({ Effect: "Deny", Principal: "*", Action: "s3:*", Condition: { Bool: { "aws:SecureTransport": "false" } } })]);
     // A server streaming from the store never holds the Hub token; only the mirror Job that downloads does.
     const withToken = r.plan.resources.flatMap((x) => podTemplates({ type: x.type, props: x.inputs as Record<string, unknown>, urn: x.urn, name: x.name }).flatMap((t) => [...(t.spec.containers ?? []), ...(t.spec.initContainers ?? [])].filter((c: any) => (c.env ?? []).some((e: any) => e.name === "HF_TOKEN")).map((c: any) => `${(x.inputs as any).kind}/${c.name}`)));
-    expect(withToken).toEqual(["Job/download"]);
+    expect(withToken).toEqual(["Job/mirror"]);
     // Pod Identity roles: each trusted only for its own service account, namespace and cluster (session-tag conditions).
     const trusts = r.plan.resources.filter((x) => x.type === "aws:iam/role:Role").map((x) => JSON.parse(String(x.inputs.assumeRolePolicy)).Statement[0]).filter((st) => st.Principal.Service === "pods.eks.amazonaws.com");
     const associations = r.plan.resources.filter((x) => x.type === "aws:eks/podIdentityAssociation:PodIdentityAssociation").map((x) => `${x.inputs.namespace}/${x.inputs.serviceAccount}`).sort();
