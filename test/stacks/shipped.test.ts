@@ -20,6 +20,8 @@ import { allows, type Policy } from "../harness/iam";
 import { ofType, plan } from "../harness/stack";
 import { checkRoutingOf } from "../harness/routing-checks";
 import { afterRefresh } from "../harness/refresh";
+import { groupKindOf, rbacAllows } from "../harness/rbac";
+import { KIT_KINDS, previewRules } from "../../components/aws/preview-access-spec";
 
 type Obj = Record<string, any>;
 const k8s = (p: Plan, kind: string): Obj[] => p.resources.filter((r) => r.custom && (r.inputs as Obj).kind === kind).map((r) => r.inputs as Obj);
@@ -52,6 +54,25 @@ describe.each(shippedStacks())("stack %s", (stack) => {
     const file = path.join(SNAPSHOT_DIR, `${stack}.txt`);
     expect(existsSync(file), `${path.relative(process.cwd(), file)} is missing: run npx omk sync`).toBe(true);
     expect(resourceGraph(p.resources), `the ${stack} snapshot is stale: run npx omk sync and review the diff`).toBe(readFileSync(file, "utf8"));
+  });
+
+  it("a previewer (omk:cluster.previewers) may dry-run every object the stack applies, and every Role it binds grants nothing the previewer lacks", () => {
+    const rules = previewRules();
+    const applied = p.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !/helm\.sh|:providers:/.test(r.type));
+    const missing = applied.filter((r) => {
+      const [group, kind] = groupKindOf(r.type);
+      const plural = KIT_KINDS[group]?.[kind];
+      return !plural || !["get", "create", "patch"].every((verb) => rbacAllows(rules, group, plural, verb, (r.inputs as Obj).metadata?.name));
+    });
+    expect(missing.map((r) => r.type)).toEqual([]);
+    // RBAC escalation prevention: a dry-run of a binding passes only if the previewer holds what the Role grants.
+    for (const role of k8s(p, "Role")) {
+      for (const rule of role.rules as Obj[]) {
+        for (const group of rule.apiGroups) for (const resource of rule.resources) for (const verb of rule.verbs) {
+          expect(rbacAllows(rules, group, resource, verb, rule.resourceNames?.[0]), `${role.metadata.name}: ${verb} ${group}/${resource}`).toBe(true);
+        }
+      }
+    }
   });
 
   it("`pulumi refresh` then `pulumi up` changes nothing on a healthy stack (no self-deleting object, no field a controller owns)", () => {
