@@ -20,9 +20,7 @@ import type { CreateClusterSettings } from "../config/infra-schema";
 import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
 import { PROVIDER_APPLY, awsIdentityOf, kubeconfigFor } from "./kubeconfig";
 import { CLUSTER_ADMIN_POLICY, adminEntryName, previewerEntryName } from "./cluster-access";
-import { PREVIEW_GROUP, previewRbac } from "./preview-access-spec";
-import { ClusterRole } from "@pulumi/kubernetes/rbac/v1/clusterRole";
-import { ClusterRoleBinding } from "@pulumi/kubernetes/rbac/v1/clusterRoleBinding";
+import { PREVIEW_GROUP } from "./preview-access-spec";
 
 export interface EksClusterArgs {
   /** EKS cluster name (also used in subnet discovery tags, so known up front). */
@@ -108,7 +106,7 @@ export class EksCluster extends pulumi.ComponentResource {
       }, { parent: this, dependsOn: [entry], ...moved }));
     });
 
-    // Previewers: an entry in the group the kit's ClusterRole binds (below), no access policy (preview-access-spec.ts).
+    // Previewers: an entry in the group the kit's preview RBAC binds (preview-access.ts), no access policy.
     for (const principalArn of s.previewers) {
       new AccessEntry(previewerEntryName(name, principalArn), { clusterName: cluster.name, principalArn, type: "STANDARD", kubernetesGroups: [PREVIEW_GROUP], tags: args.tags }, { parent: this, deleteBeforeReplace: true });
     }
@@ -124,12 +122,6 @@ export class EksCluster extends pulumi.ComponentResource {
       // Without creator permissions, whoever runs Pulumi reaches the cluster only through its access entry: every
       // Kubernetes resource waits for the admins' entries and policies, or the first `pulumi up` meets 401s.
     }, { parent: this, dependsOn: access });
-    if (s.previewers.length) {
-      const rbac = previewRbac({ "app.kubernetes.io/managed-by": "open-model-kit" });
-      const k8s = { parent: this, provider: this.provider };
-      const role = new ClusterRole(`${name}-previewer`, rbac.clusterRole as never, k8s);
-      new ClusterRoleBinding(`${name}-previewer`, rbac.clusterRoleBinding as never, { ...k8s, dependsOn: [role] });
-    }
     this.registerOutputs({ name: this.name, nodeRoleArn: this.nodeRoleArn });
   }
 }

@@ -8,9 +8,11 @@ import { describe, expect, it } from "vitest";
 import { planStack } from "../../cli/engine/plan";
 import { diffPlans } from "../../cli/engine/diff";
 import { previewerEntryName } from "../../components/aws/cluster-access";
-import { PREVIEW_GROUP, PREVIEW_ROLE, previewRules } from "../../components/aws/preview-access-spec";
+import { CLUSTER_KINDS, NAMESPACED_KINDS, PREVIEW_GROUP, PREVIEW_ROLE, previewRbac } from "../../components/aws/preview-access-spec";
 import { ofType, plan, stackConfig } from "../harness/stack";
-import { rbacAllows } from "../harness/rbac";
+import { groupKindOf, rbacAllows } from "../harness/rbac";
+
+type Obj = Record<string, any>;
 
 const model = { id: "Qwen/Qwen3-8B", maxModelLen: 8192 };
 const ci = "arn:aws:iam::123456789012:role/github-deploy";
@@ -19,35 +21,55 @@ const other = "arn:aws:iam::123456789012:role/team-preview";
 const withAccess = (admins: string[], previewers: string[]) => stackConfig([model], { "omk:cluster": { admins, previewers } });
 
 describe("previewers", () => {
-  it("get an entry in the previewers' group, no access policy, and the kit's ClusterRole bound to that group; reordering touches nothing", async () => {
+  it("get an entry in the previewers' group, no access policy, and Roles in the kit's namespaces bound to that group; reordering touches nothing", async () => {
     const [a, b, none] = await Promise.all([plan(withAccess([ci], [pr, other])), plan(withAccess([ci], [other, pr])), plan(withAccess([ci], []))]);
     const entry = ofType(a, "aws:eks/accessEntry:AccessEntry").find((r) => r.inputs.principalArn === pr)!;
     expect(entry.name).toBe(previewerEntryName("omk-test-platform-cluster", pr));
     expect(entry.inputs).toMatchObject({ type: "STANDARD", kubernetesGroups: [PREVIEW_GROUP] });
     expect(ofType(a, "aws:eks/accessPolicyAssociation:AccessPolicyAssociation").map((r) => r.inputs.principalArn)).toEqual([ci]);
-    const binding = ofType(a, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRoleBinding")[0]!.inputs as Record<string, any>;
-    expect(binding).toMatchObject({ roleRef: { kind: "ClusterRole", name: PREVIEW_ROLE }, subjects: [{ kind: "Group", name: PREVIEW_GROUP }] });
+    const rbac = a.resources.filter((r) => /rbac.*:(Cluster)?Role(Binding)?$/.test(r.type) && (r.inputs as Obj).metadata.name === PREVIEW_ROLE).map((r) => r.inputs as Obj);
+    expect(rbac.map((o) => `${o.kind} ${o.metadata.namespace ?? ""}`).sort()).toEqual(["ClusterRole ", "ClusterRoleBinding ", "Role kube-system", "Role monitoring", "Role omk", "RoleBinding kube-system", "RoleBinding monitoring", "RoleBinding omk"]);
+    // Every object this stack applies — the previewers' own RBAC included — can be dry-run by a previewer.
+    const denied = a.resources.filter((r) => r.custom && r.type.startsWith("kubernetes:") && !/helm\.sh|:providers:/.test(r.type)).flatMap((r) => {
+      const [group, kind] = groupKindOf(r.type);
+      const meta = (r.inputs as Obj).metadata;
+      const resource = NAMESPACED_KINDS[group]?.[kind] ?? CLUSTER_KINDS[group]?.[kind] ?? { ClusterRole: "clusterroles", ClusterRoleBinding: "clusterrolebindings" }[kind] ?? kind;
+      return ["get", "create", "patch"].filter((verb) => !rbacAllows(rbac, PREVIEW_GROUP, { namespace: meta.namespace, group, resource, verb, name: meta.name })).map((verb) => `${verb} ${kind} ${meta.namespace ?? ""}/${meta.name}`);
+    });
+    expect(denied).toEqual([]);
     const reordered = diffPlans("t", a, b);
     expect([...reordered.added, ...reordered.removed, ...reordered.changed]).toEqual([]);
-    expect(ofType(none, "kubernetes:rbac.authorization.k8s.io/v1:ClusterRole")).toEqual([]);
+    expect(none.resources.filter((r) => r.type.includes("rbac") && (r.inputs as Obj).metadata?.name === PREVIEW_ROLE)).toEqual([]);
   });
 
-  it("may dry-run the kit's kinds but never delete, escalate, impersonate, or touch admission, CRDs, nodes or other roles", () => {
-    const rules = previewRules();
-    expect(rbacAllows(rules, "apps", "deployments", "patch")).toBe(true);
-    expect(rbacAllows(rules, "", "secrets", "get")).toBe(true);
-    for (const verb of ["delete", "deletecollection", "update", "escalate", "bind", "impersonate"]) {
-      expect(rules.filter((r) => r.verbs.includes(verb) || r.verbs.includes("*")).map((r) => r.resources), verb).toEqual([]);
+  it("may never delete, update, escalate or impersonate, nor reach other namespaces, admission, CRDs, nodes or other cluster roles", async () => {
+    const rbac = previewRbac(["omk", "monitoring"], {});
+    const may = (verb: string, group: string, resource: string, namespace?: string, name?: string) => rbacAllows(rbac, PREVIEW_GROUP, { namespace, group, resource, verb, name });
+    expect(may("patch", "apps", "deployments", "omk")).toBe(true);
+    expect(may("get", "", "secrets", "omk")).toBe(true);
+    // A create right on workloads or Secrets is the power of the namespace's service accounts: none outside the kit's.
+    expect(may("create", "apps", "deployments", "kube-system")).toBe(false);
+    expect(may("create", "", "secrets", "kube-system")).toBe(false);
+    expect(may("get", "", "secrets", "default")).toBe(false);
+    expect(may("patch", "", "configmaps", "kube-system", "amazon-vpc-cni")).toBe(true);
+    expect(may("patch", "", "configmaps", "kube-system", "aws-auth")).toBe(false);
+    expect(may("patch", "", "namespaces", undefined, "omk")).toBe(true);
+    expect(may("patch", "", "namespaces", undefined, "kube-system")).toBe(true);
+    expect(may("patch", "", "namespaces", undefined, "default")).toBe(false);
+    for (const o of rbac.filter((x) => x.rules)) {
+      for (const rule of o.rules as Obj[]) {
+        expect(rule.verbs.filter((v: string) => ["*", "delete", "deletecollection", "update", "escalate", "impersonate"].includes(v)), `${o.kind} ${o.metadata.namespace}`).toEqual([]);
+        expect([...rule.apiGroups, ...rule.resources].filter((x: string) => x === "*")).toEqual([]);
+        if (rule.verbs.includes("bind")) expect([o.kind, rule.resources]).toEqual(["Role", ["roles"]]);
+      }
     }
-    expect(rules.flatMap((r) => [...r.apiGroups, ...r.resources]).filter((x) => x === "*")).toEqual([]);
-    expect(rbacAllows(rules, "admissionregistration.k8s.io", "validatingwebhookconfigurations", "patch")).toBe(false);
-    expect(rbacAllows(rules, "apiextensions.k8s.io", "customresourcedefinitions", "patch")).toBe(false);
-    expect(rbacAllows(rules, "", "nodes", "patch")).toBe(false);
-    expect(rbacAllows(rules, "", "pods", "create")).toBe(false);
-    // Its own role and binding by name only (escalation prevention bounds a real patch to what it already holds).
-    expect(rbacAllows(rules, "rbac.authorization.k8s.io", "clusterroles", "patch", PREVIEW_ROLE)).toBe(true);
-    expect(rbacAllows(rules, "rbac.authorization.k8s.io", "clusterroles", "patch", "cluster-admin")).toBe(false);
-    expect(rbacAllows(rules, "rbac.authorization.k8s.io", "clusterrolebindings", "create")).toBe(false);
+    expect(may("patch", "admissionregistration.k8s.io", "validatingwebhookconfigurations")).toBe(false);
+    expect(may("patch", "apiextensions.k8s.io", "customresourcedefinitions")).toBe(false);
+    expect(may("patch", "", "nodes")).toBe(false);
+    expect(may("create", "", "pods", "omk")).toBe(false);
+    expect(may("bind", "rbac.authorization.k8s.io", "clusterroles", undefined, "cluster-admin")).toBe(false);
+    expect(may("patch", "rbac.authorization.k8s.io", "clusterroles", undefined, PREVIEW_ROLE)).toBe(true);
+    expect(may("patch", "rbac.authorization.k8s.io", "clusterroles", undefined, "cluster-admin")).toBe(false);
   });
 
   it("are refused as admins too, as sessions, or twice; a previewer running `pulumi up` is stopped", async () => {
