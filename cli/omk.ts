@@ -153,6 +153,36 @@ export async function main(argv: readonly string[], given: Io = stdio): Promise<
     .option("--json", "machine-readable output")
     .action(async (o) => { code = (await load<typeof import("./commands/perf")>("perf")).perfCommand(o, io.out, io.err); });
 
+  const endpointOptions = (c: Command) => c
+    .option("--stack <name>", "read the endpoint, model names and API keys from this deployed stack's outputs (runs `pulumi stack output --show-secrets`)")
+    .option("--endpoint <url>", "the model's endpoint instead, e.g. https://qwen3-8b.llm.example.com/v1")
+    .option("--model <name>", "the served model name (with --stack: one of its models; smoke checks all by default, bench needs one when the stack serves several)")
+    .option("--api-key <key>", "with --endpoint: the model's API key; better in the OMK_API_KEY environment variable, which keeps it off the command line and shell history")
+    .addHelpText("after", "\nThe API key is never printed. With --endpoint, omk reads it from --api-key or else from OMK_API_KEY.");
+
+  endpointOptions(program.command("smoke").description("after `pulumi up`: check each model's endpoint (models list, chat streamed and not, served name, auth refusals, reasoning) and print a pass/fail table"))
+    .option("--expect-reasoning", "with --endpoint: the server runs a reasoning parser, so reasoning must come apart from the answer")
+    .option("--public-only", "with --stack: check only the models exposed publicly and skip the others (for a runner outside the VPC, e.g. GitHub-hosted)")
+    .option("--timeout <seconds>", "per request, without a byte from the server (default 30)", positiveNumber("--timeout", 30))
+    .option("--wait <duration>", "retry while the model is starting (DNS, no listener, 502/503/504) for up to this long, e.g. 20m")
+    .option("--retry-every <seconds>", "with --wait: seconds between tries (default 10)", positiveNumber("--retry-every", 10))
+    .option("--json", "machine-readable output")
+    .action(async (o) => { code = await (await load<typeof import("./commands/smoke")>("smoke")).smokeCommand(o, io); });
+
+  endpointOptions(program.command("bench").description("measure one model's endpoint under a bounded, reproducible load: TTFT, TPOT, ITL (median, p90, p99), tokens/s, requests/s; with --stack beside the kit's prediction"))
+    .option("--concurrency <n>", "closed loop: clients with one request in flight each (default 1)", integer("--concurrency", 8))
+    .option("--rate <r>", "open loop instead: requests started per second", positiveNumber("--rate", 2))
+    .option("--arrival <a>", "with --rate: poisson (default; seeded) | fixed (evenly spaced)")
+    .option("--seed <n>", "seed of the Poisson arrivals and the synthetic prompts (default 1)", integer("--seed", 1))
+    .option("--input-tokens <n>", "prompt length of each request, about 0.75 words per token (default 256)", integer("--input-tokens", 256))
+    .option("--output-tokens <n>", "tokens generated per request: max_tokens with ignore_eos (default 128)", integer("--output-tokens", 128))
+    .option("--requests <n>", "requests to send (default 32)", integer("--requests", 32))
+    .option("--duration <d>", "time limit of the whole run; requests still running then are cancelled (default 5m)")
+    .option("--timeout <seconds>", "per request, without a byte from the server (default 120)", positiveNumber("--timeout", 120))
+    .option("--json", "machine-readable output (keys ttftMs, tpotMs, itlMs with median/p90/p99/mean, outputTokensPerSecond, requestsPerSecond, errors, …)")
+    .option("--record <file>", "with --stack: write the measurement as an entry of components/sizing/perf/data/measurements.json")
+    .action(async (o) => { code = await (await load<typeof import("./commands/bench")>("bench")).benchCommand(o, io); });
+
   program.command("plan").description("validate a stack and preview what it creates, offline")
     .option("--stack <name>", "stack in stacks/Pulumi.<name>.yaml (default: dev)")
     .option("--config <file>", "any file in Pulumi stack config format")
