@@ -8,6 +8,7 @@ import type { Plan } from "./plan";
 import type { Violation } from "./policy-runner";
 import type { RecordedResource } from "./record";
 import { disruptionOf, keyProblems, upgradeProblems } from "./disruption";
+import { cascade } from "./replacement-cascade";
 
 export interface InputChange {
   readonly path: string;
@@ -189,6 +190,21 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     const changes = inputChanges(old.inputs, r.inputs).filter((c) => !ignored.some((p) => within(c.path, p)));
     const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
     if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) });
+  }
+  // Replacements change ids: the inputs that held them change too, and may replace their holders (a cluster in
+  // replaced subnets).
+  const byUrn = new Map(changed.map((c) => [c.urn, c]));
+  const extra = cascade([...a.values()], new Set(changed.filter((c) => c.replaceReason).map((c) => c.urn)), (r, found) => replaceReason(r.type, [...(byUrn.get(r.urn)?.changes ?? []), ...found], false) !== null);
+  for (const urn of new Set(extra.map((c) => c.urn))) {
+    const r = a.get(urn)!;
+    const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
+    if (!old) continue;
+    const prior = byUrn.get(urn);
+    const changes = [...(prior?.changes ?? []), ...extra.filter((c) => c.urn === urn).map(({ path, before, after }) => ({ path, before, after }))];
+    const reason = prior?.replaceReason ?? replaceReason(r.type, changes, regionChanged);
+    const entry: ResourceChange = { urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) };
+    if (prior) changed[changed.indexOf(prior)] = entry;
+    else changed.push(entry);
   }
   const adoptedOld = new Set(adopted.values());
   const removed = [...b.values()].filter((r) => !a.has(r.urn) && !adoptedOld.has(r.urn));

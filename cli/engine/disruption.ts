@@ -30,7 +30,12 @@ export function disruptionOf(after: RecordedResource, changes: readonly Change[]
   if (/karpenter\.sh\/v1:NodePool$|eks\.amazonaws\.com\/v1:NodeClass$|karpenter\.k8s\.aws\/v1:EC2NodeClass$/.test(after.type) && changes.some((c) => c.path.startsWith("spec."))) {
     return "Karpenter replaces the pool's nodes by drift; a serving pod (do-not-disrupt) keeps its node until it has moved";
   }
-  if (after.type === "aws:eks/cluster:Cluster" && changes.some((c) => c.path === "version")) return "control-plane upgrade in place (the API stays available); nodes then move to the new version";
+  const version = changes.find((c) => c.path === "version");
+  if (after.type === "aws:eks/cluster:Cluster" && version) {
+    const [from, to] = [minor(version.before), minor(version.after)];
+    if (from !== null && to !== null && to < from) return "a downgrade: EKS refuses it (see what blocks pulumi up)";
+    return "control-plane upgrade in place (the API stays available); nodes then move to the new version";
+  }
   if (after.type === "aws:eks/nodeGroup:NodeGroup" && changes.some((c) => c.path === "version" || c.path.startsWith("launchTemplate"))) return "managed node group rolling update: nodes are replaced one at a time (its updateConfig), pods drained";
   if (after.type === "aws:eks/addon:Addon" && changes.some((c) => c.path === "addonVersion")) return "EKS updates the add-on in place (its DaemonSet or Deployment rolls node by node); settings changed on the cluster are kept (PRESERVE)";
   return null;

@@ -215,7 +215,8 @@ export function writePlan(plan: Plan, outDir: string): string[] {
     mkdirSync(dir, { recursive: true });
     for (const m of manifests) {
       const file = path.join(dir, m.file);
-      writeFileSync(file, stringify(m.object));
+      // No line folding: scripts (the mirror's Python, the guard's shell) stay literal blocks a reader can follow.
+      writeFileSync(file, stringify(m.object, { lineWidth: 0 }));
       written.push(file);
     }
   }

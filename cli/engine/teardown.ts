@@ -48,8 +48,8 @@ export function teardownText(t: Teardown, protectKey = "omk:cluster.protect"): s
   const lines: string[] = [];
   if (t.blocking.length) {
     lines.push(`  pulumi destroy stops at: ${t.blocking.map((b) => `${b.type} ${b.name} (${b.why})`).join("; ")}; it deletes the workloads first, and what they run on keeps billing.`);
-    lines.push(`  To tear the stack down: set ${protectKey}: false, run pulumi up (it lifts the protections), then pulumi destroy.`);
-  } else lines.push("  pulumi destroy deletes the stack's resources, except what is listed as kept.");
+    lines.push(`  To tear the stack down: set ${protectKey}: false (and omk:serving.modelStore.onDestroy: empty to delete the weights too), run pulumi up (it lifts the protections), then pulumi destroy.`);
+  } else lines.push("  Once `pulumi up` has applied this config (protections lifted), pulumi destroy deletes the stack's resources, except what is listed as kept.");
   for (const k of t.kept) lines.push(`  keeps ${k.type} ${k.name}: ${k.why}.`);
   for (const n of t.notes) lines.push(`  ${n}`);
   return lines;

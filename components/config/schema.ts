@@ -7,7 +7,7 @@
 import { z } from "zod";
 import { PRECISIONS } from "../catalog/precision";
 import { DEFAULT_GPU_MEMORY_UTILIZATION } from "../sizing/memory";
-import { addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema, observabilitySchema } from "./infra-schema";
+import { EKS_NODE_ADDONS, addonsSchema, capacitySchema, clusterSchema, createClusterSchema, dnsLabel, existingClusterSchema, observabilitySchema } from "./infra-schema";
 import { routingKeys } from "./routing-schema";
 import { extraArgsSchema, servingSchema, weightsSchema } from "./serving-schema";
 import { HOSTNAME_PATTERN, autoscalingSchema, exposureSchema, trafficSchema, warmWindowSchema } from "./traffic-schema";
@@ -176,6 +176,7 @@ export const KNOWN_KEYS: Readonly<Record<string, readonly string[]>> = {
   load: Object.keys(loadSchema.shape),
   cluster: [...new Set([...Object.keys(createClusterSchema.shape), ...Object.keys(existingClusterSchema.shape)])],
   endpoint: Object.keys(createClusterSchema.shape.endpoint.unwrap().shape),
+  addonVersions: [...EKS_NODE_ADDONS],
   capacity: Object.keys(capacitySchema.shape),
   reservations: ["id"],
   addons: Object.keys(addonsSchema.shape),

@@ -18,7 +18,7 @@ describe("teardown", () => {
     const p = await at({});
     for (const type of STATEFUL) expect(ofType(p, type).every((r) => r.protect), type).toBe(true);
     expect(p.teardown.blocking.map((b) => b.type).sort()).toEqual(["EKS cluster", "KMS key", "S3 bucket"]);
-    expect(teardownText(p.teardown).join("\n")).toMatch(/set omk:cluster\.protect: false, run pulumi up .* then pulumi destroy/);
+    expect(teardownText(p.teardown).join("\n")).toMatch(/set omk:cluster\.protect: false \(and omk:serving\.modelStore\.onDestroy: empty to delete the weights too\), run pulumi up .* then pulumi destroy/);
   });
 
   it("unprotected: nothing stops destroy; the weights bucket is kept by default, or emptied by choice", async () => {

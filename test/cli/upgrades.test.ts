@@ -36,6 +36,7 @@ describe("upgrades", () => {
     expect(d.blocking).toEqual([]);
     expect(diffPlans("t", a, skip).blocking).toEqual([expect.stringMatching(new RegExp(`Kubernetes ${v.replace(".", "\\.")} → ${next(v, 2).replace(".", "\\.")} skips 1 minor version.*Set omk:cluster\\.kubernetesVersion to ${next(v).replace(".", "\\.")}`))]);
     expect(diffPlans("t", b, a).blocking).toEqual([expect.stringMatching(/is a downgrade/)]);
+    expect(diffPlans("t", b, a).changed.find((c) => c.type === "aws:eks/cluster:Cluster")!.disruption).toMatch(/^a downgrade: EKS refuses it/);
   });
 
   it("on managed node groups, a Kubernetes upgrade also moves the node groups and their add-ons, in place", async () => {
@@ -69,6 +70,15 @@ describe("upgrades", () => {
     await expect(at({ "omk:cluster": { addonVersions: { coredns: "v1.11.4-eksbuild.2" } } })).rejects.toThrow(/omk:cluster\.addonVersions: .*pins add-ons the kit installs only beside managed node groups.*Fix: remove cluster\.addonVersions, or use capacity\.mode: managed/);
     await expect(at({ ...managed, "omk:cluster": { addonVersions: { "kube-proxy": "v1.30.14-eksbuild.8" } } }, fixed)).rejects.toThrow(new RegExp(`omk:cluster\\.addonVersions\\.kube-proxy: "v1\\.30\\.14-eksbuild\\.8" — is not a build for Kubernetes ${v.replace(".", "\\.")}`));
     await expect(at({ ...managed, "omk:cluster": { addonVersions: { coredns: "1.11" } } }, fixed)).rejects.toThrow(/must be an EKS add-on version like v1\.19\.2-eksbuild\.1/);
+  });
+
+  it("a new VPC CIDR replaces the subnets, and with them the protected cluster placed in them: pulumi up would refuse", async () => {
+    const [a, b] = await Promise.all([at({}), at({ "omk:cluster": { vpcCidr: "10.50.0.0/16" } })]);
+    const d = diffPlans("t", a, b);
+    const cluster = d.changed.find((c) => c.type === "aws:eks/cluster:Cluster")!;
+    expect(cluster.replaceReason).toMatch(/^vpcConfig\.subnetIds\[0\] cannot change in place$/);
+    expect(cluster.changes.find((c) => c.path === "vpcConfig.subnetIds[0]")!.after).toMatch(/^\(id of the new Subnet /);
+    expect(d.blocking.join("\n")).toMatch(/Cluster .* would be replaced \(vpcConfig\.subnetIds\[0\] cannot change in place\), but it is protected/);
   });
 
   it("pinning a model revision rolls its server and replaces no stateful resource", async () => {

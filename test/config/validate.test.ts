@@ -11,6 +11,15 @@ function problems(raw: Record<string, unknown>) {
   return r.error;
 }
 
+describe("cluster keys of the other mode, and add-on names", () => {
+  it("says a create-only key applies only to clusters the kit creates, and suggests the add-on a misspelt pin means", () => {
+    const existing = problems(stackConfig([{ id: "Qwen/Qwen3-8B" }], { "omk:cluster": { mode: "existing", name: "c", previewers: ["arn:aws:iam::123456789012:role/x"] } }));
+    expect(existing.message).toContain("omk:cluster.previewers: [\"arn:aws:iam::123456789012:role/x\"] — applies only to cluster.mode: create (this cluster is an existing one: its access and add-ons are yours to manage). Fix: remove it, or set cluster.mode: create.");
+    const pin = problems(stackConfig([{ id: "Qwen/Qwen3-8B", replicas: { min: 1, max: 1 } }], { "omk:capacity": { mode: "managed" }, "omk:cluster": { addonVersions: { vpc_cni: "v1.19.2-eksbuild.1" } } }));
+    expect(pin.message).toContain('omk:cluster.addonVersions.vpc_cni: "v1.19.2-eksbuild.1" — is not a known key. Fix: did you mean "vpc-cni"? Known keys here: eks-pod-identity-agent, vpc-cni, kube-proxy, coredns.');
+  });
+});
+
 describe("valid configs", () => {
   it("fills documented defaults: native precision, min(native context, 32768), concurrency 4, 1 replica", () => {
     const r = resolveStack(stackConfig([{ id: "deepseek-ai/DeepSeek-R1-Distill-Qwen-7B" }]), "t");
