@@ -156,7 +156,7 @@ export async function main(argv: readonly string[], given: Io = stdio): Promise<
   const endpointOptions = (c: Command) => c
     .option("--stack <name>", "read the endpoint, model names and API keys from this deployed stack's outputs (runs `pulumi stack output --show-secrets`)")
     .option("--endpoint <url>", "the model's endpoint instead, e.g. https://qwen3-8b.llm.example.com/v1")
-    .option("--model <name>", "the served model name (with --stack: one of its models; smoke checks all by default, bench needs one when the stack serves several)")
+    .option("--model <name>", c.name() === "smoke" ? "the served model name (with --stack: check only this one of its models; default all)" : "the served model name (with --stack: needed when the stack serves several models)")
     .option("--api-key <key>", "with --endpoint: the model's API key; better in the OMK_API_KEY environment variable, which keeps it off the command line and shell history")
     .addHelpText("after", "\nThe API key is never printed. With --endpoint, omk reads it from --api-key or else from OMK_API_KEY.");
 
@@ -174,6 +174,7 @@ export async function main(argv: readonly string[], given: Io = stdio): Promise<
     .option("--rate <r>", "open loop instead: requests started per second", positiveNumber("--rate", 2))
     .option("--arrival <a>", "with --rate: poisson (default; seeded) | fixed (evenly spaced)")
     .option("--seed <n>", "seed of the Poisson arrivals and the synthetic prompts (default 1)", integer("--seed", 1))
+    .option("--prompt-nonce <text>", "leads every prompt; a new random one per run by default, so no run hits the last run's prefix cache (give one to repeat a run exactly)")
     .option("--input-tokens <n>", "prompt length of each request, about 0.75 words per token (default 256)", integer("--input-tokens", 256))
     .option("--output-tokens <n>", "tokens generated per request: max_tokens with ignore_eos (default 128)", integer("--output-tokens", 128))
     .option("--requests <n>", "requests to send (default 32)", integer("--requests", 32))

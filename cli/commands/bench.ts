@@ -5,7 +5,8 @@
  * beside the measurement with the ratio measured / predicted, and `--record` writes the measurement as a calibration
  * point (components/sizing/perf/data/measurements.json). The API key is never printed or recorded.
  */
-import { writeFileSync } from "node:fs";
+import { existsSync, writeFileSync } from "node:fs";
+import { randomBytes } from "node:crypto";
 import { table } from "../format";
 import type { Io } from "../omk";
 import { measurementEntry, predictionFor, ratio, summarize, timingsOf, type BenchSummary, type RequestResult, type Workload } from "../endpoint/bench-report";
@@ -29,6 +30,8 @@ export interface BenchOptions {
   readonly arrival?: string;
   /** @default 1 */
   readonly seed?: number;
+  /** Leads every prompt, so no run finds the last run's prompts in vLLM's prefix cache. @default random per run */
+  readonly promptNonce?: string;
   /** @default 256 */
   readonly inputTokens?: number;
   /** @default 128 */
@@ -59,19 +62,19 @@ function text(s: BenchSummary, prediction: Prediction | null): string[] {
   const total = (name: string, v: number, predicted: number | null, digits: number) => [name, "", "", "", v.toFixed(digits), ...(pred ? [fmt(predicted, digits), fmt(ratio(v, predicted ?? 0), 2)] : [])];
   lines.push(table([head,
     row("TTFT (ms)", s.ttftMs, pred?.ttftMs ?? null), row("TPOT (ms)", s.tpotMs, pred?.tpotMs ?? null, 2), row("ITL (ms)", s.itlMs, pred?.medianItlMs ?? null, 2),
-    total("output tokens/s", s.outputTokensPerSecond, pred?.outputTokensPerSecond ?? null, 1), total("requests/s", s.requestsPerSecond, pred?.requestsPerSecond ?? null, 3),
+    total("output tokens/s", s.outputTokensPerSecond, pred?.outputTokensPerSecond ?? null, 1), total("requests/s", s.requestsPerSecond, pred && !pred.openLoop ? pred.requestsPerSecond : null, 3),
   ]));
   if (Object.keys(s.errors).length) {
     lines.push("", `errors: ${Object.entries(s.errors).map(([k, n]) => `${k} × ${n}`).join(", ")}`);
     for (const [kind, f] of Object.entries(s.errorExamples)) lines.push(`  ${kind}: ${f.what}\n    likely cause: ${f.cause}\n    fix: ${f.fix}`);
   }
   if (s.shortRequests) lines.push(`note: ${s.shortRequests} request(s) generated fewer than ${w.outputTokens} tokens: the server ignored ignore_eos (not vLLM?), so TPOT and throughput are not for the asked length.`);
-  if (pred) lines.push("", `Predicted: the kit's ESTIMATE for one replica at ${pred.concurrency} request(s) in flight${pred.cappedBy ? ` (capped at ${pred.runningSequences} running by ${pred.cappedBy})` : ""} — the performance model behind \`omk perf\`, means; measured/predicted compares the median (totals: the run's). Several replicas serving add up in the totals.`);
+  if (pred) lines.push("", `Predicted: the kit's ESTIMATE for ${pred.replicas === 1 ? "one replica" : `${pred.replicas} replicas (the stack's minimum), ${Math.ceil(pred.concurrency / pred.replicas)} each`} at ${pred.concurrency} request(s) in flight${pred.cappedBy ? ` (capped at ${pred.runningSequences} running by ${pred.cappedBy})` : ""} — the performance model behind \`omk perf\`, means; measured/predicted compares the median (totals: the run's${pred.openLoop ? "; an open loop's requests/s is the offered rate, not compared" : ""}).`);
   else if (typeof prediction === "string") lines.push("", `No prediction: ${prediction}.`);
   return lines;
 }
 
-type Prediction = (NonNullable<Exclude<ReturnType<typeof predictionFor>, string>>["prediction"] & { concurrency: number }) | string;
+type Prediction = (NonNullable<Exclude<ReturnType<typeof predictionFor>, string>>["prediction"] & { concurrency: number; replicas: number; openLoop: boolean }) | string;
 
 export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDeps & { now?: () => Date } = {}): Promise<number> {
   let io = given;
@@ -81,22 +84,32 @@ export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDep
   const arrival = opts.arrival ?? "poisson";
   if (arrival !== "poisson" && arrival !== "fixed") return (io.err(`omk bench: --arrival is poisson or fixed, not "${arrival}".`), 1);
   if (opts.record && !opts.stack) return (io.err("omk bench: --record needs --stack: the entry names the model, precision, instance and layout from the stack's config."), 1);
+  if (opts.arrival && !opts.rate) return (io.err("omk bench: --arrival shapes an open loop: add --rate <requests per second>, or drop --arrival."), 1);
+  // Checked before any load is sent: a run is minutes of GPU time, not to be thrown away at the end.
+  const stack = opts.stack ? (deps.stackConfig ?? resolvedStackFile)(opts.stack) : null;
+  if (opts.record && !stack) return (io.err(`omk bench: --record: stacks/Pulumi.${opts.stack!.split("/").at(-1)}.yaml is not here to size the model from. Fix: run omk from the repository that holds the stack file (its config names the instance and layout the entry records), or drop --record.`), 1);
+  if (opts.record && existsSync(opts.record)) return (io.err(`omk bench: --record: ${opts.record} exists; omk writes a new file. Fix: choose another name, or remove it.`), 1);
   const found = await targetsFor({ ...opts, expectReasoning: false }, "omk bench", deps);
   if (typeof found === "string") return (io.err(found), 1);
   if (found.targets.length > 1) return (io.err(`omk bench: stack ${opts.stack} serves ${found.targets.length} models (${found.targets.map((t) => t.model).join(", ")}): pick one with --model.`), 1);
   const t = found.targets[0]!;
+  const served = stack?.models.find((x) => x.name === t.model);
+  if (opts.record && served && !(served.replicas.min === 1 && served.replicas.max === 1)) {
+    return (io.err(`omk bench: --record: ${t.model} runs ${served.replicas.min}–${served.replicas.max} replicas; a calibration point is one replica's. Fix: measure a stack serving it with replicas {min: 1, max: 1}, or drop --record.`), 1);
+  }
   io = withoutKeys(given, found.targets);
   const url = normalizeEndpoint(t.endpoint);
   const seed = opts.seed ?? 1;
+  const nonce = opts.promptNonce ?? randomBytes(4).toString("hex");
   const schedule: Schedule = opts.rate ? { kind: "open", rate: opts.rate, arrival, seed } : { kind: "closed", concurrency: opts.concurrency ?? 1 };
   const inputTokens = opts.inputTokens ?? 256;
   const outputTokens = opts.outputTokens ?? 128;
   const workload: Workload = {
     endpointHost: url.host, model: t.model, loop: schedule.kind === "closed" ? `closed loop at concurrency ${schedule.concurrency}` : `open loop at ${schedule.rate} req/s (${arrival}, seed ${seed})`,
-    concurrency: schedule.kind === "closed" ? schedule.concurrency : null, rate: schedule.kind === "open" ? schedule.rate : null, arrival: schedule.kind === "open" ? arrival : null, seed: schedule.kind === "open" ? seed : null,
+    concurrency: schedule.kind === "closed" ? schedule.concurrency : null, rate: schedule.kind === "open" ? schedule.rate : null, arrival: schedule.kind === "open" ? arrival : null, seed, promptNonce: nonce,
     inputTokens, outputTokens, requests: opts.requests ?? 32, durationLimitSeconds: limit,
   };
-  const ctx = { host: url.host, coldStart: t.coldStartSeconds ? `~${Math.round(t.coldStartSeconds / 60)} min (ESTIMATE)` : "several minutes", model: t.model, fromStack: found.fromStack };
+  const ctx = { host: url.host, coldStart: t.coldStartSeconds ? `~${Math.round(t.coldStartSeconds / 60)} min (ESTIMATE)` : "several minutes", model: t.model, fromStack: found.fromStack, keySent: t.apiKey !== undefined, command: "bench" as const };
   const client = createClient(url, (opts.timeout ?? 120) * 1000);
   let run;
   try {
@@ -106,14 +119,14 @@ export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDep
     // later ones). A broken endpoint stops here with the reason instead of failing every request.
     const parallel = Math.max(1, Math.min(workload.requests, schedule.kind === "closed" ? schedule.concurrency : Math.ceil(schedule.rate)));
     const warm = await Promise.all(Array.from({ length: parallel }, (_, i) =>
-      streamedChat(client, { model: t.model, prompt: syntheticPrompt(inputTokens, -1 - i, seed), maxTokens: Math.min(outputTokens, 16), ignoreEos: true }, t.apiKey, ctx)));
+      streamedChat(client, { model: t.model, prompt: syntheticPrompt(inputTokens, -1 - i, seed, nonce), maxTokens: Math.min(outputTokens, 16), ignoreEos: true }, t.apiKey, ctx)));
     const broken = warm.find((w) => !w.ok);
     if (broken && !broken.ok) {
       io.err(`omk bench: the warm-up request failed, no load sent: ${broken.failure.what}\n  likely cause: ${broken.failure.cause}\n  fix: ${broken.failure.fix}`);
       return 1;
     }
     run = await runLoad<RequestResult>({ schedule, requests: workload.requests, durationMs: limit * 1000 }, async (i, signal) => {
-      const r = await streamedChat(client, { model: t.model, prompt: syntheticPrompt(inputTokens, i, seed), maxTokens: outputTokens, ignoreEos: true }, t.apiKey, ctx, signal);
+      const r = await streamedChat(client, { model: t.model, prompt: syntheticPrompt(inputTokens, i, seed, nonce), maxTokens: outputTokens, ignoreEos: true }, t.apiKey, ctx, signal);
       return r.ok ? timingsOf(r.value) : { ok: false, failure: r.failure };
     });
   } finally {
@@ -121,18 +134,19 @@ export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDep
   }
   const summary = summarize(workload, run.results, run);
 
-  const stack = opts.stack ? (deps.stackConfig ?? resolvedStackFile)(opts.stack) : null;
   let prediction: Prediction | null = null;
   let predicted: ReturnType<typeof predictionFor> | null = null;
   if (opts.stack) {
     const concurrency = schedule.kind === "closed" ? schedule.concurrency : Math.max(1, Math.round(summary.meanConcurrency));
     predicted = stack ? predictionFor(stack, t.model, summary.promptTokens ?? inputTokens, outputTokens, concurrency) : `stacks/Pulumi.${opts.stack}.yaml is not here to size the model from`;
-    prediction = typeof predicted === "string" ? predicted : { ...predicted.prediction, concurrency };
+    prediction = typeof predicted === "string" ? predicted : { ...predicted.prediction, concurrency, replicas: predicted.replicas, openLoop: schedule.kind === "open" };
   }
-  if (opts.record) {
+  // A calibration point is one replica's steady state: a run cut at the limit or with failures is not one.
+  const unfit = summary.requests.cancelledAtLimit || summary.requests.failed ? `${summary.requests.failed} failed and ${summary.requests.cancelledAtLimit} cut at the time limit` : null;
+  if (opts.record && unfit) io.err(`omk bench: --record: not written: ${unfit}. Fix: raise --duration or lower --requests, and rerun once the endpoint serves every request.`);
+  if (opts.record && !unfit) {
     if (!stack || typeof predicted === "string" || !predicted) return (io.err(`omk bench: --record: ${typeof predicted === "string" ? predicted : "no stack config"}.`), 1);
-    const date = (deps.now?.() ?? new Date()).toISOString().slice(0, 10);
-    writeFileSync(opts.record, `${JSON.stringify(measurementEntry(summary, predicted.model, stack, date, typeof prediction === "string" || !prediction ? 1 : prediction.concurrency), null, 2)}\n`);
+    writeFileSync(opts.record, `${JSON.stringify(measurementEntry(summary, predicted.model, stack, deps.now?.() ?? new Date(), typeof prediction === "string" || !prediction ? 1 : prediction.concurrency), null, 2)}\n`, { flag: "wx" });
   }
   if (opts.json) {
     const p = prediction && typeof prediction !== "string" ? prediction : null;
@@ -141,7 +155,7 @@ export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDep
       ...(opts.stack ? {
         prediction: p ? { estimate: true, concurrency: p.concurrency, ttftMs: Math.round(p.ttftMs), tpotMs: Math.round(p.tpotMs * 100) / 100, medianItlMs: Math.round(p.medianItlMs * 100) / 100, outputTokensPerSecond: Math.round(p.outputTokensPerSecond * 10) / 10, requestsPerSecond: Math.round(p.requestsPerSecond * 1000) / 1000 } : null,
         ...(typeof prediction === "string" ? { noPrediction: prediction } : {}),
-        measuredOverPredicted: p ? { ttftMs: ratio(summary.ttftMs?.median, p.ttftMs), tpotMs: ratio(summary.tpotMs?.median, p.tpotMs), outputTokensPerSecond: ratio(summary.outputTokensPerSecond, p.outputTokensPerSecond), requestsPerSecond: ratio(summary.requestsPerSecond, p.requestsPerSecond) } : null,
+        measuredOverPredicted: p ? { ttftMs: ratio(summary.ttftMs?.median, p.ttftMs), tpotMs: ratio(summary.tpotMs?.median, p.tpotMs), outputTokensPerSecond: ratio(summary.outputTokensPerSecond, p.outputTokensPerSecond), requestsPerSecond: p.openLoop ? null : ratio(summary.requestsPerSecond, p.requestsPerSecond) } : null,
       } : {}),
     }, null, 2));
   } else {

@@ -39,6 +39,7 @@ export interface SmokeDeps {
 /** The models to check, from the stack's outputs or the flags; a string is the error to print. */
 export async function targetsFor(opts: Pick<SmokeOptions, "stack" | "endpoint" | "apiKey" | "model" | "expectReasoning">, command: string, deps: SmokeDeps): Promise<{ targets: Target[]; fromStack: boolean } | string> {
   if (opts.stack && opts.endpoint) return `${command}: use either --stack <name> or --endpoint <url>, not both (with --stack, --model picks one of the stack's models).`;
+  if (opts.stack && (opts.apiKey || opts.expectReasoning)) return `${command}: ${opts.apiKey ? "--api-key" : "--expect-reasoning"} goes with --endpoint; with --stack the key and the reasoning parser come from the stack. Fix: drop it, or use --endpoint <url> --model <name>.`;
   if (opts.stack) {
     try {
       const { targets } = await readStackTargets(opts.stack, deps.runPulumi, deps.stackConfig);
@@ -50,6 +51,7 @@ export async function targetsFor(opts: Pick<SmokeOptions, "stack" | "endpoint" |
       throw e;
     }
   }
+  if (opts.endpoint && !opts.model) return `${command}: --endpoint needs --model <name>: the served model name requests use (GET <endpoint>/models lists them).`;
   if (!opts.endpoint || !opts.model) return `${command}: give --stack <name> (reads the endpoint, models and keys from its outputs), or --endpoint <url> --model <name> with the key in --api-key or OMK_API_KEY.`;
   const apiKey = keyFrom(opts.apiKey, deps.env);
   return { fromStack: false, targets: [{ model: opts.model, endpoint: opts.endpoint, apiKey, auth: apiKey !== undefined, servedModels: [opts.model], expectReasoning: opts.expectReasoning ?? false, coldStartSeconds: null, exposure: null }] };

@@ -42,6 +42,8 @@ export interface Workload {
   readonly rate: number | null;
   readonly arrival: "fixed" | "poisson" | null;
   readonly seed: number | null;
+  /** Leads every prompt (defeats vLLM's prefix cache across runs). */
+  readonly promptNonce: string;
   readonly inputTokens: number;
   readonly outputTokens: number;
   readonly requests: number;
@@ -99,17 +101,25 @@ export function summarize(workload: Workload, results: readonly RequestResult[],
 }
 
 /** The kit's prediction (ESTIMATE) for one replica of the stack's model at this workload, or why there is none. */
-export function predictionFor(stack: ResolvedStack, model: string, inputTokens: number, outputTokens: number, concurrency: number): { model: ResolvedModel; prediction: ServingPrediction } | string {
+/**
+ * The kit's prediction for the endpoint: the load spread evenly over the replicas serving it (the ALB or router
+ * balances them) — each at ⌈concurrency / replicas⌉ — and the totals of all of them. An autoscaled model is predicted
+ * at its minimum replicas (what serves a short run); `replicas` says which count was used.
+ */
+export function predictionFor(stack: ResolvedStack, model: string, inputTokens: number, outputTokens: number, concurrency: number): { model: ResolvedModel; prediction: ServingPrediction; replicas: number } | string {
   const m = stack.models.find((x) => x.name === model || x.adapters.some((a) => a.name === model));
   if (!m) return `the stack file has no model ${model}`;
   if (m.device === "cpu") return "the model runs on CPUs: the performance model covers GPUs only";
   const p = m.placement;
-  const prediction = predictFor(
+  const replicas = Math.max(1, m.replicas.min);
+  const one = predictFor(
     { instanceType: p.instanceType, layout: { tensorParallel: p.tensorParallelSize, pipelineParallel: p.pipelineParallelSize, dataParallel: p.dataParallelSize, expertParallel: p.expertParallel, nodes: p.nodes }, memory: p.memory, replicaHourlyUsd: p.hourlyUsd },
     { model: m.spec, precision: m.precision, variant: m.weights, kvCacheDtype: m.kvCacheDtype, maxModelLen: m.maxModelLen },
-    { inputTokens, outputTokens }, Math.max(1, Math.round(concurrency)),
+    { inputTokens, outputTokens }, Math.max(1, Math.ceil(Math.round(concurrency) / replicas)),
   );
-  return prediction ? { model: m, prediction } : `no performance data for ${p.instanceType}'s GPU`;
+  if (!one) return `no performance data for ${p.instanceType}'s GPU`;
+  const prediction = { ...one, outputTokensPerSecond: one.outputTokensPerSecond * replicas, requestsPerSecond: one.requestsPerSecond * replicas };
+  return { model: m, prediction, replicas };
 }
 
 /** measured / predicted, two decimals (null when either is missing). */
@@ -128,12 +138,14 @@ export function vllmVersionOf(image: string): string | null {
  * the fitted points until someone decides otherwise; the source names the tool, the date and the endpoint's host
  * (never the key).
  */
-export function measurementEntry(s: BenchSummary, m: ResolvedModel, stack: ResolvedStack, date: string, concurrency: number): Record<string, unknown> {
+export function measurementEntry(s: BenchSummary, m: ResolvedModel, stack: ResolvedStack, at: Date, concurrency: number): Record<string, unknown> {
+  const date = at.toISOString().slice(0, 10);
   const p = m.placement;
   const w = s.workload;
   const loop = w.rate ? `open loop at ${w.rate} req/s (${w.arrival}, seed ${w.seed})` : `closed loop at concurrency ${w.concurrency}`;
   return {
-    id: `omk-bench-${date}-${m.name}-c${concurrency}`,
+    // The time makes two runs of a day distinct entries.
+    id: `omk-bench-${at.toISOString().slice(0, 16).replace(/[-:]/g, "").replace("T", "-")}-${m.name}-c${concurrency}`,
     model: m.spec.id, precision: m.precision, instanceType: p.instanceType,
     tp: p.tensorParallelSize, pp: p.pipelineParallelSize, dp: p.dataParallelSize, expertParallel: p.expertParallel,
     vllmVersion: vllmVersionOf(p.nodes > 1 ? stack.serving.multiNodeImage ?? stack.serving.image : stack.serving.image),
@@ -142,8 +154,8 @@ export function measurementEntry(s: BenchSummary, m: ResolvedModel, stack: Resol
     split: "validate",
     source: `measured by omk bench on ${date} against ${w.endpointHost} (model ${w.model}, ${loop})`,
     quote: `${s.requests.succeeded} requests in ${s.durationSeconds} s: output ${s.outputTokensPerSecond} tok/s, median TTFT ${s.ttftMs?.median ?? "-"} ms, median TPOT ${s.tpotMs?.median ?? "-"} ms, median ITL ${s.itlMs?.median ?? "-"} ms`,
-    caveats: `Chat endpoint through the ALB and the API guard (network time included); synthetic prompts (inputTokens is the server's mean prompt count, chat template included); ignore_eos; ${s.requests.failed} failed request(s); throughput is the whole endpoint's (more than one replica serving adds up).`,
-    trust: "medium (omk bench, one run)",
+    caveats: `Not checked: that ${w.endpointHost} serves the stack's placement (instance, layout and image are the stack file's). Chat endpoint through the kit's ingress and API guard (network time included); synthetic prompts (inputTokens is the server's mean prompt count, chat template included); ignore_eos; ${s.requests.failed} failed request(s); throughput is the whole endpoint's (more than one replica serving adds up).`,
+    trust: "low until reviewed (omk bench, one run; the endpoint is not verified to run the recorded placement)",
     regime: "steady",
   };
 }

@@ -32,6 +32,10 @@ export interface FailureContext {
   readonly model: string;
   /** Whether the endpoint came from a stack (fixes then name stack outputs). */
   readonly fromStack: boolean;
+  /** Whether the request carried a key (a 401 without one is a missing key, not a refused one). @default true */
+  readonly keySent?: boolean;
+  /** The command asking: only bench has a load to lower. @default "smoke" */
+  readonly command?: "smoke" | "bench";
 }
 
 const KEY_FIX = (c: FailureContext) => c.fromStack
@@ -108,7 +112,8 @@ export function explainStatus(status: number, body: string, c: FailureContext, r
   const what = `HTTP ${status}${said}.`;
   switch (status) {
     case 401:
-      return { kind, what, cause: message?.startsWith("Unauthorized: send the API key") ? "the API guard refused the key: none was sent, or it is not one of the model's keys." : "the key was refused.", fix: `${KEY_FIX(c)}.` };
+      if (c.keySent === false) return { kind, what, cause: `no API key was given, and the model requires one${c.fromStack ? "" : " (--api-key and OMK_API_KEY are unset)"}.`, fix: `${KEY_FIX(c)}.` };
+      return { kind, what, cause: message?.startsWith("Unauthorized: send the API key") ? "the API guard refused the key: it is not one of the model's keys." : "the key was refused.", fix: `${KEY_FIX(c)}.` };
     case 403:
       return { kind, what, cause: message?.startsWith("Forbidden:") ? "the API guard answers /health and /metrics to GET only." : "something in front of the model (a WAF, a proxy, the ALB's rules) refused the request.", fix: "send inference requests to <endpoint>/chat/completions with POST; if a WAF sits in front, allow this client." };
     case 404:
@@ -123,7 +128,7 @@ export function explainStatus(status: number, body: string, c: FailureContext, r
     case 413:
       return { kind, what, cause: "the request body is over the API guard's limit (100 MiB).", fix: "send a shorter prompt (--input-tokens)." };
     case 429:
-      return { kind, what, cause: "too many requests: a rate limit in front of the model (a gateway or WAF) refused this one.", fix: `slow down (lower --concurrency or --rate)${retryAfter ? `; the server asks to retry after ${retryAfter} s` : ""}.` };
+      return { kind, what, cause: "too many requests: a rate limit in front of the model (a gateway or WAF) refused this one.", fix: `${c.command === "bench" ? "slow down (lower --concurrency or --rate)" : "retry later, or ask whoever runs the gateway or WAF in front of the model for a higher limit"}${retryAfter ? `; the server asks to retry after ${retryAfter} s` : ""}.` };
     case 502:
       return {
         kind, what,
@@ -134,11 +139,18 @@ export function explainStatus(status: number, body: string, c: FailureContext, r
       return {
         kind, what,
         cause: retryAfter || /wake|scal/i.test(body) ? `the model is scaled to zero and did not wake in time (cold start ${c.coldStart}).`
-          : `the ALB has no healthy targets yet: the model is still starting (cold start ${c.coldStart}), or every server pod is failing its readiness probe.`,
+          : `the ALB has no registered targets: a server pod is registered only once ready, so the model is still starting (cold start ${c.coldStart}), or every server pod is failing its readiness probe (ELB docs, "HTTP 503: Service unavailable": no registered targets).`,
         fix: `wait and retry: \`omk smoke --wait 20m\` retries until the model answers; if it lasts longer than the cold start, look at the pods (\`kubectl -n omk get pods\`, \`kubectl -n omk describe pod <pod>\`) and the GPU node pool.`,
       };
     case 504:
-      return { kind, what, cause: "the load balancer gave up waiting for the server: a long request over the idle timeout, or an overloaded or starting server.", fix: "retry; for long non-streamed generations use streaming (the kit sizes the ALB idle timeout for them)." };
+      // The API guard answers its own upstream timeouts with 502, so a 504 is the ALB's (ELB docs, "HTTP 504: Gateway
+      // timeout": no connection to the target within 10 s, or the idle timeout ran out).
+      return { kind, what, cause: "the load balancer could not reach the pod within 10 s (a security group between the ALB and the pod IPs, or a pod that just went away), or a request stayed silent past the ALB's idle timeout.", fix: "retry; if it persists, check the pods' security group admits the ALB (`kubectl -n omk get pods -o wide`, the target group's health in the EC2 console); for long non-streamed generations use streaming." };
+    case 400:
+      if (message && /maximum context length/i.test(message)) {
+        return { kind, what, cause: "the prompt plus the requested output is longer than the model's context (omk:models[].maxModelLen).", fix: "lower --input-tokens or --output-tokens so their sum fits maxModelLen, or raise maxModelLen in the stack (omk size shows what fits)." };
+      }
+      return { kind, what, cause: "the server refused the request as malformed.", fix: message ? "read the server's message above." : "check the request." };
     default:
       if (status >= 500) return { kind, what, cause: "the model server failed on this request.", fix: "look at the server's log (`kubectl -n omk logs <pod> -c vllm`)." };
       return { kind, what, cause: "the server refused the request.", fix: message ? "read the server's message above." : "check the endpoint URL and the request." };

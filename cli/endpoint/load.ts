@@ -50,11 +50,16 @@ export const WORDS_PER_TOKEN = 0.75;
 const WORDS = "the a model server token cloud river mountain quiet bright number system answer question table window green blue paper stone light music garden winter summer city road ocean forest simple careful".split(" ");
 
 /** A synthetic prompt of about `tokens` tokens; request `index` gets different words (no shared prefix to cache). */
-export function syntheticPrompt(tokens: number, index: number, seed: number): string {
+/**
+ * A prompt of about `tokens` tokens, the same for the same seed, index and nonce. The nonce leads the prompt: the kit
+ * runs vLLM with prefix caching, and a second run with the same prompts would find them cached (TTFT collapses), so
+ * each run draws a new nonce unless one is given (--prompt-nonce).
+ */
+export function syntheticPrompt(tokens: number, index: number, seed: number, nonce = ""): string {
   const random = seededRandom(seed * 1_000_003 + index);
   const count = Math.max(1, Math.round(tokens * WORDS_PER_TOKEN));
   const words = Array.from({ length: count }, () => WORDS[Math.floor(random() * WORDS.length)]!);
-  return `${index} ${words.join(" ")}`;
+  return `${nonce ? `${nonce} ` : ""}${index} ${words.join(" ")}`;
 }
 
 export interface LoadSettings {
@@ -113,5 +118,7 @@ export async function runLoad<R>(settings: LoadSettings, send: (index: number, s
   } finally {
     clearTimeout(timer);
   }
-  return { results, cancelled, notSent: settings.requests - sent, wallMs: (stop.signal.aborted ? Math.min(performance.now(), deadline) : lastEnd) - start };
+  // Totals are over the time to the last counted completion: requests cut at the limit are left out of the tokens,
+  // so counting their tail in the time would bias tokens/s low.
+  return { results, cancelled, notSent: settings.requests - sent, wallMs: lastEnd - start };
 }

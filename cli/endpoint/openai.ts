@@ -102,7 +102,6 @@ export async function streamedChat(client: HttpClient, r: ChatRequest, apiKey: s
     const parser = new SseParser();
     const decoder = new TextDecoder();
     for await (const piece of res.body) {
-      const at = performance.now();
       for (const data of parser.push(decoder.decode(piece, { stream: true }))) {
         if (data === "[DONE]") {
           done = true;
@@ -114,15 +113,16 @@ export async function streamedChat(client: HttpClient, r: ChatRequest, apiKey: s
         model ??= chunk.model ?? null;
         if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
         const delta = chunk.choices?.[0]?.delta;
-        // vLLM ≥ 0.11 names the separated reasoning `reasoning`; earlier versions `reasoning_content` (docs.vllm.ai,
-        // "Reasoning Outputs"). Either is generated text for timing.
+        // vLLM renamed the separated reasoning from `reasoning_content` to `reasoning` (vllm-project/vllm#27752, then
+        // #33402 dropped the old name); either is generated text for timing.
         const text = delta?.content ?? "";
         const thought = delta?.reasoning ?? delta?.reasoning_content ?? "";
         if (text || thought) {
           content += text;
           reasoning += thought;
-          // Several events in one read arrived together: one timestamp (vLLM's client counts them the same way).
-          if (tokenTimesMs.at(-1) !== at) tokenTimesMs.push(at);
+          // One timestamp per event, taken as it is parsed: vLLM's client does the same for events that arrive in
+          // one read (benchmarks endpoint_request_func, StreamedResponseHandler: perf_counter per message).
+          tokenTimesMs.push(performance.now());
         }
       }
     }

@@ -39,7 +39,7 @@ interface ChatJson { model?: string; choices?: { message?: ChatMessage; finish_r
 
 function contextOf(t: Target, url: URL, fromStack: boolean): FailureContext {
   const coldStart = t.coldStartSeconds ? `~${Math.max(1, Math.round(t.coldStartSeconds / 60))} min (ESTIMATE: the kit's cold start for this model)` : "several minutes";
-  return { host: url.host, coldStart, model: t.model, fromStack };
+  return { host: url.host, coldStart, model: t.model, fromStack, keySent: t.apiKey !== undefined, command: "smoke" };
 }
 
 async function listModels(client: HttpClient, t: Target, ctx: FailureContext, s: SmokeSettings) {
@@ -100,7 +100,7 @@ export async function smokeTarget(t: Target, s: SmokeSettings, fromStack: boolea
     const models = await listModels(client, t, ctx, s);
     if (!models.ok) {
       rows.push(fail(t.model, "GET /v1/models", models.failure));
-      notRun(["chat completion", "served model name", "streamed chat completion", "refused without a key", "refused with a wrong key", "reasoning separated"], "the endpoint did not answer");
+      notRun(["chat completion", "served model name", "streamed chat completion", "refused without a key", "refused with a wrong key", "reasoning separated"], "GET /v1/models failed first");
       return rows;
     }
     const listed = ((models.value.body as { data?: { id?: unknown }[] }).data ?? []).map((m) => String(m.id));

@@ -4,7 +4,7 @@
  * time limit is kept, and with --stack the kit's prediction and the --record entry are written. Delays are chosen so
  * timer jitter on a busy 2-core machine stays inside the tolerance (medians, TTFT 300 ms, 40 ms per token).
  */
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -101,7 +101,7 @@ describe("omk bench: errors and limits", () => {
     // Requests 3–16: drops at 3, 6, 9, 12, 15; 503 at 5, 10.
     expect(j.errors).toEqual({ dropped: 5, "HTTP 503": 2 });
     expect(j.requests).toMatchObject({ succeeded: 7, failed: 7 });
-    expect(j.errorExamples["HTTP 503"].cause).toMatch(/no healthy targets yet: the model is still starting/);
+    expect(j.errorExamples["HTTP 503"].cause).toMatch(/no registered targets: a server pod is registered only once ready, so the model is still starting/);
   });
 
   it("keeps the time limit: requests still running are cancelled and counted apart", async () => {
@@ -170,3 +170,51 @@ describe("omk bench --stack: beside the kit's prediction, and --record", () => {
     expect(text.join("\n")).toMatch(/Predicted: the kit's ESTIMATE for one replica at 1 request\(s\) in flight/);
   });
 });
+
+describe("omk bench: what makes a run trustworthy", () => {
+  const outputs = (url: string) => JSON.stringify({ endpoints: { "qwen3-8b": url }, apiKeys: { "qwen3-8b": KEY }, models: [{ name: "qwen3-8b", model: "Qwen/Qwen3-8B", servedModels: ["qwen3-8b"], auth: true, exposure: "public" }] });
+  const config = (replicas: { min: number; max: number }) => {
+    const r = resolveStack(stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: 8192, replicas }]), "test");
+    if (!r.ok) throw r.error;
+    return r.stack;
+  };
+
+  it("leads prompts with a new nonce per run (vLLM's prefix cache would serve a repeated run), or the one given", async () => {
+    const s = await standIn({ firstTokenDelayMs: 5, tokenIntervalMs: 2 });
+    const run = async (extra: Record<string, unknown>) => {
+      const out: string[] = [];
+      await benchCommand({ endpoint: s.url, model: "qwen3-8b", apiKey: KEY, requests: 2, outputTokens: 4, json: true, ...extra }, { out: (x) => out.push(x), err: () => {} });
+      return JSON.parse(out.join("\n")).workload.promptNonce as string;
+    };
+    const [a, b, pinned] = [await run({}), await run({}), await run({ promptNonce: "fixed-1" })];
+    expect(a).toMatch(/^[0-9a-f]{8}$/);
+    expect(b).not.toBe(a);
+    expect(pinned).toBe("fixed-1");
+  });
+
+  it("predicts a model served by N replicas at its share of the load per replica, totals times N; --record refuses before sending anything", async () => {
+    const s = await standIn({ firstTokenDelayMs: 5, tokenIntervalMs: 2 });
+    const deps = (replicas: { min: number; max: number }) => ({ runPulumi: async () => ({ code: 0, stdout: outputs(s.url), stderr: "" }), stackConfig: () => config(replicas) });
+    const json = async (replicas: { min: number; max: number }) => {
+      const out: string[] = [];
+      await benchCommand({ stack: "team/test", concurrency: 4, requests: 4, outputTokens: 4, json: true }, { out: (x) => out.push(x), err: () => {} }, deps(replicas));
+      return JSON.parse(out.join("\n")).prediction as { outputTokensPerSecond: number; tpotMs: number };
+    };
+    const [one, two] = [await json({ min: 1, max: 1 }), await json({ min: 2, max: 2 })];
+    // Two replicas at 2 in flight each: more throughput than one replica at 4, and no slower per token.
+    expect(two.outputTokensPerSecond).toBeGreaterThan(one.outputTokensPerSecond);
+    expect(two.tpotMs).toBeLessThanOrEqual(one.tpotMs);
+    const before = s.requests();
+    const err: string[] = [];
+    const code = await benchCommand({ stack: "team/test", requests: 2, outputTokens: 4, record: path.join(tmpdir(), "omk-never-written.json") }, { out: () => {}, err: (x) => err.push(x) }, deps({ min: 1, max: 3 }));
+    expect(code).toBe(1);
+    expect(err.join("\n")).toMatch(/--record: qwen3-8b runs 1–3 replicas; a calibration point is one replica's/);
+    expect(s.requests()).toBe(before);
+    const existing = path.join(mkdtempSync(path.join(tmpdir(), "omk-rec-")), "p.json");
+    writeFileSync(existing, "{}");
+    expect((await benchCommand({ stack: "team/test", requests: 2, outputTokens: 4, record: existing }, { out: () => {}, err: (x) => err.push(x) }, deps({ min: 1, max: 1 })))).toBe(1);
+    expect(err.join("\n")).toMatch(/p\.json exists; omk writes a new file/);
+    expect(s.requests()).toBe(before);
+  });
+});
+

@@ -121,16 +121,21 @@ describe("explaining failures", () => {
     [404, "<html>404 Not Found</html>", /no rule for this host/, /model's host name/],
     [404, '{"error":{"message":"The model `x` does not exist.","type":"NotFoundError","code":404}}', /does not serve a model named "qwen3-8b"/, /GET \/v1\/models/],
     [413, '{"error":{"message":"Request too large: the body limit is 100 MiB","type":"invalid_request_error","code":413}}', /100 MiB/, /shorter prompt/],
-    [429, "", /rate limit/, /lower --concurrency/],
+    [429, "", /rate limit/, /retry later/],
     [502, '{"error":{"message":"The model server is not answering (starting, restarting or overloaded); retry","type":"server_error","code":502}}', /vLLM in the pod is not answering yet.*~9 min/, /--wait/],
-    [503, "<html><center><h1>503 Service Temporarily Unavailable</h1></center></html>", /ALB has no healthy targets yet: the model is still starting \(cold start ~9 min/, /--wait 20m/],
-    [504, "", /idle timeout/, /streaming/],
+    [503, "<html><center><h1>503 Service Temporarily Unavailable</h1></center></html>", /ALB has no registered targets: a server pod is registered only once ready, so the model is still starting \(cold start ~9 min/, /--wait 20m/],
+    [504, "", /security group between the ALB and the pod IPs.*idle timeout/, /streaming/],
+    [400, '{"error":{"message":"This model\'s maximum context length is 8192 tokens. However, you requested 9000 tokens.","type":"BadRequestError","code":400}}', /longer than the model's context/, /--input-tokens or --output-tokens/],
     [500, '{"error":{"message":"boom"}}', /failed on this request/, /kubectl -n omk logs/],
   ])("HTTP %d explains the cause and the fix", (status, body, cause, fix) => {
     const f = explainStatus(status as number, body as string, ctx);
     expect(f.kind).toBe(`HTTP ${status}`);
     expect(f.cause).toMatch(cause as RegExp);
     expect(f.fix).toMatch(fix as RegExp);
+  });
+  it("a 401 without a key says none was given; bench's 429 fix lowers the load", () => {
+    expect(explainStatus(401, "", { ...ctx, keySent: false }).cause).toMatch(/^no API key was given, and the model requires one/);
+    expect(explainStatus(429, "", { ...ctx, command: "bench" }).fix).toMatch(/lower --concurrency or --rate/);
   });
   it("an internal model's in-cluster address: port-forward its Service", () => {
     const f = explainNetwork("ENOTFOUND", "", { ...ctx, host: "qwen3-8b.omk.svc.cluster.local:8000" });

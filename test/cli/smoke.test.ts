@@ -125,7 +125,7 @@ describe("omk smoke: each broken case fails with the cause and the fix", () => {
     const r = await smoke(s.url);
     expect(r.code).toBe(1);
     const f = failureOf(r.out, "GET /v1/models");
-    expect(f).toMatch(/likely cause: the ALB has no healthy targets yet: the model is still starting \(cold start several minutes\)/);
+    expect(f).toMatch(/likely cause: the ALB has no registered targets: a server pod is registered only once ready, so the model is still starting \(cold start several minutes\)/);
     expect(f).toMatch(/fix: wait and retry: `omk smoke --wait 20m`/);
   });
 
@@ -140,7 +140,7 @@ describe("omk smoke: each broken case fails with the cause and the fix", () => {
   it.each([
     [403, '{"error":{"message":"Forbidden: /health and /metrics answer GET only","type":"permission_error","code":403}}', /GET only/, /POST/],
     [404, "<html>404 Not Found</html>", /no rule for this host or path/, /endpoint URL from the stack output endpoints/],
-    [429, '{"error":{"message":"Too many requests"}}', /rate limit/, /lower --concurrency or --rate/],
+    [429, '{"error":{"message":"Too many requests"}}', /rate limit/, /retry later, or ask whoever runs the gateway or WAF/],
     [500, '{"error":{"message":"CUDA error: an illegal memory access"}}', /failed on this request/, /kubectl -n omk logs/],
   ])("HTTP %d on the chat completion", async (status, body, cause, fix) => {
     const s = await standIn({ fault: (_n, path) => (path === "/v1/chat/completions" ? { status: status as number, body: body as string } : null) });
