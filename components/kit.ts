@@ -22,8 +22,6 @@ import type { RefreshTargets } from "./serving/refresh-spec";
 import { ServingBase } from "./serving/serving-base";
 import { servingWarnings } from "./serving/warnings";
 import { accessWarnings } from "./aws/cluster-access";
-import { PreviewAccess } from "./aws/preview-access";
-import { previewNamespaces } from "./aws/preview-access-spec";
 import { ModelTraffic } from "./traffic/model-traffic";
 import { TrafficBase } from "./traffic/traffic-base";
 import { WildcardCertificate } from "./traffic/certificate";
@@ -136,11 +134,6 @@ export class OpenModelKit extends pulumi.ComponentResource {
       new Observability(`${name}-observability`, {
         namespace, provider, dependsOn: [platform, ...base.dependencies], gpuMetrics: installed("dcgm-exporter"),
         receivers: alertReceiversOf(stack), slackWebhookUrl: secretOf(stack.alertSlackWebhookUrl), webhookUrl: secretOf(stack.alertWebhookUrl),
-      }, { parent: this });
-    }
-    if (stack.cluster.mode === "create" && stack.cluster.previewers.length) {
-      new PreviewAccess(`${name}-preview-access`, {
-        namespaces: previewNamespaces(namespace, { monitoring: this.monitoring, wakeOnRequest: Boolean(wakeBase) }), provider, dependsOn: [platform, ...base.dependencies],
       }, { parent: this });
     }
 

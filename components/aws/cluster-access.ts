@@ -19,17 +19,8 @@ export const CLUSTER_ADMIN_POLICY = "arn:aws:eks::aws:cluster-access-policy/Amaz
  * move entries between principals: a replacement, and EKS refuses a second entry for a principal with 409).
  */
 export function adminEntryName(base: string, principalArn: string): string {
-  return entryName(base, "admin", principalArn);
-}
-
-/** The same for `omk:cluster.previewers` (preview-access-spec.ts). */
-export function previewerEntryName(base: string, principalArn: string): string {
-  return entryName(base, "previewer", principalArn);
-}
-
-function entryName(base: string, kind: string, principalArn: string): string {
   const last = principalArn.split("/").pop()!.toLowerCase().replace(/[^a-z0-9-]/g, "-").slice(0, 32);
-  return `${base}-${kind}-${last}-${createHash("sha256").update(principalArn).digest("hex").slice(0, 8)}`;
+  return `${base}-admin-${last}-${createHash("sha256").update(principalArn).digest("hex").slice(0, 8)}`;
 }
 
 /** Why the principal running Pulumi could not reach the cluster (what omk:cluster.admins lacks), or null. */

@@ -19,8 +19,7 @@ import { Provider } from "@pulumi/kubernetes/provider";
 import type { CreateClusterSettings } from "../config/infra-schema";
 import { autoModeCustomTagsPolicy } from "./auto-mode-tags";
 import { PROVIDER_APPLY, awsIdentityOf, kubeconfigFor } from "./kubeconfig";
-import { CLUSTER_ADMIN_POLICY, adminEntryName, previewerEntryName } from "./cluster-access";
-import { PREVIEW_GROUP } from "./preview-access-spec";
+import { CLUSTER_ADMIN_POLICY, adminEntryName } from "./cluster-access";
 
 export interface EksClusterArgs {
   /** EKS cluster name (also used in subnet discovery tags, so known up front). */
@@ -105,11 +104,6 @@ export class EksCluster extends pulumi.ComponentResource {
         clusterName: cluster.name, principalArn, policyArn: CLUSTER_ADMIN_POLICY, accessScope: { type: "cluster" },
       }, { parent: this, dependsOn: [entry], ...moved }));
     });
-
-    // Previewers: an entry in the group the kit's preview RBAC binds (preview-access.ts), no access policy.
-    for (const principalArn of s.previewers) {
-      new AccessEntry(previewerEntryName(name, principalArn), { clusterName: cluster.name, principalArn, type: "STANDARD", kubernetesGroups: [PREVIEW_GROUP], tags: args.tags }, { parent: this, deleteBeforeReplace: true });
-    }
 
     this.name = cluster.name;
     this.nodeRoleName = nodeRole.name;

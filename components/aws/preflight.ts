@@ -94,9 +94,8 @@ export async function planInfrastructure(stack: ResolvedStack, source: string): 
     const locked = callerProblem(stack.cluster.admins, session.issuerArn);
     // An update stops here, before any resource is touched; a preview (a PR's, under its read-only role) goes on,
     // its in-cluster changes computed from inputs alone.
-    const previewer = stack.cluster.previewers.includes(session.issuerArn);
-    if (locked && !isDryRun()) problems.push({ path: "omk:cluster.admins", value: stack.cluster.admins, message: `${locked}${previewer ? " It is listed in omk:cluster.previewers: previews only." : ""}`, fix: `add "${session.issuerArn}" to omk:cluster.admins, with your CI deploy role and your admins' roles.` });
-    else if (locked && !previewer) warnings.push(`omk:cluster.admins ${locked} This preview shows in-cluster changes from their inputs only (no server-side dry-run); \`pulumi up\` as this principal would stop before changing anything.`);
+    if (locked && !isDryRun()) problems.push({ path: "omk:cluster.admins", value: stack.cluster.admins, message: locked, fix: `add "${session.issuerArn}" to omk:cluster.admins, with your CI deploy role and your admins' roles.` });
+    else if (locked) warnings.push(`omk:cluster.admins ${locked} This preview shows in-cluster changes from their inputs only (no server-side dry-run); \`pulumi up\` as this principal would stop before changing anything.`);
   } else if (stack.capacity.mode === "managed") {
     const subnets = await Promise.all((stack.cluster.subnetIds ?? []).map((id) => getSubnet({ id })));
     for (const s of subnets) subnetsByZone[s.availabilityZone] = [...(subnetsByZone[s.availabilityZone] ?? []), s.id];

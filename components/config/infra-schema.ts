@@ -19,27 +19,6 @@ export type EksNodeAddon = (typeof EKS_NODE_ADDONS)[number];
 /** An EKS add-on version as DescribeAddonVersions lists it. */
 const addonVersion = z.string().regex(/^v\d+\.\d+\.\d+-eksbuild\.\d+$/, "must be an EKS add-on version like v1.19.2-eksbuild.1 (aws eks describe-addon-versions)");
 
-/** A list of IAM role/user ARNs, one access entry each (EKS allows one per principal). */
-function principals(key: string) {
-  return z.array(z.string().superRefine((arn, ctx) => {
-    if (iamPrincipalArn.test(arn)) return;
-    // What `aws sts get-caller-identity` prints for a role session: an access entry names the role itself.
-    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
-    ctx.addIssue({
-      code: "custom",
-      message: session
-        ? `is a role session (assumed-role), not a role: use arn:${session[1]}:iam::${session[2]}:role/${session[3]} (with the role's path, if it has one: aws iam get-role --role-name ${session[3]})`
-        : "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin",
-    });
-  })).default([]).superRefine((list, ctx) => {
-    // IAM names are unique whatever their case, and EKS allows one access entry per principal.
-    list.forEach((arn, i) => {
-      const first = list.findIndex((a) => a.toLowerCase() === arn.toLowerCase());
-      if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats ${key}[${first}] (${list[first]}): EKS allows one access entry per principal; remove one` });
-    });
-  });
-}
-
 export const createClusterSchema = z.strictObject({
   mode: z.literal("create"),
   /** EKS Kubernetes version, pinned. @default "1.33" */
@@ -59,13 +38,23 @@ export const createClusterSchema = z.strictObject({
     publicAccessCidrs: z.array(z.string().regex(/^(\d{1,3}\.){3}\d{1,3}\/\d{1,2}$/, "must be an IPv4 CIDR, e.g. 203.0.113.0/24")).min(1).default(["0.0.0.0/0"]),
   }).prefault({}),
   /** IAM roles/users given cluster-admin through EKS access entries. @default [] */
-  admins: principals("admins"),
-  /**
-   * IAM roles whose `pulumi preview` gets exact server-side dry-runs: an access entry in the group omk-previewers,
-   * with create/patch/get on the kinds the kit manages and no delete (components/aws/preview-access-spec.ts). Such a
-   * role can change those kinds for real: list only roles whose runs you trust like a deploy. @default []
-   */
-  previewers: principals("previewers"),
+  admins: z.array(z.string().superRefine((arn, ctx) => {
+    if (iamPrincipalArn.test(arn)) return;
+    // What `aws sts get-caller-identity` prints for a role session: an access entry names the role itself.
+    const session = /^arn:(aws[a-z-]*):sts::(\d{12}):assumed-role\/([^/]+)\//.exec(arn);
+    ctx.addIssue({
+      code: "custom",
+      message: session
+        ? `is a role session (assumed-role), not a role: use arn:${session[1]}:iam::${session[2]}:role/${session[3]} (with the role's path, if it has one: aws iam get-role --role-name ${session[3]})`
+        : "must be an IAM role or user ARN, e.g. arn:aws:iam::123456789012:role/platform-admin",
+    });
+  })).default([]).superRefine((admins, ctx) => {
+    // IAM names are unique whatever their case, and EKS allows one access entry per principal.
+    admins.forEach((arn, i) => {
+      const first = admins.findIndex((a) => a.toLowerCase() === arn.toLowerCase());
+      if (first < i) ctx.addIssue({ code: "custom", path: [i], message: `repeats admins[${first}] (${admins[first]}): EKS allows one access entry per principal; remove one` });
+    });
+  }),
   /** Control-plane log types sent to CloudWatch. @default ["api", "audit", "authenticator"] */
   logTypes: z.array(z.enum(["api", "audit", "authenticator", "controllerManager", "scheduler"])).default(["api", "audit", "authenticator"]),
   /** Protect the cluster and its KMS key from `pulumi destroy` and replacement. @default true */

@@ -26,11 +26,6 @@ export function checkInfra(cluster: ClusterSettings, capacity: CapacitySettings,
         problems.push({ path: at("cluster.availabilityZones"), value: cluster.availabilityZones, message: "lists an AZ twice.", fix: "list each AZ once." });
       }
     }
-    cluster.previewers.forEach((arn, i) => {
-      if (cluster.admins.some((a) => a.toLowerCase() === arn.toLowerCase())) {
-        problems.push({ path: at(`cluster.previewers[${i}]`), value: arn, message: "is also an admin: EKS allows one access entry per principal, and an admin previews with its own rights.", fix: "remove it from cluster.previewers or from cluster.admins." });
-      }
-    });
     const pinned = Object.keys(cluster.addonVersions);
     if (pinned.length && capacity.mode !== "managed") {
       problems.push({ path: at("cluster.addonVersions"), value: cluster.addonVersions, message: "pins add-ons the kit installs only beside managed node groups: EKS Auto Mode runs networking, DNS and the Pod Identity agent itself.", fix: "remove cluster.addonVersions, or use capacity.mode: managed." });
