@@ -7,36 +7,20 @@
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
-import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { main } from "../../cli/omk";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { benchCommand } from "../../cli/commands/bench";
 import { loadMeasurements } from "../../components/sizing/perf/measurements";
 import { resolveStack } from "../../components/config/validate";
 import { stackConfig } from "../harness/stack";
-import { ALB_503, startStandIn, type StandIn, type StandInOptions } from "../harness/openai-stand-in";
+import { ALB_503 } from "../harness/openai-stand-in";
+import { omkWithout, standInPerTest } from "../harness/endpoint-cli";
 import { startStandInProcess, type StandInProcess } from "../harness/stand-in-process";
 
 const KEY = "omkBenchKey7c1d3b5e";
 const TTFT = 300;
 const TPOT = 40;
-let server: StandIn | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-async function standIn(options: StandInOptions = {}) {
-  server = await startStandIn({ apiKey: KEY, firstTokenDelayMs: TTFT, tokenIntervalMs: TPOT, ...options });
-  return server;
-}
-
-async function omk(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  const r = { code, out: out.join("\n"), err: err.join("\n") };
-  expect(r.out + r.err).not.toContain(KEY);
-  return r;
-}
+const standIn = standInPerTest({ apiKey: KEY, firstTokenDelayMs: TTFT, tokenIntervalMs: TPOT });
+const omk = (...argv: string[]) => omkWithout(KEY, ...argv);
 const bench = (url: string, ...extra: string[]) => omk("bench", "--endpoint", url, "--model", "qwen3-8b", "--api-key", KEY, ...extra);
 const within = (measured: number, expected: number, share: number) => expect(Math.abs(measured / expected - 1), `${measured} vs ${expected}`).toBeLessThan(share);
 

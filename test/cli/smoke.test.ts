@@ -5,33 +5,15 @@
  */
 import { createServer } from "node:net";
 import type { AddressInfo } from "node:net";
-import { afterEach, describe, expect, it } from "vitest";
-import { main } from "../../cli/omk";
+import { describe, expect, it } from "vitest";
 import { smokeCommand } from "../../cli/commands/smoke";
-import { ALB_503, GUARD_502, startStandIn, type StandIn, type StandInOptions } from "../harness/openai-stand-in";
+import { ALB_503, GUARD_502 } from "../harness/openai-stand-in";
+import { omkWithout, standInPerTest } from "../harness/endpoint-cli";
 
 const KEY = "omkSmokeKey4f9c2a7e";
 const fast = { firstTokenDelayMs: 5, tokenIntervalMs: 1 };
-let server: StandIn | undefined;
-afterEach(async () => {
-  await server?.close();
-  server = undefined;
-});
-
-async function standIn(options: StandInOptions = {}) {
-  server = await startStandIn({ apiKey: KEY, ...fast, ...options });
-  return server;
-}
-
-/** Runs omk and checks the key appears nowhere it printed. */
-async function omk(...argv: string[]) {
-  const out: string[] = [];
-  const err: string[] = [];
-  const code = await main(argv, { out: (s) => out.push(s), err: (s) => err.push(s) });
-  const r = { code, out: out.join("\n"), err: err.join("\n") };
-  expect(r.out + r.err).not.toContain(KEY);
-  return r;
-}
+const standIn = standInPerTest({ apiKey: KEY, ...fast });
+const omk = (...argv: string[]) => omkWithout(KEY, ...argv);
 const smoke = (url: string, ...extra: string[]) => omk("smoke", "--endpoint", url, "--model", "qwen3-8b", "--api-key", KEY, "--timeout", "2", ...extra);
 /** The FAIL paragraph of one check: what, likely cause, fix. */
 const failureOf = (out: string, check: string) => out.split("\n\n").find((p) => p.startsWith(`FAIL qwen3-8b: ${check}:`)) ?? `(no FAIL for ${check} in)\n${out}`;
