@@ -9,6 +9,9 @@ import type { Violation } from "./policy-runner";
 import type { RecordedResource } from "./record";
 import { disruptionOf, keyProblems, upgradeProblems } from "./disruption";
 import { cascade } from "./replacement-cascade";
+import { CRITICAL, replaceReason, within } from "./replace-rules";
+
+export { CRITICAL } from "./replace-rules";
 
 export interface InputChange {
   readonly path: string;
@@ -103,34 +106,6 @@ export interface Summary {
   readonly mandatoryViolations: number;
 }
 
-/**
- * Input paths whose change makes the provider replace the resource (from the providers' schemas: these
- * fields are immutable in the AWS APIs / Kubernetes object identity).
- */
-const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
-  "aws:ec2/vpc:Vpc": ["cidrBlock"],
-  "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "vpcId"],
-  "aws:eks/cluster:Cluster": ["name", "roleArn", "encryptionConfig", "vpcConfig.subnetIds"],
-  "aws:eks/nodeGroup:NodeGroup": ["clusterName", "nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType"],
-  "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage"],
-  "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],
-  "aws:ec2/placementGroup:PlacementGroup": ["strategy"],
-  // Every input of the random provider's resources forces a new value (its docs: "keepers … force a new value").
-  "random:index/randomPassword:RandomPassword": ["keepers", "length", "special", "upper", "lower", "numeric", "minSpecial", "overrideSpecial"],
-  // pulumi-kubernetes replaces these objects when the fields change (provider source, forceNew table: immutable in
-  // the Kubernetes API, or replaced by design); metadata.name/namespace for every kind (replaceReason below). Secrets'
-  // data is not listed: the kit's providers make Secrets mutable (components/aws/kubeconfig.ts PROVIDER_APPLY).
-  "kubernetes:batch/v1:Job": ["spec.selector", "spec.template"],
-  "kubernetes:apps/v1:Deployment": ["spec.selector"],
-  "kubernetes:core/v1:ConfigMap": ["data", "binaryData"],
-  "kubernetes:core/v1:Secret": ["type"],
-  "kubernetes:core/v1:Service": ["spec.clusterIP"],
-  "kubernetes:core/v1:PersistentVolumeClaim": ["spec.accessModes", "spec.selector", "spec.storageClassName", "spec.volumeName"],
-  "kubernetes:rbac.authorization.k8s.io/v1:RoleBinding": ["roleRef"],
-  "kubernetes:storage.k8s.io/v1:StorageClass": ["parameters", "provisioner"],
-};
-export const CRITICAL = /^(aws:ec2\/(vpc|subnet):|aws:eks\/(cluster|nodeGroup):|aws:kms\/key:|aws:s3\/bucket:|kubernetes:karpenter\.sh\/v1:NodePool|kubernetes:eks\.amazonaws\.com\/v1:NodeClass|kubernetes:karpenter\.k8s\.aws\/v1:EC2NodeClass)/;
-
 function flatten(value: unknown, prefix = "", out: Map<string, unknown> = new Map()): Map<string, unknown> {
   if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${prefix}[${i}]`, out));
   else if (value !== null && typeof value === "object") for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
@@ -143,20 +118,6 @@ export function inputChanges(before: Record<string, unknown>, after: Record<stri
   const b = flatten(after);
   const paths = [...new Set([...a.keys(), ...b.keys()])].sort();
   return paths.filter((p) => JSON.stringify(a.get(p)) !== JSON.stringify(b.get(p))).map((p) => ({ path: p, before: a.get(p), after: b.get(p) }));
-}
-
-/** Whether an input path is the field `field` or lies inside it (`field.x`, `field[0]`). */
-function within(path: string, field: string): boolean {
-  return path === field || path.startsWith(`${field}.`) || path.startsWith(`${field}[`);
-}
-
-function replaceReason(type: string, changes: readonly InputChange[], regionChanged: boolean): string | null {
-  if (regionChanged && type.startsWith("aws:")) return "the AWS region changed";
-  const keys = REPLACE_ON[type] ?? [];
-  const hit = changes.find((c) => keys.some((k) => within(c.path, k)));
-  if (hit) return `${hit.path} cannot change in place`;
-  if (type.startsWith("kubernetes:") && changes.some((c) => c.path === "metadata.name" || c.path === "metadata.namespace")) return "its Kubernetes name changed";
-  return null;
 }
 
 export function summarize(plan: Plan): Summary {
