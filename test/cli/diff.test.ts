@@ -1,15 +1,12 @@
 /** `omk diff`: what a reviewer learns from a change, computed from two offline plans. */
-import { execFileSync, spawnSync } from "node:child_process";
-import { cpSync, existsSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import * as path from "node:path";
 import { describe, expect, it } from "vitest";
 import { diffPlans } from "../../cli/engine/diff";
 import { diffMarkdown } from "../../cli/engine/diff-render";
-import { main } from "../../cli/omk";
 import { plan, stackConfig } from "../harness/stack";
+import { STACK, edit, omkIn, sandbox } from "../harness/diff-sandbox";
 
-const ROOT = path.resolve(__dirname, "../..");
 const two = (len: number, extra: Record<string, unknown> = {}) => stackConfig([{ id: "Qwen/Qwen3-8B", maxModelLen: len, replicas: { min: 1, max: 2 } }, { id: "Qwen/Qwen3-32B", maxModelLen: 8192 }], extra);
 
 describe("diffPlans", () => {
@@ -78,32 +75,6 @@ describe("diffPlans", () => {
 });
 
 describe("omk diff", () => {
-  /**
-   * A throwaway repository whose one commit is this working tree (the code under test, committed or not) plus a
-   * test-owned stack, sharing node_modules; then edited. The base ref is that commit.
-   */
-  function sandbox(stack: string, edit: (dir: string) => void, extra: Record<string, string> = {}): string {
-    const dir = mkdtempSync(path.join(tmpdir(), "omk-diff-test-"));
-    const files = execFileSync("git", ["-C", ROOT, "ls-files", "--cached", "--others", "--exclude-standard"], { encoding: "utf8" }).split("\n").filter((f) => f && f !== "node_modules" && existsSync(path.join(ROOT, f)));
-    for (const f of files) cpSync(path.join(ROOT, f), path.join(dir, f));
-    symlinkSync(path.join(ROOT, "node_modules"), path.join(dir, "node_modules"), "dir");
-    writeFileSync(path.join(dir, ".gitignore"), "node_modules\n");
-    writeFileSync(path.join(dir, "stacks/Pulumi.difftest.yaml"), stack);
-    for (const [file, text] of Object.entries(extra)) writeFileSync(path.join(dir, file), text);
-    const g = (...args: string[]) => execFileSync("git", ["-C", dir, "-c", "user.name=t", "-c", "user.email=t@example.com", ...args]);
-    g("init", "--quiet");
-    g("add", "--all");
-    g("commit", "--quiet", "-m", "base");
-    edit(dir);
-    return dir;
-  }
-  const omkIn = (dir: string, ...args: string[]) => spawnSync(process.execPath, [path.join(dir, "cli/bin/omk.js"), ...args], { cwd: dir, encoding: "utf8", timeout: 120_000 });
-  const STACK = "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:models:\n    - id: Qwen/Qwen3-8B\n      maxModelLen: 8192\n      replicas: {min: 1, max: 2}\n";
-  const edit = (from: string, to: string) => (d: string) => {
-    const file = path.join(d, "stacks/Pulumi.difftest.yaml");
-    writeFileSync(file, readFileSync(file, "utf8").replace(from, to));
-  };
-
   it("per model: model, precision, instance, GPUs, $/h and $/month before → after, and the vLLM flags by name", () => {
     const dir = sandbox(STACK, edit("id: Qwen/Qwen3-8B\n      maxModelLen: 8192\n      replicas: {min: 1, max: 2}", "id: Qwen/Qwen3-14B\n      maxModelLen: 16384\n      replicas: {min: 1, max: 3}"));
     const r = omkIn(dir, "diff", "--base", "HEAD");
@@ -143,48 +114,5 @@ describe("omk diff", () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/No stack changes\./);
     rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("fails when the change breaks a stack, with its error, instead of calling it removed; the other stacks are still diffed", () => {
-    const dir = sandbox(STACK, (d) => {
-      writeFileSync(path.join(d, "stacks/Pulumi.difftest.yaml"), "config:\n  aws:region: us-east-1\n  omk:environment: difftest\n  omk:preset: tiny\n");
-      writeFileSync(path.join(d, "stacks/Pulumi.difftest-yaml.yaml"), "config:\n  aws:region: us-east-1\n  omk:models:\n    - id Qwen/Qwen3-8B\n   bad: [indent\n");
-      edit("max: 2", "max: 3")(d);
-    }, { "stacks/Pulumi.difftest-yaml.yaml": STACK.replace("environment: difftest", "environment: difftest-yaml") });
-    const r = omkIn(dir, "diff", "--base", "HEAD");
-    expect(r.status).toBe(1);
-    expect(r.stdout).toMatch(/#### `difftest` — ❌ no longer plans[\s\S]*omk:preset: "tiny" — is not a preset the kit knows/);
-    // A file that is not YAML breaks only its own stack.
-    expect(r.stdout).toMatch(/#### `difftest-yaml` — ❌ no longer plans/);
-    expect(r.stderr).toMatch(/2 stack\(s\) no longer plan: difftest, difftest-yaml/);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("an edited policy config re-plans only its environment's stacks, in process; a deleted stack file is said to destroy nothing", () => {
-    const policy = (maxGpus: number) => JSON.stringify({ "gpu-quota-per-stack": { maxGpus } });
-    const dir = sandbox(STACK, (d) => {
-      writeFileSync(path.join(d, "policies/config/difftest.json"), policy(1));
-      rmSync(path.join(d, "stacks/Pulumi.gone.yaml"));
-    }, { "policies/config/difftest.json": policy(8), "stacks/Pulumi.gone.yaml": STACK.replace("environment: difftest", "environment: gone") });
-    const matrix = JSON.parse(omkIn(dir, "stacks", "--matrix", "--changed-since", "HEAD").stdout);
-    expect(matrix.include).toEqual([{ stack: "difftest", policy: "policies/config/difftest.json" }]);
-    const r = omkIn(dir, "diff", "--base", "HEAD");
-    expect(r.status, r.stderr).toBe(2);
-    expect(r.stdout.match(/^#### `[^`]+`/gm)).toEqual(["#### `difftest`", "#### `gone`"]);
-    expect(r.stdout).toMatch(/❌ mandatory `gpu-quota-per-stack`: .*quota is 1/);
-    expect(r.stdout).toMatch(/#### `gone` \(removed stack\)[\s\S]*Deleting the stack file destroys nothing\.\*\* The stack keeps running and costing \$[\d.,]+–\$[\d.,]+\/h[\s\S]*`pulumi destroy -s gone`/);
-    rmSync(dir, { recursive: true, force: true });
-  });
-
-  it("rejects a --stack that exists nowhere, listing the stacks", async () => {
-    const err: string[] = [];
-    expect(await main(["diff", "--base", "HEAD", "--stack", "no-such-stack"], { out: () => undefined, err: (s) => err.push(s) })).toBe(1);
-    expect(err.join("\n")).toMatch(/--stack "no-such-stack": no stacks\/Pulumi\.no-such-stack\.yaml at HEAD or in the working tree\. Fix: .*Stacks: /);
-  });
-
-  it("rejects an unknown ref with the fix", async () => {
-    const err: string[] = [];
-    expect(await main(["diff", "--base", "no-such-ref-xyz"], { out: () => undefined, err: (s) => err.push(s) })).toBe(1);
-    expect(err.join("\n")).toMatch(/cannot read git ref "no-such-ref-xyz".*--base origin\/main/);
   });
 });
