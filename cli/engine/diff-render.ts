@@ -5,10 +5,22 @@
 import { availabilityNote } from "../format";
 import { CRITICAL, compareViews, hasChanges, type ModelDiff, type ModelView, type StackDiff } from "./diff";
 
+const text = (v: unknown) => (v === undefined || v === null ? "—" : typeof v === "string" ? v : JSON.stringify(v));
 const show = (v: unknown) => {
-  const t = v === undefined || v === null ? "—" : typeof v === "string" ? v : JSON.stringify(v);
+  const t = text(v);
   return t.length > 60 ? `${t.slice(0, 57)}…` : t;
 };
+/** Before → after, long values cut where they start to differ (two S3 URIs of one bucket stay telling apart). */
+export function showChange(before: unknown, after: unknown): string {
+  const [a, b] = [text(before), text(after)];
+  let common = 0;
+  while (common < a.length && common < b.length && a[common] === b[common]) common++;
+  const from = a.length > 60 || b.length > 60 ? Math.max(0, common - 12) : 0;
+  const cut = (t: string) => show(from ? `…${t.slice(from)}` : t);
+  return `${cut(a)} → ${cut(b)}`;
+}
+/** The changes a reviewer reads first: images, then the rest in path order. */
+const firstImages = <T extends { readonly path: string }>(changes: readonly T[]) => [...changes].sort((x, y) => Number(/(^|\.)image$/.test(y.path)) - Number(/(^|\.)image$/.test(x.path)));
 const usd = (x: number) => `$${x.toLocaleString("en-US", { minimumFractionDigits: 2, maximumFractionDigits: 2 })}`;
 const money = (x: { min: number; max: number } | undefined) => (x ? `${usd(x.min)}–${usd(x.max)}/h` : "—");
 const monthly = (x: { min: number; max: number } | undefined) => (x ? `~$${Math.round(x.min * 730).toLocaleString("en-US")}–$${Math.round(x.max * 730).toLocaleString("en-US")}/month` : "—");
@@ -85,7 +97,7 @@ export function diffMarkdown(diffs: readonly StackDiff[], base: string, broken: 
       for (const r of d.added) lines.push(`| + | \`${r.type}\` ${r.name} | |`);
       for (const r of d.removed) lines.push(`| − | \`${r.type}\` ${r.name} | |`);
       for (const c of d.changed) {
-        const details = c.changes.slice(0, 6).map((x) => `\`${x.path}\`: ${show(x.before)} → ${show(x.after)}`).join("<br>") + (c.changes.length > 6 ? `<br>… ${c.changes.length - 6} more` : "");
+        const details = firstImages(c.changes).slice(0, 6).map((x) => `\`${x.path}\`: ${showChange(x.before, x.after)}`).join("<br>") + (c.changes.length > 6 ? `<br>… ${c.changes.length - 6} more` : "");
         lines.push(`| ${c.replaceReason ? "±" : "~"} | \`${c.type}\` ${c.name}${c.replaceReason ? ` — **replaced** (${c.replaceReason})${c.protected ? " ⛔ protected" : ""}` : ""}${c.disruption ? ` — ${c.disruption}` : ""} | ${cell(details)} |`);
       }
       lines.push("", "</details>", "");

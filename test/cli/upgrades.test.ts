@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { diffPlans } from "../../cli/engine/diff";
+import { diffMarkdown, showChange } from "../../cli/engine/diff-render";
 import { disruptionOf } from "../../cli/engine/disruption";
 import { DEFAULT_KUBERNETES_VERSION } from "../../components/config/infra-schema";
 import { plan, stackConfig } from "../harness/stack";
@@ -86,6 +87,16 @@ describe("upgrades", () => {
     const d = diffPlans("t", a, b);
     expect(d.changed.filter((c) => c.replaceReason && STATEFUL.test(c.type))).toEqual([]);
     expect(d.changed.find((c) => c.name.endsWith("-qwen3-8b-server"))!.disruption).toMatch(/surge-first/);
+  });
+
+  it("shows the image first among a server's changes, and long values from where they differ", async () => {
+    const s3 = { ...model, weights: { source: "s3" } };
+    const [a, b] = await Promise.all([at({}, s3), at({ "omk:serving": { image: "vllm/vllm-openai:v0.32.1" } }, { ...s3, weights: { source: "s3", revision: "0123456789abcdef0123456789abcdef01234567" } })]);
+    const md = diffMarkdown([diffPlans("t", a, b)], "main");
+    const row = md.split("\n").find((l) => l.includes("-qwen3-8b-server"))!;
+    expect(row).toMatch(/\| `spec\.template\.spec\.containers\[0\]\.image`: vllm\/vllm-openai:v0\.32\.0 → vllm\/vllm-openai:v0\.32\.1<br>/);
+    expect(showChange("s3://omk-t-serving-store-weights-0000000/Qwen/Qwen3-8B/main", "s3://omk-t-serving-store-weights-0000000/Qwen/Qwen3-8B/0123456789abcdef0123456789abcdef01234567"))
+      .toMatch(/^…[^→]*Qwen3-8B\/main → …[^→]*Qwen3-8B\/0123456789abcdef/);
   });
 
   it("says how other in-place changes reach traffic: a chart upgrade, node pool drift", () => {
