@@ -51,6 +51,10 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
             const key = [...issue.path].reverse().find((seg): seg is string => typeof seg === "string") ?? "";
             const shape = SHAPES[key];
             const kind = issue.expected === "object" ? "an object" : issue.expected === "array" ? "a list" : `a ${issue.expected}`;
+            // YAML reads an unquoted 1.30 as the number 1.3: the trailing zero is gone before the kit sees it.
+            if (issue.expected === "string" && typeof value === "number") {
+              return { path, value, message: `must be a string; YAML read the unquoted value as the number ${value}.`, fix: `quote it, e.g. "${key === "kubernetesVersion" && /^1\.\d$/.test(String(value)) ? `${value}0` : value}".` };
+            }
             return { path, value, message: `must be ${shape ? `${kind}: ${shape}` : kind}.`, fix: shape ? `write it as ${shape.split(", e.g. ").pop()}.` : `write ${kind} here.` };
           })()];
       case "too_small":

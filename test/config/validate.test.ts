@@ -15,6 +15,8 @@ describe("cluster keys of the other mode, and add-on names", () => {
   it("says a create-only key applies only to clusters the kit creates, and suggests the add-on a misspelt pin means", () => {
     const existing = problems(stackConfig([{ id: "Qwen/Qwen3-8B" }], { "omk:cluster": { mode: "existing", name: "c", admins: ["arn:aws:iam::123456789012:role/x"] } }));
     expect(existing.message).toContain("omk:cluster.admins: [\"arn:aws:iam::123456789012:role/x\"] — applies only to cluster.mode: create (this cluster is an existing one: its access and add-ons are yours to manage). Fix: remove it, or set cluster.mode: create.");
+    const version = problems(stackConfig([{ id: "Qwen/Qwen3-8B" }], { "omk:cluster": { kubernetesVersion: 1.3 } }));
+    expect(version.message).toContain('omk:cluster.kubernetesVersion: 1.3 — must be a string; YAML read the unquoted value as the number 1.3. Fix: quote it, e.g. "1.30".');
     const pin = problems(stackConfig([{ id: "Qwen/Qwen3-8B", replicas: { min: 1, max: 1 } }], { "omk:capacity": { mode: "managed" }, "omk:cluster": { addonVersions: { vpc_cni: "v1.19.2-eksbuild.1" } } }));
     expect(pin.message).toContain('omk:cluster.addonVersions.vpc_cni: "v1.19.2-eksbuild.1" — is not a known key. Fix: did you mean "vpc-cni"? Known keys here: eks-pod-identity-agent, vpc-cni, kube-proxy, coredns.');
   });
