@@ -127,19 +127,24 @@ describe.skipIf(!python)("the mirror program (python3, stand-in Hub and S3)", ()
     expect(interrupted.status).not.toBe(0);
     expect(interrupted.output).toMatch(/connection reset while reading model-00002/);
     expect(existsSync(stored(".omk-complete"))).toBe(false);
-    const before = interrupted.calls.filter((c) => c.startsWith("put ")).map((c) => c.slice(4)).sort();
-    expect(before).toEqual([`${PREFIX}/config.json`, `${PREFIX}/model-00001-of-00002.safetensors`, `${PREFIX}/tokenizer.json`]);
+    // Which other files finished first depends on the thread pool (files not yet started are cancelled on the error).
+    const before = interrupted.calls.filter((c) => c.startsWith("put ")).map((c) => c.slice(PREFIX.length + 5));
+    expect(before).not.toContain("model-00002-of-00002.safetensors");
+    expect(before.length).toBeGreaterThan(0);
 
     const retry = mirror();
     expect(retry.status, retry.output).toBe(0);
-    // Only the missing shard is read from the Hub again; the marker is the last write.
-    expect(retry.calls.filter((c) => c.startsWith("read "))).toEqual(["read model-00002-of-00002.safetensors"]);
+    // Only what S3 lacked is read from the Hub again; the marker is the last write.
+    const copied = Object.keys(REPO.files).filter((f) => !f.endsWith(".pth"));
+    expect(retry.calls.filter((c) => c.startsWith("read ")).map((c) => c.slice(5)).sort()).toEqual(copied.filter((f) => !before.includes(f)).sort());
     expect(retry.calls.at(-1)).toBe(`put ${PREFIX}/.omk-complete`);
     for (const [path, text] of Object.entries(REPO.files)) {
       if (path.endsWith(".pth")) expect(existsSync(stored(path)), path).toBe(false);
       else expect(readFileSync(stored(path), "utf8"), path).toBe(text);
     }
-    expect(retry.output).toMatch(/4 files in s3:\/\/weights-bucket\/Qwen\/Qwen3-32B\/0123abcd \(3000 bytes copied now\)/);
+    const sizeOf = (f: string) => Buffer.byteLength(REPO.files[f as keyof typeof REPO.files]);
+    const bytes = copied.filter((f) => !before.includes(f)).reduce((n, f) => n + sizeOf(f), 0);
+    expect(retry.output).toContain(`4 files in s3://weights-bucket/Qwen/Qwen3-32B/0123abcd (${bytes} bytes copied now)`);
 
     const again = mirror();
     expect(again.status).toBe(0);
