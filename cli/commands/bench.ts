@@ -16,6 +16,7 @@ import { runLoad, syntheticPrompt, WORDS_PER_TOKEN, type Schedule } from "../end
 import { streamedChat } from "../endpoint/openai";
 import { resolvedStackFile } from "../endpoint/stack-outputs";
 import { targetsFor, withoutKeys, type SmokeDeps } from "./smoke";
+import { contextOf } from "../endpoint/smoke-checks";
 
 export interface BenchOptions {
   readonly stack?: string;
@@ -109,7 +110,7 @@ export async function benchCommand(opts: BenchOptions, given: Io, deps: SmokeDep
     concurrency: schedule.kind === "closed" ? schedule.concurrency : null, rate: schedule.kind === "open" ? schedule.rate : null, arrival: schedule.kind === "open" ? arrival : null, seed, promptNonce: nonce,
     inputTokens, outputTokens, requests: opts.requests ?? 32, durationLimitSeconds: limit,
   };
-  const ctx = { host: url.host, coldStart: t.coldStartSeconds ? `~${Math.round(t.coldStartSeconds / 60)} min (ESTIMATE)` : "several minutes", model: t.model, fromStack: found.fromStack, keySent: t.apiKey !== undefined, command: "bench" as const };
+  const ctx = contextOf(t, url, found.fromStack, "bench");
   const client = createClient(url, (opts.timeout ?? 120) * 1000);
   let run;
   try {

@@ -5,9 +5,9 @@
  * Definitions follow vLLM's benchmark (`vllm bench serve`, vllm/benchmarks/serve.py `calculate_metrics`):
  *   - TTFT: request start → first chunk carrying generated text;
  *   - TPOT, per request: (last token − first token) / (output tokens − 1), the decode time per token excluding the
- *     first (vLLM times to its last chunk, which with include_usage is the usage chunk right after the last token);
+ *     first (only chunks with generated text count: the trailing usage chunk carries no token);
  *   - ITL: every gap between consecutive chunks with generated text, pooled over all requests;
- *   - output tokens/s and requests/s: over the whole run (completed requests, from the first start to the last end).
+ *   - output tokens/s and requests/s: completed requests over the time from the run's start to the last completion.
  * Output tokens are the server's count (usage.completion_tokens), or the number of chunks when it sends no usage.
  */
 import { predictFor } from "../../components/sizing/perf/load";

@@ -7,8 +7,3 @@ export function parseDuration(text: string): number | null {
   const seconds = unit === "ms" ? n / 1000 : unit === "s" ? n : unit === "h" ? n * 3600 : n * 60;
   return seconds > 0 ? seconds : null;
 }
-
-/** "45 s", "2.5 min": for messages. */
-export function humanSeconds(seconds: number): string {
-  return seconds < 90 ? `${Math.round(seconds * 10) / 10} s` : `${Math.round((seconds / 60) * 10) / 10} min`;
-}

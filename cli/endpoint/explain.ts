@@ -7,9 +7,9 @@
  *     and /metrics only", 413 "Request too large", 502 "The model server is not answering (starting, restarting or
  *     overloaded); retry" (vLLM in the pod is not up yet);
  *   - vLLM answers JSON too (404 for a model name it does not serve: "The model `x` does not exist.");
- *   - the ALB answers HTML: 503 when the target group has no healthy target (every pod still starting), 502/504 when a
- *     target fails or is too slow (Elastic Load Balancing user guide, "Troubleshoot your Application Load Balancers":
- *     HTTP 503 "the target groups for the load balancer have no registered targets" / no healthy targets);
+ *   - the ALB answers HTML: 503 when the target group has no registered target (a pod registers once ready), 502 when
+ *     a target fails, 504 when it cannot reach one or a request outlives the idle timeout (Elastic Load Balancing user
+ *     guide, "Troubleshoot your Application Load Balancers"; the guard turns its own upstream timeouts into 502);
  *   - the KEDA HTTP interceptor (models that wake on request) answers 503 with Retry-After when the model did not wake
  *     in time.
  */
@@ -42,17 +42,21 @@ const KEY_FIX = (c: FailureContext) => c.fromStack
   ? "the key comes from the stack output apiKeys; if it was just rotated (omk:apiKeyVersion), the guards reload keys within about a minute — retry, or run `pulumi up` if the stack is behind"
   : "pass the model's key with --api-key or the OMK_API_KEY variable (`pulumi stack output apiKeys --show-secrets --json` shows it; omk never prints it)";
 
+/** Node's codes for a name that does not resolve. */
+const DNS_CODES = new Set(["ENOTFOUND", "EAI_AGAIN", "EAI_NONAME"]);
+
 /** A failure below HTTP (Node error code from http.ts). */
 export function explainNetwork(code: string, message: string, c: FailureContext): Failure {
   const host = c.host.replace(/:\d+$/, "");
-  if ((code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") && host.endsWith(".svc.cluster.local")) {
+  const dns = DNS_CODES.has(code);
+  if (dns && host.endsWith(".svc.cluster.local")) {
     return {
       kind: "dns", what: `DNS: ${host} does not resolve here (${code}).`,
       cause: "an internal model (exposure: internal) has only an in-cluster address, which resolves inside the cluster only.",
       fix: `port-forward its Service (\`kubectl -n omk port-forward svc/${host.split(".")[0]} 8000:8000\`) and pass --endpoint http://127.0.0.1:8000/v1 --model ${c.model}, or run omk from a pod in a namespace labelled omk.dev/llm-client=true.`,
     };
   }
-  if (code === "ENOTFOUND" || code === "EAI_AGAIN" || code === "EAI_NONAME") {
+  if (dns) {
     return {
       kind: "dns", what: `DNS: ${host} does not resolve (${code}).`,
       cause: "the model's host name has no DNS record yet: the kit does not manage DNS records (README, Known limits), or the record is new and not yet propagated, or the URL has a typo.",

@@ -49,7 +49,6 @@ export function arrivalOffsetsMs(schedule: Extract<Schedule, { kind: "open" }>, 
 export const WORDS_PER_TOKEN = 0.75;
 const WORDS = "the a model server token cloud river mountain quiet bright number system answer question table window green blue paper stone light music garden winter summer city road ocean forest simple careful".split(" ");
 
-/** A synthetic prompt of about `tokens` tokens; request `index` gets different words (no shared prefix to cache). */
 /**
  * A prompt of about `tokens` tokens, the same for the same seed, index and nonce. The nonce leads the prompt: the kit
  * runs vLLM with prefix caching, and a second run with the same prompts would find them cached (TTFT collapses), so
@@ -72,7 +71,7 @@ export interface LoadRun<R> {
   readonly results: readonly R[];
   /** Requests cancelled at the time limit. */
   readonly cancelled: number;
-  /** From the first request's start to the last one's end (or the time limit). */
+  /** From the run's start to the last counted request's end (requests cut at the limit are not counted). */
   readonly wallMs: number;
   /** Requests not sent because the time limit came first. */
   readonly notSent: number;

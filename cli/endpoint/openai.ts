@@ -9,6 +9,14 @@ import { explainNetwork, explainStatus, type Failure, type FailureContext } from
 import { NetworkError, type HttpClient } from "./http";
 import { SseParser } from "./sse";
 
+/**
+ * The separated reasoning of a message or delta: vLLM renamed `reasoning_content` to `reasoning` (vllm-project/vllm#27752,
+ * then #33402 dropped the old name); either is read.
+ */
+export function reasoningOf(m: { reasoning?: string | null; reasoning_content?: string | null } | undefined): string {
+  return m?.reasoning ?? m?.reasoning_content ?? "";
+}
+
 export type Outcome<T> = { readonly ok: true; readonly value: T } | { readonly ok: false; readonly failure: Failure };
 
 export interface ChatRequest {
@@ -113,10 +121,9 @@ export async function streamedChat(client: HttpClient, r: ChatRequest, apiKey: s
         model ??= chunk.model ?? null;
         if (chunk.usage) usage = { promptTokens: chunk.usage.prompt_tokens ?? 0, completionTokens: chunk.usage.completion_tokens ?? 0 };
         const delta = chunk.choices?.[0]?.delta;
-        // vLLM renamed the separated reasoning from `reasoning_content` to `reasoning` (vllm-project/vllm#27752, then
-        // #33402 dropped the old name); either is generated text for timing.
+        // Reasoning is generated text too, for timing.
         const text = delta?.content ?? "";
-        const thought = delta?.reasoning ?? delta?.reasoning_content ?? "";
+        const thought = reasoningOf(delta);
         if (text || thought) {
           content += text;
           reasoning += thought;

@@ -8,7 +8,7 @@ import { randomBytes } from "node:crypto";
 import { setTimeout as sleep } from "node:timers/promises";
 import type { Failure, FailureContext } from "./explain";
 import { createClient, normalizeEndpoint, type HttpClient } from "./http";
-import { getJson, nonStreamedChat, statusOf, streamedChat } from "./openai";
+import { getJson, nonStreamedChat, reasoningOf, statusOf, streamedChat } from "./openai";
 import type { Target } from "./stack-outputs";
 
 export type CheckStatus = "pass" | "fail" | "skip" | "not run";
@@ -37,9 +37,10 @@ const PROMPT = "Reply with one short word: hello.";
 interface ChatMessage { content?: string | null; reasoning_content?: string | null; reasoning?: string | null }
 interface ChatJson { model?: string; choices?: { message?: ChatMessage; finish_reason?: string }[]; usage?: { completion_tokens?: number } }
 
-function contextOf(t: Target, url: URL, fromStack: boolean): FailureContext {
+/** What explanations of a failed request to `t` need to know (smoke's and bench's). */
+export function contextOf(t: Target, url: URL, fromStack: boolean, command: "smoke" | "bench"): FailureContext {
   const coldStart = t.coldStartSeconds ? `~${Math.max(1, Math.round(t.coldStartSeconds / 60))} min (ESTIMATE: the kit's cold start for this model)` : "several minutes";
-  return { host: url.host, coldStart, model: t.model, fromStack, keySent: t.apiKey !== undefined, command: "smoke" };
+  return { host: url.host, coldStart, model: t.model, fromStack, keySent: t.apiKey !== undefined, command };
 }
 
 async function listModels(client: HttpClient, t: Target, ctx: FailureContext, s: SmokeSettings) {
@@ -78,7 +79,7 @@ async function authChecks(client: HttpClient, t: Target, ctx: FailureContext): P
 function reasoningRow(t: Target, message: ChatMessage | undefined): CheckRow {
   const check = "reasoning separated";
   if (!t.expectReasoning) return { model: t.model, check, status: "skip", detail: "no reasoning parser for this model" };
-  const reasoning = message?.reasoning ?? message?.reasoning_content ?? "";
+  const reasoning = reasoningOf(message);
   const content = message?.content ?? "";
   if (/<\/?think>/.test(content)) {
     return plain(t.model, check, "the reasoning came inside the answer (<think> tags in content).", "vLLM runs without --reasoning-parser for this model, or with the wrong parser.", "serve it with the kit's vLLM arguments (the catalog's reasoning parser; modelConfig.reasoningParser for a model the catalog lacks) and run `pulumi up`.");
@@ -92,7 +93,7 @@ function reasoningRow(t: Target, message: ChatMessage | undefined): CheckRow {
 /** Every check for one target, in order. */
 export async function smokeTarget(t: Target, s: SmokeSettings, fromStack: boolean): Promise<CheckRow[]> {
   const url = normalizeEndpoint(t.endpoint);
-  const ctx = contextOf(t, url, fromStack);
+  const ctx = contextOf(t, url, fromStack, "smoke");
   const client = createClient(url, s.timeoutMs);
   const rows: CheckRow[] = [];
   const notRun = (checks: string[], why: string) => checks.forEach((check) => rows.push({ model: t.model, check, status: "not run", detail: why }));
@@ -117,7 +118,7 @@ export async function smokeTarget(t: Target, s: SmokeSettings, fromStack: boolea
     } else {
       const body = chat.value.body as ChatJson;
       message = body.choices?.[0]?.message;
-      const text = (message?.content ?? "").trim() || (message?.reasoning ?? message?.reasoning_content ?? "").trim();
+      const text = (message?.content ?? "").trim() || reasoningOf(message).trim();
       rows.push(message ? { model: t.model, check: "chat completion", status: "pass", detail: `"${text.slice(0, 40)}${text.length > 40 ? "…" : ""}" (${body.usage?.completion_tokens ?? "?"} tokens, finish ${body.choices?.[0]?.finish_reason ?? "?"})` }
         : plain(t.model, "chat completion", "the answer has no choices[0].message.", "the server is not OpenAI-compatible.", "check that the endpoint is the model's."));
       rows.push(body.model === t.model ? { model: t.model, check: "served model name", status: "pass", detail: body.model }

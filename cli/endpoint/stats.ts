@@ -11,7 +11,10 @@
 export function percentile(values: readonly number[], p: number): number {
   if (!(p >= 0 && p <= 100)) throw new Error(`percentile: p must be between 0 and 100, got ${p}`);
   if (!values.length) return Number.NaN;
-  const sorted = [...values].sort((a, b) => a - b);
+  return ofSorted([...values].sort((a, b) => a - b), p);
+}
+
+function ofSorted(sorted: readonly number[], p: number): number {
   const rank = (p / 100) * (sorted.length - 1);
   const lo = Math.floor(rank);
   const hi = Math.ceil(rank);
@@ -29,10 +32,11 @@ export interface Distribution {
 /** Count, mean, median, p90 and p99 (null when there is nothing to summarise). */
 export function distribution(values: readonly number[]): Distribution | null {
   if (!values.length) return null;
+  const sorted = [...values].sort((a, b) => a - b);
   return {
     count: values.length,
     mean: values.reduce((s, v) => s + v, 0) / values.length,
-    median: percentile(values, 50), p90: percentile(values, 90), p99: percentile(values, 99),
+    median: ofSorted(sorted, 50), p90: ofSorted(sorted, 90), p99: ofSorted(sorted, 99),
   };
 }
 

@@ -144,13 +144,17 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     const alias = (r.aliases ?? []).find((x) => b.has(x) && !a.has(x));
     if (alias) adopted.set(urn, alias);
   }
-  for (const [urn, r] of a) {
-    const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
+  const previous = (urn: string) => b.get(urn) ?? b.get(adopted.get(urn) ?? "");
+  const entry = (r: RecordedResource, old: RecordedResource, changes: InputChange[], reason: string | null): ResourceChange => ({
+    urn: r.urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes),
+  });
+  for (const r of a.values()) {
+    const old = previous(r.urn);
     if (!old) continue;
     const ignored = r.ignoreChanges ?? [];
     const changes = inputChanges(old.inputs, r.inputs).filter((c) => !ignored.some((p) => within(c.path, p)));
     const reason = providerMoved && r.type.startsWith("kubernetes:") ? "its Kubernetes provider now targets another cluster" : replaceReason(r.type, changes, regionChanged);
-    if (changes.length || reason) changed.push({ urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) });
+    if (changes.length || reason) changed.push(entry(r, old, changes, reason));
   }
   // Replacements change ids: the inputs that held them change too, and may replace their holders (a cluster in
   // replaced subnets).
@@ -158,14 +162,13 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
   const extra = cascade([...a.values()], new Set(changed.filter((c) => c.replaceReason).map((c) => c.urn)), (r, found) => replaceReason(r.type, [...(byUrn.get(r.urn)?.changes ?? []), ...found], false) !== null);
   for (const urn of new Set(extra.map((c) => c.urn))) {
     const r = a.get(urn)!;
-    const old = b.get(urn) ?? b.get(adopted.get(urn) ?? "");
+    const old = previous(urn);
     if (!old) continue;
     const prior = byUrn.get(urn);
     const changes = [...(prior?.changes ?? []), ...extra.filter((c) => c.urn === urn).map(({ path, before, after }) => ({ path, before, after }))];
-    const reason = prior?.replaceReason ?? replaceReason(r.type, changes, regionChanged);
-    const entry: ResourceChange = { urn, type: r.type, name: r.name, changes, replaceReason: reason, critical: reason !== null && CRITICAL.test(r.type), protected: old.protect, disruption: reason ? null : disruptionOf(r, changes) };
-    if (prior) changed[changed.indexOf(prior)] = entry;
-    else changed.push(entry);
+    const updated = entry(r, old, changes, prior?.replaceReason ?? replaceReason(r.type, changes, regionChanged));
+    if (prior) changed[changed.indexOf(prior)] = updated;
+    else changed.push(updated);
   }
   const adoptedOld = new Set(adopted.values());
   const removed = [...b.values()].filter((r) => !a.has(r.urn) && !adoptedOld.has(r.urn));

@@ -1,9 +1,4 @@
-/**
- * Kubeconfig for an EKS cluster that authenticates with `aws eks get-token` (no static credentials), as the identity
- * the AWS provider uses: the stack's `aws:profile` and the role it assumes (`aws:assumeRoles`), when set. Without
- * them the token would come from the ambient credentials — another principal than the one the preflight checked
- * against omk:cluster.admins, and maybe one with no access entry.
- */
+/** The AWS provider's identity a cluster token must be minted as. */
 export interface AwsIdentity {
   /** `aws:profile` of the stack. */
   readonly profile?: string;
@@ -11,6 +6,12 @@ export interface AwsIdentity {
   readonly roleArn?: string;
 }
 
+/**
+ * Kubeconfig for an EKS cluster that authenticates with `aws eks get-token` (no static credentials), as the identity
+ * the AWS provider uses: the stack's `aws:profile` and the role it assumes (`aws:assumeRoles`), when set. Without
+ * them the token would come from the ambient credentials — another principal than the one the preflight checked
+ * against omk:cluster.admins, and maybe one with no access entry.
+ */
 export function kubeconfigFor(clusterName: string, endpoint: string, caData: string, region: string, identity: AwsIdentity = {}): string {
   const args = ["eks", "get-token", "--cluster-name", clusterName, "--region", region, ...(identity.roleArn ? ["--role-arn", identity.roleArn] : [])];
   return JSON.stringify({

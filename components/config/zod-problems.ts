@@ -28,21 +28,19 @@ export function fromZod(issues: readonly zod.core.$ZodIssue[], settings: unknown
       case "unrecognized_keys":
         return issue.keys.map((key) => {
           const known = knownKeysFor(issue.path);
+          const at = { path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]) };
           // Credentials are stack-wide secrets, never per-model keys.
           if (key === "hfToken" || key === "apiKey") {
-            return { path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]), message: "is not a model key: credentials are stack-wide Pulumi secrets.", fix: `remove it here and run \`pulumi config set --secret omk:${key} …\`.` };
+            return { ...at, message: "is not a model key: credentials are stack-wide Pulumi secrets.", fix: `remove it here and run \`pulumi config set --secret omk:${key} …\`.` };
           }
           // A key of the other cluster mode: say which mode it belongs to, not "did you mean" itself.
           const cluster = issue.path.length === 1 && issue.path[0] === "cluster" ? valueAt(settings, ["cluster"]) as { mode?: unknown } | undefined : undefined;
           if (cluster && known.includes(key)) {
             const mode = cluster.mode === "existing" ? "create" : "existing";
-            return { path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]), message: `applies only to cluster.mode: ${mode} (this cluster is ${mode === "create" ? "an existing one: its access and add-ons are yours to manage" : "one the kit creates"}).`, fix: `remove it, or set cluster.mode: ${mode}.` };
+            return { ...at, message: `applies only to cluster.mode: ${mode} (this cluster is ${mode === "create" ? "an existing one: its access and add-ons are yours to manage" : "one the kit creates"}).`, fix: `remove it, or set cluster.mode: ${mode}.` };
           }
           const [guess] = nearest(key, known, 1);
-          return {
-            path: keyPath(NAMESPACE, [...issue.path, key]), value: valueAt(settings, [...issue.path, key]),
-            message: "is not a known key.", fix: `${guess ? `did you mean "${guess}"? ` : ""}Known keys here: ${known.join(", ")}.`,
-          };
+          return { ...at, message: "is not a known key.", fix: `${guess ? `did you mean "${guess}"? ` : ""}Known keys here: ${known.join(", ")}.` };
         });
       case "invalid_type":
         return [value === undefined
