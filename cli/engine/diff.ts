@@ -7,7 +7,7 @@
 import type { Plan } from "./plan";
 import type { Violation } from "./policy-runner";
 import type { RecordedResource } from "./record";
-import { disruptionOf, keyProblems, upgradeProblems } from "./disruption";
+import { disruptionOf, keyProblems, networkProblems, upgradeProblems } from "./disruption";
 import { cascade } from "./replacement-cascade";
 import { CRITICAL, replaceReason, within } from "./replace-rules";
 
@@ -185,6 +185,7 @@ export function diffPlans(stack: string, before: Plan | null, after: Plan | null
     ...collisions.map((r) => `${r.type.split(":").pop()} ${(r.inputs.metadata as { namespace?: string; name: string }).namespace ?? ""}/${(r.inputs.metadata as { name: string }).name} moves to another Pulumi resource (${r.name}): \`pulumi up\` would create it while the old one still exists and fail with AlreadyExists. Delete the old object first (\`pulumi state\` alias, or two separate updates), or keep the Kubernetes name.`),
     ...changed.filter((c) => c.replaceReason && c.protected).map((c) => `${c.type.split(":").pop()} ${c.name} would be replaced (${c.replaceReason}), but it is protected: \`pulumi up\` refuses. Revert this, or plan the migration: back up what it holds, set omk:cluster.protect: false in a change of its own, \`pulumi up\`, then apply this change.`),
     ...upgradeProblems(changed),
+    ...networkProblems(changed),
     ...(before && after ? keyProblems(after.resources, changed, (urn) => b.has(urn) || adopted.has(urn)) : []),
     ...(after ? removed.filter((r) => r.protect).map((r) => `${r.type.split(":").pop()} ${r.name} would be deleted, but it is protected: \`pulumi up\` refuses. Revert this, or unprotect it first (omk:cluster.protect: false) in a change of its own.`) : []),
   ];

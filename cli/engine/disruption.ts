@@ -62,6 +62,16 @@ export function keyProblems(after: readonly RecordedResource[], changed: readonl
 
 const minor = (v: unknown) => (typeof v === "string" && /^1\.\d+$/.test(v) ? Number(v.split(".")[1]) : null);
 
+/**
+ * A cluster's subnets update in place only within its VPC and its original AZs (EKS user guide, "View Amazon EKS
+ * networking requirements for VPC and subnets"): subnets that move with a replaced VPC are refused by AWS.
+ */
+export function networkProblems(changed: readonly { readonly type: string; readonly name: string; readonly replaceReason: string | null; readonly changes: readonly Change[] }[]): string[] {
+  if (!changed.some((c) => c.type === "aws:ec2/vpc:Vpc" && c.replaceReason)) return [];
+  return changed.filter((c) => c.type === "aws:eks/cluster:Cluster" && !c.replaceReason && c.changes.some((x) => x.path.startsWith("vpcConfig.subnetIds")))
+    .map((c) => `EKS cluster ${c.name}: its subnets would move to a new VPC, and EKS changes a cluster's subnets only within its own VPC. Revert the VPC change (omk:cluster.vpcCidr); another VPC needs another cluster (a new stack).`);
+}
+
 /** EKS upgrades one minor version at a time and never downgrades: what `pulumi up` would have refused by AWS. */
 export function upgradeProblems(changed: readonly { readonly type: string; readonly name: string; readonly changes: readonly Change[] }[]): string[] {
   const out: string[] = [];

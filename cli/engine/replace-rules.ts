@@ -9,7 +9,9 @@
 const REPLACE_ON: Readonly<Record<string, readonly string[]>> = {
   "aws:ec2/vpc:Vpc": ["cidrBlock"],
   "aws:ec2/subnet:Subnet": ["cidrBlock", "availabilityZone", "vpcId"],
-  "aws:eks/cluster:Cluster": ["name", "roleArn", "encryptionConfig", "vpcConfig.subnetIds"],
+  // Subnets update in place since EKS UpdateClusterConfig (terraform-provider-aws#34209, Nov 2023), within the
+  // cluster's VPC only: a move to another VPC is refused (networkProblems in disruption.ts).
+  "aws:eks/cluster:Cluster": ["name", "roleArn", "encryptionConfig"],
   "aws:eks/nodeGroup:NodeGroup": ["clusterName", "nodeRoleArn", "subnetIds", "instanceTypes", "amiType", "capacityType"],
   "aws:kms/key:Key": ["customerMasterKeySpec", "keyUsage"],
   "aws:s3/bucket:Bucket": ["bucket", "bucketPrefix"],

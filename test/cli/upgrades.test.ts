@@ -5,7 +5,7 @@
 import { describe, expect, it } from "vitest";
 import { diffPlans } from "../../cli/engine/diff";
 import { diffMarkdown, showChange } from "../../cli/engine/diff-render";
-import { disruptionOf } from "../../cli/engine/disruption";
+import { disruptionOf, networkProblems } from "../../cli/engine/disruption";
 import { DEFAULT_KUBERNETES_VERSION } from "../../components/config/infra-schema";
 import { plan, stackConfig } from "../harness/stack";
 
@@ -73,13 +73,16 @@ describe("upgrades", () => {
     await expect(at({ ...managed, "omk:cluster": { addonVersions: { coredns: "1.11" } } }, fixed)).rejects.toThrow(/must be an EKS add-on version like v1\.19\.2-eksbuild\.1/);
   });
 
-  it("a new VPC CIDR replaces the subnets, and with them the protected cluster placed in them: pulumi up would refuse", async () => {
+  it("a new VPC CIDR replaces the VPC and its subnets; the cluster in them would have to change VPC, which EKS refuses: blocked", async () => {
     const [a, b] = await Promise.all([at({}), at({ "omk:cluster": { vpcCidr: "10.50.0.0/16" } })]);
     const d = diffPlans("t", a, b);
     const cluster = d.changed.find((c) => c.type === "aws:eks/cluster:Cluster")!;
-    expect(cluster.replaceReason).toMatch(/^vpcConfig\.subnetIds\[0\] cannot change in place$/);
+    // Subnets of a cluster update in place (EKS UpdateClusterConfig), but only within its VPC.
+    expect(cluster.replaceReason).toBeNull();
     expect(cluster.changes.find((c) => c.path === "vpcConfig.subnetIds[0]")!.after).toMatch(/^\(id of the new Subnet /);
-    expect(d.blocking.join("\n")).toMatch(/Cluster .* would be replaced \(vpcConfig\.subnetIds\[0\] cannot change in place\), but it is protected/);
+    expect(d.blocking.join("\n")).toMatch(/EKS cluster .*: its subnets would move to a new VPC, and EKS changes a cluster's subnets only within its own VPC\. Revert the VPC change \(omk:cluster\.vpcCidr\)/);
+    // A change of subnets within the VPC blocks nothing.
+    expect(networkProblems([{ type: "aws:eks/cluster:Cluster", name: "c", replaceReason: null, changes: [{ path: "vpcConfig.subnetIds[0]", before: "a", after: "b" }] }])).toEqual([]);
   });
 
   it("pinning a model revision rolls its server and replaces no stateful resource", async () => {
